@@ -1,0 +1,20 @@
+"""The JSON API at /api/v1/ (Django Ninja), with token auth for staff."""
+
+from ninja import NinjaAPI
+
+from ektp.core.api import ApiTokenAuth, install_error_handlers
+from ektp.core.api import router as core_router
+from ektp.regions.api import router as regions_router
+from ektp.residents.api import router as residents_router
+
+api = NinjaAPI(
+    title="ektp API",
+    version="1",
+    description="Operasional Disdukcapil untuk KTP-el.",
+    auth=ApiTokenAuth(),
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/auth", core_router)
+api.add_router("/regions", regions_router)
+api.add_router("/residents", residents_router)

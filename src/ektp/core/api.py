@@ -1,0 +1,79 @@
+"""API plumbing: bearer-token auth for staff and Indonesian error bodies."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from ektp.core.models import ApiToken
+from ektp.core.services import issue_api_token
+
+router = Router(tags=["auth"])
+
+
+class ApiTokenAuth(HttpBearer):
+    """Authenticate a staff member by an API token (Authorization: Bearer <key>)."""
+
+    def authenticate(self, request, token: str):
+        if not token or len(token) > 200:
+            return None
+        found = (
+            ApiToken.objects.select_related("user", "user__region")
+            .filter(key_hash=ApiToken.hash_key(token), revoked_at__isnull=True)
+            .first()
+        )
+        if found is None or not found.user.is_active:
+            return None
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        request.user = found.user
+        return found.user
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+    name: str = "api"
+
+
+class TokenOut(Schema):
+    token: str
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut})
+def create_token(request, payload: TokenIn):
+    """Exchange a staff username and password for an API token."""
+    user = authenticate(request, username=payload.username[:150], password=payload.password[:500])
+    if user is None:
+        return 401, {"detail": "Nama pengguna atau kata sandi salah, atau akun terkunci."}
+    return 200, {"token": issue_api_token(user=user, name=payload.name)}
+
+
+def install_error_handlers(api) -> None:
+    """Answer errors with a JSON body in Bahasa Indonesia, never a 500 page."""
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request, exc: ValidationError):
+        problems = []
+        for err in exc.errors:
+            where = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload"))
+            problems.append({"field": where, "message": err.get("msg", "")})
+        return api.create_response(
+            request, {"detail": "Data yang dikirim tidak valid.", "errors": problems}, status=422
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def auth_error(request, exc):
+        return api.create_response(
+            request, {"detail": "Token API tidak ada atau tidak berlaku."}, status=401
+        )
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)

@@ -1,0 +1,115 @@
+"""Staff users with a role and a jurisdiction, API tokens, and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    GATE_OFFICER = "gate_officer", _("Petugas gerbang")
+    OPERATOR = "operator", _("Operator")
+    SUPERVISOR = "supervisor", _("Kepala dinas / supervisor")
+    PROVINCE_ADMIN = "province_admin", _("Admin provinsi")
+    SYSTEM_ADMIN = "system_admin", _("Admin sistem")
+
+
+OFFICE_ROLES = {Role.GATE_OFFICER, Role.OPERATOR, Role.SUPERVISOR}
+
+
+class User(AbstractUser):
+    """A staff member bound to an office (kab/kota) or a province."""
+
+    role = models.CharField(_("peran"), max_length=20, choices=Role.choices, default=Role.OPERATOR)
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("wilayah kerja"),
+        help_text=_("Kabupaten/kota untuk petugas kantor, provinsi untuk admin provinsi."),
+    )
+
+    class Meta:
+        verbose_name = _("pengguna")
+        verbose_name_plural = _("pengguna")
+        constraints = [
+            # Office staff work for a kab/kota (code NN.NN), a province admin for a province.
+            models.CheckConstraint(
+                condition=Q(role="system_admin") | Q(region__isnull=False),
+                name="user_staff_has_region",
+            ),
+        ]
+
+    @property
+    def jurisdiction_code(self) -> str | None:
+        """The region code whose residents this user may see; None means the whole nation."""
+        if self.role == Role.SYSTEM_ADMIN and self.region_id is None:
+            return None
+        return self.region_id
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("nama"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("token API")
+        verbose_name_plural = _("token API")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+class AuditEvent(models.Model):
+    """Who saw or changed what, when and from where."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("lihat")
+        SEARCH = "search", _("cari")
+        CREATE = "create", _("buat")
+        UPDATE = "update", _("ubah")
+        DELETE = "delete", _("hapus")
+        LOGIN = "login", _("masuk")
+        LOGOUT = "logout", _("keluar")
+        LOGIN_FAILED = "login_failed", _("gagal masuk")
+        READ_BIOMETRIC = "read_biometric", _("baca biometrik")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    channel = models.CharField(max_length=10, default="web")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("catatan audit")
+        verbose_name_plural = _("catatan audit")
+        indexes = [models.Index(fields=["object_type", "object_id", "at"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_type}:{self.object_id}"

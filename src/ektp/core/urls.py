@@ -1,0 +1,12 @@
+from django.urls import path
+
+from ektp.core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("masuk/", views.LoginView.as_view(), name="login"),
+    path("keluar/", views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+]

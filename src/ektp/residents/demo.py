@@ -1,0 +1,37 @@
+"""Demo staff accounts, one per role, for a seeded district."""
+
+from __future__ import annotations
+
+from ektp.core.models import Role, User
+from ektp.regions.models import Region
+
+DEMO_PASSWORD = "demo-ektp-2026"
+DEMO_USERS = [
+    ("gerbang", Role.GATE_OFFICER, "Petugas Gerbang", "kabkota"),
+    ("operator", Role.OPERATOR, "Operator Perekaman", "kabkota"),
+    ("kadis", Role.SUPERVISOR, "Kepala Dinas", "kabkota"),
+    ("provinsi", Role.PROVINCE_ADMIN, "Admin Provinsi", "provinsi"),
+    ("admin", Role.SYSTEM_ADMIN, "Admin Sistem", "none"),
+]
+
+
+def ensure_demo_users(region: Region) -> list[tuple[str, str, str]]:
+    """Create (or keep) one demo login per role; return (username, password, role label)."""
+    logins = []
+    for username, role, full_name, scope in DEMO_USERS:
+        bound = {"kabkota": region, "provinsi": region.parent, "none": None}[scope]
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "role": role,
+                "region": bound,
+                "first_name": full_name,
+                "is_staff": role == Role.SYSTEM_ADMIN,
+                "is_superuser": role == Role.SYSTEM_ADMIN,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        logins.append((username, DEMO_PASSWORD, user.get_role_display()))
+    return logins

@@ -1,0 +1,19 @@
+"""Root URL configuration."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from ektp.api import api
+
+urlpatterns = [
+    path("", include("ektp.core.urls")),
+    path("wilayah/", include("ektp.regions.urls")),
+    path("penduduk/", include("ektp.residents.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "ektp.core.views.page_not_found"
+handler500 = "ektp.core.views.server_error"
+handler403 = "ektp.core.views.permission_denied"

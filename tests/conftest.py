@@ -1,0 +1,61 @@
+"""Shared fixtures: the regions are loaded once per test database."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from ektp.core.models import Role
+from ektp.core.services import create_staff_user, issue_api_token
+from ektp.regions.models import Region
+from ektp.regions.services import load_regions
+
+PASSWORD = "kata-sandi-uji-2026"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        load_regions()
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://…)")
+    for item in items:
+        if "postgres" in item.keywords and connection.vendor != "postgresql":
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def pesawaran(db) -> Region:
+    return Region.objects.get(code="18.09")
+
+
+@pytest.fixture
+def make_staff(db):
+    def make(role: str = Role.OPERATOR, region: str | None = "18.09", username: str | None = None):
+        region_obj = Region.objects.get(code=region) if region else None
+        return create_staff_user(
+            username=username or f"{role}-{region or 'nasional'}",
+            password=PASSWORD,
+            role=role,
+            region=region_obj,
+        )
+
+    return make
+
+
+@pytest.fixture
+def operator(make_staff):
+    return make_staff(Role.OPERATOR)
+
+
+@pytest.fixture
+def operator_client(client, operator):
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def api_token(operator) -> str:
+    return issue_api_token(user=operator, name="uji")

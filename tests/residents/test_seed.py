@@ -1,0 +1,85 @@
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, Q
+
+from ektp.core.models import User
+from ektp.residents.models import Family, Resident
+from ektp.residents.nik import check_nik_matches, parse_kk, parse_nik
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2026, 11, 1)
+
+
+def _seed(n=3000, seed=42):
+    call_command(
+        "seed", region="18.09", seed=seed, residents=n, today=TODAY.isoformat(), no_progress=True
+    )
+
+
+def test_seed_builds_valid_consistent_residents():
+    _seed()
+    assert Resident.objects.count() == 3000
+    for r in Resident.objects.select_related("family"):
+        info = parse_nik(r.nik)
+        check_nik_matches(info, birth_date=r.birth_date, sex=r.sex)
+        assert info.kecamatan_code == r.kecamatan_code
+        assert parse_kk(r.family.kk_number).kecamatan_code == r.kecamatan_code
+    assert (
+        User.objects.filter(
+            username__in=["gerbang", "operator", "kadis", "provinsi", "admin"]
+        ).count()
+        == 5
+    )
+
+
+def test_seed_is_repeatable():
+    _seed(n=500, seed=7)
+    first = list(
+        Resident.objects.order_by("nik").values_list("nik", "name", "birth_date", "ktp_status")
+    )
+    Resident.objects.all().delete()
+    Family.objects.all().delete()
+    _seed(n=500, seed=7)
+    second = list(
+        Resident.objects.order_by("nik").values_list("nik", "name", "birth_date", "ktp_status")
+    )
+    assert first == second
+
+
+def test_seed_follows_sex_ratio_age_pyramid_and_family_structure():
+    _seed(n=6000)
+    residents = Resident.objects.all()
+    male_share = residents.filter(sex="L").count() / 6000
+    assert 0.49 < male_share < 0.54  # Pesawaran: 257,325 of 501,047
+    children = residents.filter(birth_date__gt=dt.date(2011, 11, 1)).count() / 6000
+    assert 0.18 < children < 0.32  # under 15: about a quarter in SP2020
+    assert not residents.filter(
+        marital_status="kawin", birth_date__gt=dt.date(2010, 11, 1)
+    ).exists()
+    sizes = Family.objects.annotate(n=Count("members")).values_list("n", flat=True)
+    assert 2.5 < sum(sizes) / len(sizes) < 4.5
+
+
+def test_seed_leaves_recording_coverage_mostly_between_80_and_100_percent():
+    _seed(n=20000)
+    rows = (
+        Resident.objects.wajib_ktp(TODAY)
+        .values("address_region")
+        .annotate(n=Count("id"), rec=Count("id", filter=Q(recorded_on__isnull=False)))
+    )
+    coverage = [r["rec"] / r["n"] for r in rows if r["n"] >= 60]
+    assert coverage and min(coverage) > 0.70 and max(coverage) <= 1.0
+    overall = sum(r["rec"] for r in rows) / sum(r["n"] for r in rows)
+    assert 0.85 < overall < 0.95
+
+
+def test_seed_refuses_unknown_region_and_skips_when_not_empty(capsys):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("seed", region="99.99", residents=10, no_progress=True)
+    _seed(n=50)
+    call_command("seed", region="18.09", residents=50, if_empty=True, no_progress=True)
+    assert Resident.objects.count() == 50
