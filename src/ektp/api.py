@@ -2,8 +2,13 @@
 
 from ninja import NinjaAPI
 
+from ektp.cards.api import router as cards_router
 from ektp.core.api import ApiTokenAuth, install_error_handlers
 from ektp.core.api import router as core_router
+from ektp.coverage.api import router as coverage_router
+from ektp.enrollment.api import router as enrollment_router
+from ektp.offices.api import router as offices_router
+from ektp.outreach.api import router as outreach_router
 from ektp.regions.api import router as regions_router
 from ektp.residents.api import router as residents_router
 
@@ -18,3 +23,8 @@ install_error_handlers(api)
 api.add_router("/auth", core_router)
 api.add_router("/regions", regions_router)
 api.add_router("/residents", residents_router)
+api.add_router("/offices", offices_router)
+api.add_router("/enrollment", enrollment_router)
+api.add_router("/cards", cards_router)
+api.add_router("/coverage", coverage_router)
+api.add_router("/outreach", outreach_router)

@@ -54,6 +54,11 @@ INSTALLED_APPS = [
     "ektp.core",
     "ektp.regions",
     "ektp.residents",
+    "ektp.offices",
+    "ektp.enrollment",
+    "ektp.cards",
+    "ektp.coverage",
+    "ektp.outreach",
 ]
 
 MIDDLEWARE = [

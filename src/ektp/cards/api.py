@@ -1,0 +1,5 @@
+"""API for the cards app."""
+
+from ninja import Router
+
+router = Router(tags=["cards"])

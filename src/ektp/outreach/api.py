@@ -1,0 +1,5 @@
+"""API for the outreach app."""
+
+from ninja import Router
+
+router = Router(tags=["outreach"])
