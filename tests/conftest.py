@@ -19,6 +19,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_regions()
 
 
+@pytest.fixture(autouse=True)
+def _regions_after_flush(request):
+    """Reload the regions for transactional tests: the flush after each one empties them."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        if not Region.objects.exists():
+            load_regions()
+
+
 def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://…)")
     for item in items:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
@@ -51,8 +51,8 @@ def create_token(request, payload: TokenIn):
     """Exchange a staff username and password for an API token."""
     user = authenticate(request, username=payload.username[:150], password=payload.password[:500])
     if user is None:
-        return 401, {"detail": "Nama pengguna atau kata sandi salah, atau akun terkunci."}
-    return 200, {"token": issue_api_token(user=user, name=payload.name)}
+        return Status(401, {"detail": "Nama pengguna atau kata sandi salah, atau akun terkunci."})
+    return Status(200, {"token": issue_api_token(user=user, name=payload.name)})
 
 
 def install_error_handlers(api) -> None:

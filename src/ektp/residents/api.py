@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -132,7 +132,7 @@ def create_resident(request, payload: ResidentIn):
         )
     except services.ResidentInvalid as exc:
         _invalid(exc)
-    return 201, {"resident": resident, "warnings": warnings}
+    return Status(201, {"resident": resident, "warnings": warnings})
 
 
 @router.put("/{nik}", response=ResidentCreated)
