@@ -26,7 +26,6 @@ demo: install ## Migrate, load regions, seed Pesawaran if empty, serve app + wor
 	$(EKTP) migrate --no-input -v 0
 	$(EKTP) regions load
 	$(EKTP) seed --region 18.09 --seed 42 --if-empty
-	$(EKTP) compilemessages --ignore=.venv -v 0 2>/dev/null || true
 	@$(EKTP) demo_logins
 	@echo "ektp berjalan di http://$(HOST):$(PORT)/  (Ctrl-C untuk berhenti)"
 	@trap 'kill 0' INT TERM EXIT; \

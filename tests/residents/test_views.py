@@ -105,4 +105,4 @@ def test_english_is_available(operator_client):
     page = operator_client.get(
         reverse("residents:search"), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
-    assert 'lang="en"' in page
+    assert 'lang="en"' in page and "Find a resident" in page and "Cari penduduk" not in page
