@@ -26,7 +26,7 @@ demo: install ## Migrate, load regions, seed Pesawaran if empty, serve app + wor
 	$(EKTP) migrate --no-input -v 0
 	$(EKTP) regions load
 	$(EKTP) seed --region 18.09 --seed 42 --if-empty
-	@$(EKTP) demo_logins
+	@$(EKTP) demo_logins --url http://$(HOST):$(PORT)/
 	@echo "ektp berjalan di http://$(HOST):$(PORT)/  (Ctrl-C untuk berhenti)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(EKTP) db_worker --interval 1 & \

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from faker.providers.person.id_ID import Provider as NameProvider
 
+from ektp.core.bulk import insert_rows
 from ektp.regions.models import Region
 from ektp.residents.models import (
     Family,
@@ -399,8 +400,8 @@ class Seeder:
         for village, size in zip(self.villages, self.village_sizes(), strict=True):
             families, residents = self.build_village(village, size)
             with transaction.atomic():
-                Family.objects.bulk_create(families, batch_size=2000)
-                Resident.objects.bulk_create(residents, batch_size=2000)
+                insert_rows(Family, families)
+                insert_rows(Resident, residents)
             n_res += len(residents)
             n_fam += len(families)
             if progress:

@@ -9,8 +9,11 @@ from ektp.residents.demo import DEMO_PASSWORD, DEMO_USERS
 class Command(BaseCommand):
     help = "Tampilkan akun demo (satu per peran)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000/")
+
     def handle(self, *args, **opts):
-        self.stdout.write("Akun demo di http://127.0.0.1:8000/ :")
+        self.stdout.write(f"Akun demo di {opts['url']} :")
         for username, _role, label, _scope in DEMO_USERS:
             user = User.objects.filter(username=username).first()
             if user:
