@@ -138,7 +138,7 @@ LOGOUT_REDIRECT_URL = "core:login"
 AXES_FAILURE_LIMIT = int(os.environ.get("EKTP_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "ektp.core.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 
 # Sessions and cookies.

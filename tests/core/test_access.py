@@ -58,6 +58,23 @@ def test_repeated_failures_lock_the_account_even_with_the_right_password(client,
     assert "_auth_user_id" not in client.session
 
 
+@override_settings(AXES_FAILURE_LIMIT=2)
+def test_api_token_lockout_answers_json(client, operator):
+    for _ in range(2):
+        client.post(
+            "/api/v1/auth/token",
+            {"username": operator.username, "password": "x"},
+            content_type="application/json",
+        )
+    response = client.post(
+        "/api/v1/auth/token",
+        {"username": operator.username, "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 429
+    assert "terkunci" in response.json()["detail"]
+
+
 def test_pages_need_login(client):
     response = client.get(reverse("residents:search"))
     assert response.status_code == 302 and reverse("core:login") in response["Location"]

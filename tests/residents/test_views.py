@@ -35,6 +35,15 @@ def test_search_by_name_and_by_village(operator_client):
     assert by_village.status_code == 302
 
 
+def test_search_by_kecamatan_and_bad_region_code(operator_client):
+    ResidentFactory(name="WAYAN", address_region_id="18.09.02.2001")
+    ResidentFactory(name="WAHYU", address_region_id="18.09.01.2001")
+    page = operator_client.get(reverse("residents:search"), {"desa": "18.09.02", "q": "wa"})
+    assert page.status_code == 302  # exactly one: straight to the resident
+    bad = operator_client.get(reverse("residents:search"), {"desa": "18.0"}).content.decode()
+    assert "Tidak ada penduduk yang cocok" in bad
+
+
 def test_search_by_kk_number(operator_client):
     from tests.residents.factories import FamilyFactory
 

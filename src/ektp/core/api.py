@@ -46,13 +46,47 @@ class ErrorOut(Schema):
     detail: str
 
 
-@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut})
+@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 415: ErrorOut})
 def create_token(request, payload: TokenIn):
     """Exchange a staff username and password for an API token."""
+    if request.content_type != "application/json":
+        # The lockout handler reads the form body of a failed login; only JSON is accepted.
+        return Status(415, {"detail": "Kirim permintaan sebagai application/json."})
     user = authenticate(request, username=payload.username[:150], password=payload.password[:500])
     if user is None:
         return Status(401, {"detail": "Nama pengguna atau kata sandi salah, atau akun terkunci."})
     return Status(200, {"token": issue_api_token(user=user, name=payload.name)})
+
+
+PYDANTIC_MESSAGES = {
+    "missing": "Wajib diisi.",
+    "string_type": "Harus berupa teks.",
+    "string_too_long": "Paling banyak {max_length} karakter.",
+    "string_too_short": "Paling sedikit {min_length} karakter.",
+    "int_parsing": "Harus berupa bilangan bulat.",
+    "int_type": "Harus berupa bilangan bulat.",
+    "bool_parsing": "Harus berupa true atau false.",
+    "bool_type": "Harus berupa true atau false.",
+    "date_from_datetime_parsing": "Tanggal tidak sah (format TTTT-BB-HH).",
+    "date_parsing": "Tanggal tidak sah (format TTTT-BB-HH).",
+    "date_type": "Tanggal tidak sah (format TTTT-BB-HH).",
+    "greater_than_equal": "Paling kecil {ge}.",
+    "less_than_equal": "Paling besar {le}.",
+    "json_invalid": "Isi permintaan bukan JSON yang sah.",
+    "model_attributes_type": "Isi permintaan harus berupa objek JSON.",
+    "dict_type": "Isi permintaan harus berupa objek JSON.",
+}
+
+
+def indonesian_message(err: dict) -> str:
+    """Translate one pydantic error into Bahasa Indonesia (the original when unknown)."""
+    template = PYDANTIC_MESSAGES.get(err.get("type", ""))
+    if template is None:
+        return err.get("msg", "")
+    try:
+        return template.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return template
 
 
 def install_error_handlers(api) -> None:
@@ -63,7 +97,7 @@ def install_error_handlers(api) -> None:
         problems = []
         for err in exc.errors:
             where = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload"))
-            problems.append({"field": where, "message": err.get("msg", "")})
+            problems.append({"field": where, "message": indonesian_message(err)})
         return api.create_response(
             request, {"detail": "Data yang dikirim tidak valid.", "errors": problems}, status=422
         )

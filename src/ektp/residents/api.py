@@ -10,6 +10,7 @@ from pydantic import Field
 
 from ektp.core.models import AuditEvent, Role
 from ektp.core.services import record_audit
+from ektp.regions import codes
 from ektp.residents import selectors, services
 
 router = Router(tags=["residents"])
@@ -91,7 +92,9 @@ def _invalid(exc: services.ResidentInvalid):
 
 @router.get("/", response=list[ResidentOut])
 def search(request, params: Query[SearchIn]):
-    """Search residents by NIK / No. KK (exact), name (contains) or village code."""
+    """Search residents by NIK / No. KK (exact), name (contains) or region code."""
+    if params.desa and not codes.is_valid_code(params.desa):
+        raise HttpError(422, "desa: kode wilayah tidak sah (contoh: 18.09.01 atau 18.09.01.2001).")
     qs = selectors.search_residents(user=request.auth, query=params.q, village=params.desa)
     record_audit(
         user=request.auth,

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from ektp.core.access import limit_to_jurisdiction
 from ektp.core.models import User
+from ektp.regions import codes
 from ektp.residents.models import Resident
 
 
@@ -24,11 +25,10 @@ def search_residents(*, user: User, query: str = "", village: str = "") -> Query
     if query:
         qs = qs.filter(name__icontains=query.upper())
     if village:
-        qs = (
-            qs.filter(address_region_id=village)
-            if village.count(".") == 3
-            else qs.filter(address_region_id__startswith=village + ".")
-        )
+        if not codes.is_valid_code(village):
+            return qs.none()
+        field = {1: "province_code", 2: "kabkota_code", 3: "kecamatan_code", 4: "address_region_id"}
+        qs = qs.filter(**{field[codes.level_of(village)]: village})
     if not query and not village:
         return qs.none()
     return qs.order_by("name", "nik")

@@ -1,0 +1,251 @@
+"""Hold a 1:N gallery of templates in memory and search it with a compiled scan.
+
+Storage. Templates are rows of one contiguous ``uint8[capacity, template_size]`` array with a
+parallel ``alive`` flag array; both grow by doubling. The matcher's kernel scans rows
+``[0, rows)`` in one call, with no Python loop over templates. A delete leaves a tombstone (the
+row's flag drops) and the arrays are compacted once a quarter of the rows are tombstones. With a
+directory, each insert and delete is journaled before it is applied, and ``checkpoint()``
+writes a snapshot; a restart maps the snapshot and replays the journal (see ``store``).
+
+Decision. A search compares the probe with the N live references and must raise a false match
+with probability at most F per search (``false_match_rate``, default 1e-6). With comparisons
+treated as independent, each may falsely match with probability
+
+    p = 1 - (1 - F)^(1/N)
+
+and the matcher turns p into a score threshold; a search is a match when its best score is at
+or below it. For iris, with sigma = sqrt(0.25 / 249) (binomial, 249 degrees of freedom, mean
+0.5) and S rotation shifts each way:
+
+    one eye, one rotation:     HD ~ Normal(0.5, sigma^2)
+    one eye, best of 2S+1:     G(x) = P(min <= x) = 1 - (1 - Phi((x - 0.5) / sigma))^(2S+1)
+      threshold for one eye:   x = 0.5 + sigma * Phi^-1(p1),  p1 = 1 - (1 - p)^(1 / (2S+1))
+    two eyes, score = mean:    P(score <= t) = integral of g(x) * G(2t - x) dx,  g = G'
+      threshold:               the t where that probability equals p (tabulated, interpolated)
+
+The threshold therefore tightens as the gallery grows. With S = 3 and F = 1e-6 the two-eye
+threshold is 0.377 for N = 1, 0.352 for N = 1,000, 0.338 for N = 100,000 and 0.318 for
+N = 100,000,000; synthetic genuine scores lie in 0.10-0.30.
+"""
+
+import math
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ektp.abis.errors import DuplicateSubject, InvalidRequest, StorageCorrupt, UnknownSubject
+from ektp.abis.interfaces import DEFAULT_TOP_K, Candidate, Identification
+from ektp.abis.matchers import Matcher
+from ektp.abis.store import Entry, GalleryStore, Op
+
+DEFAULT_FALSE_MATCH_RATE = 1e-6
+MAX_TOP_K = 100
+MAX_SUBJECT_ID_BYTES = 255
+_MIN_CAPACITY = 64
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def per_comparison_fmr(false_match_rate: float, gallery_size: int) -> float:
+    """Return the false-match probability per comparison that holds a per-search rate."""
+    return -math.expm1(math.log1p(-false_match_rate) / max(gallery_size, 1))
+
+
+def check_subject_id(subject_id: Any) -> str:
+    """Return a subject id if it is a non-empty printable string of at most 255 UTF-8 bytes."""
+    if not isinstance(subject_id, str):
+        raise InvalidRequest(f"subject_id must be a string, got {type(subject_id).__name__}")
+    if not subject_id.strip():
+        raise InvalidRequest("subject_id must not be empty")
+    if len(subject_id.encode("utf-8")) > MAX_SUBJECT_ID_BYTES:
+        raise InvalidRequest(f"subject_id must be at most {MAX_SUBJECT_ID_BYTES} bytes")
+    if _CONTROL_CHARACTERS.search(subject_id):
+        raise InvalidRequest("subject_id must not contain control characters")
+    return subject_id
+
+
+def check_top_k(top_k: Any) -> int:
+    """Return ``top_k`` if it is an integer in 1..MAX_TOP_K."""
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidRequest(f"top_k must be an integer in 1..{MAX_TOP_K}, got {top_k!r}")
+    return top_k
+
+
+class Gallery:
+    """Hold the references of one modality and answer 1:N searches against them."""
+
+    def __init__(
+        self,
+        matcher: Matcher,
+        *,
+        directory: Path | str | None = None,
+        false_match_rate: float = DEFAULT_FALSE_MATCH_RATE,
+        fsync: bool = True,
+    ) -> None:
+        if not 0.0 < false_match_rate < 1.0:
+            raise ValueError(f"false_match_rate must be in (0, 1), got {false_match_rate}")
+        self.matcher = matcher
+        self.false_match_rate = false_match_rate
+        self._lock = threading.RLock()
+        self._records = np.empty((0, matcher.template_size), dtype=np.uint8)
+        self._alive = np.zeros(0, dtype=np.bool_)
+        self._ids: list[str | None] = []
+        self._rows_by_id: dict[str, int] = {}
+        self._store: GalleryStore | None = None
+        if directory is not None:
+            self._store = GalleryStore(
+                directory,
+                modality=matcher.modality,
+                record_size=matcher.template_size,
+                fsync=fsync,
+            )
+            try:
+                self._restore()
+            except BaseException:
+                self._store.close()
+                raise
+
+    def __enter__(self) -> "Gallery":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return len(self._rows_by_id)
+
+    def __contains__(self, subject_id: object) -> bool:
+        return subject_id in self._rows_by_id
+
+    @property
+    def persistent(self) -> bool:
+        """Tell whether the gallery journals to a directory."""
+        return self._store is not None
+
+    def count(self) -> int:
+        """Return the number of references."""
+        return len(self._rows_by_id)
+
+    def insert(self, subject_id: str, template: Any) -> None:
+        """Add a reference, journaling it first when the gallery is persistent."""
+        subject_id = check_subject_id(subject_id)
+        record = self.matcher.record(template)
+        with self._lock:
+            if subject_id in self._rows_by_id:
+                raise DuplicateSubject(f"subject {subject_id!r} is already in the gallery")
+            if self._store is not None:
+                self._store.append(Entry(Op.INSERT, subject_id, record))
+            self._insert(subject_id, record)
+
+    def delete(self, subject_id: str) -> None:
+        """Remove a reference, journaling it first when the gallery is persistent."""
+        subject_id = check_subject_id(subject_id)
+        with self._lock:
+            if subject_id not in self._rows_by_id:
+                raise UnknownSubject(f"subject {subject_id!r} is not in the gallery")
+            if self._store is not None:
+                self._store.append(Entry(Op.DELETE, subject_id))
+            self._delete(subject_id)
+
+    def identify(self, probe: Any, top_k: int = DEFAULT_TOP_K) -> Identification:
+        """Search the gallery for a probe; return the best ``top_k`` and the decision."""
+        top_k = check_top_k(top_k)
+        record = self.matcher.record(probe)
+        with self._lock:
+            size = len(self._rows_by_id)
+            threshold = self.threshold(size)
+            if size == 0:
+                return Identification([], match=False, threshold=threshold, gallery_size=0)
+            rows = len(self._ids)
+            scores = self.matcher.scan(record, self._records[:rows], self._alive[:rows])
+            best = _best_rows(scores, min(top_k, size))
+            candidates = [Candidate(self._ids[row], float(scores[row])) for row in best]
+        match = candidates[0].score <= threshold
+        return Identification(candidates, match=match, threshold=threshold, gallery_size=size)
+
+    def threshold(self, gallery_size: int | None = None) -> float:
+        """Return the score threshold for a search over ``gallery_size`` (default: current)."""
+        size = len(self._rows_by_id) if gallery_size is None else gallery_size
+        return self.matcher.threshold(per_comparison_fmr(self.false_match_rate, size))
+
+    def checkpoint(self) -> None:
+        """Compact, write a snapshot atomically and start an empty journal."""
+        if self._store is None:
+            raise RuntimeError("an in-memory gallery has nothing to checkpoint")
+        with self._lock:
+            self._compact()
+            rows = len(self._ids)
+            self._store.checkpoint(list(self._ids), self._records[:rows])
+
+    def close(self) -> None:
+        """Release the journal and the directory lock."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def _restore(self) -> None:
+        loaded = self._store.load()
+        self._records = loaded.records
+        self._alive = np.ones(len(loaded.ids), dtype=np.bool_)
+        self._ids = list(loaded.ids)
+        self._rows_by_id = {subject_id: row for row, subject_id in enumerate(loaded.ids)}
+        for entry in loaded.entries:
+            if entry.op == Op.INSERT:
+                if entry.subject_id in self._rows_by_id:
+                    raise StorageCorrupt(f"journal inserts {entry.subject_id!r} twice")
+                if len(entry.payload) != self.matcher.template_size:
+                    raise StorageCorrupt(f"journal holds a bad template for {entry.subject_id!r}")
+                self._insert(entry.subject_id, entry.payload)
+            else:
+                if entry.subject_id not in self._rows_by_id:
+                    raise StorageCorrupt(f"journal deletes unknown {entry.subject_id!r}")
+                self._delete(entry.subject_id)
+
+    def _insert(self, subject_id: str, record: bytes) -> None:
+        row = len(self._ids)
+        if row == len(self._records):
+            self._reallocate(max(_MIN_CAPACITY, 2 * len(self._records)))
+        self._records[row] = np.frombuffer(record, dtype=np.uint8)
+        self._alive[row] = True
+        self._ids.append(subject_id)
+        self._rows_by_id[subject_id] = row
+
+    def _delete(self, subject_id: str) -> None:
+        row = self._rows_by_id.pop(subject_id)
+        self._alive[row] = False
+        self._ids[row] = None
+        tombstones = len(self._ids) - len(self._rows_by_id)
+        if tombstones * 4 >= len(self._ids):
+            self._compact()
+
+    def _compact(self) -> None:
+        rows = len(self._ids)
+        if rows == len(self._rows_by_id):
+            return
+        keep = np.flatnonzero(self._alive[:rows])
+        capacity = max(_MIN_CAPACITY, 2 * len(keep))
+        records = np.empty((capacity, self.matcher.template_size), dtype=np.uint8)
+        records[: len(keep)] = self._records[keep]
+        alive = np.zeros(capacity, dtype=np.bool_)
+        alive[: len(keep)] = True
+        self._records, self._alive = records, alive
+        self._ids = [self._ids[row] for row in keep]
+        self._rows_by_id = {subject_id: row for row, subject_id in enumerate(self._ids)}
+
+    def _reallocate(self, capacity: int) -> None:
+        rows = len(self._ids)
+        records = np.empty((capacity, self.matcher.template_size), dtype=np.uint8)
+        records[:rows] = self._records[:rows]
+        alive = np.zeros(capacity, dtype=np.bool_)
+        alive[:rows] = self._alive[:rows]
+        self._records, self._alive = records, alive
+
+
+def _best_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Return the rows of the ``k`` lowest scores, best first, ties by row."""
+    rows = np.argpartition(scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = np.lexsort((rows, scores[rows]))
+    return rows[order][:k]

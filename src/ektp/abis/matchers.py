@@ -1,0 +1,144 @@
+"""Plug biometric modalities into the ABIS through one matcher interface.
+
+A matcher owns everything that is particular to a modality: the template's byte format, the
+comparison of two templates, the scan of a whole gallery, and the score threshold that holds a
+false-match probability. Galleries, storage and the HTTP service only see fixed-size byte
+records, so fingerprint and face matchers plug in without touching them.
+
+Conventions every matcher keeps:
+
+- A score is a dissimilarity: lower means more alike. A modality whose native score is a
+  similarity reports its negation, so a gallery sorts every modality the same way.
+- A template serialises to exactly ``template_size`` bytes. A modality with variable-length
+  templates (minutiae) pads to a maximum, as card formats do (ISO/IEC 19794-2 compact size).
+"""
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ektp.abis import iris, kernels
+from ektp.abis.errors import InvalidTemplate, UnknownModality
+
+
+class Matcher(ABC):
+    """Compare and scan the templates of one biometric modality."""
+
+    modality: ClassVar[str]
+    template_size: ClassVar[int]
+
+    @abstractmethod
+    def encode(self, template: Any) -> bytes:
+        """Serialise a template to ``template_size`` bytes."""
+
+    @abstractmethod
+    def decode(self, data: bytes) -> Any:
+        """Parse serialised bytes, raising ``InvalidTemplate`` when they are not a template."""
+
+    @abstractmethod
+    def compare(self, a: Any, b: Any) -> float:
+        """Return the dissimilarity of two templates (objects or serialised bytes)."""
+
+    @abstractmethod
+    def scan(self, probe: bytes, records: np.ndarray, alive: np.ndarray) -> np.ndarray:
+        """Score a serialised probe against ``uint8[N, template_size]`` records.
+
+        Return ``float64[N]`` dissimilarities, +inf where ``alive`` is false.
+        """
+
+    @abstractmethod
+    def threshold(self, per_comparison_fmr: float) -> float:
+        """Return the score at or below which an impostor falls with this probability."""
+
+    @property
+    def comparisons_per_record(self) -> int:
+        """Count the elementary comparisons one scanned record costs (e.g. eyes x rotations)."""
+        return 1
+
+    def record(self, template: Any) -> bytes:
+        """Return a template's serialised form, validating bytes and encoding objects."""
+        if isinstance(template, bytes | bytearray | memoryview):
+            data = bytes(template)
+            self.decode(data)
+            return data
+        return self.encode(template)
+
+
+class IrisMatcher(Matcher):
+    """Match two-eye iris templates by normalised Hamming distance over rotations."""
+
+    modality = "iris"
+    template_size = iris.TEMPLATE_BYTES
+
+    def __init__(
+        self,
+        *,
+        shifts: int = iris.DEFAULT_SHIFTS,
+        reference_bits: float = iris.REFERENCE_BITS,
+        degrees_of_freedom: float = iris.DEGREES_OF_FREEDOM,
+    ) -> None:
+        self.shifts = iris.check_shifts(shifts)
+        self.reference_bits = float(reference_bits)
+        self.degrees_of_freedom = float(degrees_of_freedom)
+
+    def __repr__(self) -> str:
+        return f"IrisMatcher(shifts={self.shifts})"
+
+    @property
+    def comparisons_per_record(self) -> int:
+        """Count eyes x rotations compared per gallery record."""
+        return iris.EYES * (2 * self.shifts + 1)
+
+    def encode(self, template: iris.IrisTemplate) -> bytes:
+        """Serialise an ``IrisTemplate``."""
+        if not isinstance(template, iris.IrisTemplate):
+            raise InvalidTemplate(f"expected an IrisTemplate, got {type(template).__name__}")
+        return template.to_bytes()
+
+    def decode(self, data: bytes) -> iris.IrisTemplate:
+        """Parse a serialised ``IrisTemplate``."""
+        return iris.IrisTemplate.from_bytes(data)
+
+    def compare(self, a: Any, b: Any) -> float:
+        """Return the template distance: mean over eyes of the best rotation's distance."""
+        return self._distance(self.record(a), self.record(b))
+
+    def eye_distance(self, a: iris.IrisCode, b: iris.IrisCode) -> float:
+        """Return the distance of two single eyes, minimum over rotations."""
+        return self._distance(
+            a.code.tobytes() + a.mask.tobytes(), b.code.tobytes() + b.mask.tobytes()
+        )
+
+    def scan(self, probe: bytes, records: np.ndarray, alive: np.ndarray) -> np.ndarray:
+        """Score a probe against every record with the compiled kernel."""
+        probes = iris.rotated_probes(probe, self.shifts)
+        words = np.ascontiguousarray(records).view(np.uint64)
+        return kernels.scan(words, alive, probes, self.reference_bits)
+
+    def threshold(self, per_comparison_fmr: float) -> float:
+        """Return the template distance that holds the per-comparison false-match rate."""
+        return iris.impostor_threshold(
+            per_comparison_fmr,
+            shifts=self.shifts,
+            degrees_of_freedom=self.degrees_of_freedom,
+        )
+
+    def _distance(self, a: bytes, b: bytes) -> float:
+        gallery = np.frombuffer(a, dtype=np.uint8).copy().reshape(1, -1).view(np.uint64)
+        probes = iris.rotated_probes(b, self.shifts)
+        alive = np.ones(1, dtype=np.bool_)
+        return float(kernels.scan(gallery, alive, probes, self.reference_bits)[0])
+
+
+MATCHERS: dict[str, type[Matcher]] = {IrisMatcher.modality: IrisMatcher}
+
+
+def get_matcher(modality: str) -> Matcher:
+    """Return a matcher with default settings for a modality name."""
+    try:
+        return MATCHERS[modality]()
+    except KeyError:
+        raise UnknownModality(
+            f"unknown modality {modality!r}; known: {', '.join(sorted(MATCHERS))}"
+        ) from None

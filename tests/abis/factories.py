@@ -1,0 +1,31 @@
+"""Build synthetic iris templates and galleries for the ABIS tests."""
+
+import numpy as np
+
+from ektp.abis import synthetic
+from ektp.abis.gallery import Gallery
+from ektp.abis.iris import IrisTemplate
+from ektp.abis.matchers import IrisMatcher
+
+
+def subject_id(index: int) -> str:
+    """Return a readable subject id for a population index."""
+    return f"S{index:06d}"
+
+
+def template_at(population: np.ndarray, index: int) -> IrisTemplate:
+    """Return one template of a synthetic population."""
+    return IrisTemplate.from_bytes(population[index].tobytes())
+
+
+def filled_gallery(population: np.ndarray, **options) -> Gallery:
+    """Return a gallery holding every template of ``population`` under ``subject_id(i)``."""
+    gallery = Gallery(IrisMatcher(), **options)
+    for index, record in enumerate(population):
+        gallery.insert(subject_id(index), record.tobytes())
+    return gallery
+
+
+def genuine_probe(template: IrisTemplate, seed: int) -> IrisTemplate:
+    """Return a new capture of the same eyes."""
+    return synthetic.recapture(template, np.random.default_rng(seed))
