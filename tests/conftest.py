@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
-from django.db import connection
+from django.core import signals
+from django.db import close_old_connections, connection
 
 from ektp.core.models import Role
 from ektp.core.services import create_staff_user, issue_api_token
@@ -72,3 +76,52 @@ def operator_client(client, operator):
 @pytest.fixture
 def api_token(operator) -> str:
     return issue_api_token(user=operator, name="uji")
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Keep the test transaction's connection open across WSGI calls, as Django's test client does."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+# Browser tests: Debian's Chromium driven by Playwright against the live test server.
+
+CHROMIUM = os.environ.get("EKTP_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}; .ci/run installs Debian's chromium")
+    # Playwright's sync API runs an event loop in this thread; Django must allow sync DB calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="id-ID")
+    page = context.new_page()
+    yield page
+    context.close()

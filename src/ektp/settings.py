@@ -202,5 +202,15 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Biometric templates and images at rest (Fernet). Comma-separated keys: the first encrypts,
+# all decrypt. Unset in development: a key is derived from SECRET_KEY.
+EKTP_BIOMETRIC_KEY = os.environ.get("EKTP_BIOMETRIC_KEY", "")
+if ENVIRONMENT == "production" and not EKTP_BIOMETRIC_KEY:
+    raise ImproperlyConfigured("EKTP_BIOMETRIC_KEY must be set in production.")
+
+# ABIS: in-process gallery under var/abis unless ABIS_URL points at a remote `ektp abis serve`.
+ABIS_URL = os.environ.get("ABIS_URL") or None
+ABIS_DATA_DIR = Path(os.environ.get("ABIS_DATA_DIR", VAR_DIR / "abis"))
+
 # Demo and seeding.
 EKTP_DEMO_REGION = os.environ.get("EKTP_DEMO_REGION", "18.09")

@@ -17,7 +17,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_api_answers_malformed_input_without_a_server_error(case, api_token):
+def test_api_answers_malformed_input_without_a_server_error(case, api_token, keep_test_connection):
     response = case.call(headers={"Authorization": f"Bearer {api_token}"})
     assert response.status_code < 500, (case.method, case.path, response.text[:500])
     if response.status_code >= 400 and response.status_code != 405:

@@ -1,0 +1,90 @@
+"""Reads for recording pages and the API, limited to the reader's jurisdiction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from ektp.core.models import User
+from ektp.enrollment.models import Enrollment, StatusChange
+from ektp.offices.calendar import Opening, opening
+from ektp.offices.models import Device, ServicePoint
+from ektp.offices.selectors import devices_for, points_for
+from ektp.residents.models import KtpStatus, Resident
+from ektp.residents.selectors import residents_for
+
+
+def recording_kits_for(user: User) -> QuerySet[Device]:
+    """Return the recording kits this user may record with (any status, to show why not)."""
+    return (
+        devices_for(user)
+        .filter(kind=Device.Kind.RECORDING_KIT, service_point__is_active=True)
+        .select_related("service_point")
+        .order_by("service_point__name", "serial_number")
+    )
+
+
+def residents_to_record(*, user: User, query: str) -> QuerySet[Resident]:
+    """Find residents awaiting (re-)recording by exact NIK or by name."""
+    query = " ".join((query or "").split())[:100]
+    qs = residents_for(user).filter(
+        ktp_status__in=[KtpStatus.BELUM_REKAM, KtpStatus.ENROLL_FAILURE]
+    )
+    if not query:
+        return qs.none()
+    if query.isdigit():
+        return qs.filter(nik=query)
+    return qs.filter(name__icontains=query.upper()).order_by("name")[:50]
+
+
+def enrollment_of(resident: Resident) -> Enrollment | None:
+    """Return a resident's enrollment with its samples and exceptions."""
+    return (
+        Enrollment.objects.select_related("service_point", "device", "operator")
+        .prefetch_related("samples", "exceptions")
+        .filter(resident=resident)
+        .first()
+    )
+
+
+def history_of(resident: Resident) -> QuerySet[StatusChange]:
+    """Return a resident's KTP-el timeline, oldest first."""
+    return (
+        StatusChange.objects.filter(resident=resident)
+        .select_related("actor", "service_point")
+        .order_by("at")
+    )
+
+
+@dataclass(frozen=True)
+class PointDay:
+    point: ServicePoint
+    opening: Opening
+    recorded: int
+
+    @property
+    def percent(self) -> int | None:
+        if not self.opening.capacity:
+            return None
+        return round(100 * self.recorded / self.opening.capacity)
+
+
+def daily_figures(*, user: User, day: dt.date) -> list[PointDay]:
+    """Return each point's recordings on a day against its capacity."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    counts = dict(
+        Enrollment.objects.filter(
+            captured_at__gte=start, captured_at__lt=start + dt.timedelta(days=1)
+        )
+        .values_list("service_point")
+        .annotate(n=Count("id"))
+        .values_list("service_point", "n")
+    )
+    return [
+        PointDay(point=p, opening=opening(point=p, day=day), recorded=counts.get(p.pk, 0))
+        for p in points_for(user)
+    ]

@@ -1,0 +1,201 @@
+"""Staff pages: find a resident, the recording screen, the KTP-el timeline, the day's figures."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from ektp.core.access import role_required
+from ektp.core.models import AuditEvent, Role
+from ektp.core.services import record_audit
+from ektp.enrollment import selectors, services
+from ektp.enrollment.biometrics import (
+    Modality,
+    capture_all,
+    capture_device_for,
+    quality_threshold,
+    retry_limit,
+)
+from ektp.enrollment.forms import DayForm, FindForm, RecordForm
+from ektp.offices.services import recording_blocked
+from ektp.residents.selectors import get_resident_by_nik
+
+RECORDERS = (Role.OPERATOR, Role.SUPERVISOR)
+VIEWERS = (Role.GATE_OFFICER, Role.OPERATOR, Role.SUPERVISOR, Role.PROVINCE_ADMIN)
+
+
+def _resident_or_404(request, nik: str):
+    resident = get_resident_by_nik(user=request.user, nik=nik[:16])
+    if resident is None:
+        raise Http404("Penduduk tidak ditemukan di wilayah kerja Anda.")
+    return resident
+
+
+@role_required(*RECORDERS)
+def find(request: HttpRequest) -> HttpResponse:
+    """Find a resident awaiting recording."""
+    form = FindForm(request.GET or None)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        results = list(
+            selectors.residents_to_record(user=request.user, query=form.cleaned_data["q"])
+        )
+        record_audit(
+            user=request.user,
+            action=AuditEvent.Action.SEARCH,
+            object_type="resident",
+            request=request,
+            detail={"q": form.cleaned_data["q"], "for": "perekaman"},
+        )
+    return render(request, "enrollment/find.html", {"form": form, "results": results})
+
+
+def _kits_with_blocks(kits):
+    return [(k, recording_blocked(point=k.service_point, device=k)) for k in kits]
+
+
+def _render_record(request, resident, form, *, quality=None, status=200):
+    kits = list(selectors.recording_kits_for(request.user))
+    return render(
+        request,
+        "enrollment/record.html",
+        {
+            "r": resident,
+            "form": form,
+            "kits": _kits_with_blocks(kits),
+            "quality": quality,
+            "retry_limit": retry_limit(),
+        },
+        status=status,
+    )
+
+
+@role_required(*RECORDERS)
+def record(request: HttpRequest, nik: str) -> HttpResponse:
+    """Record a resident's biometrics with a kit at a point, step by step per modality."""
+    resident = _resident_or_404(request, nik)
+    kits = list(selectors.recording_kits_for(request.user))
+    if request.method != "POST":
+        return _render_record(request, resident, RecordForm(kits=kits))
+    form = RecordForm(request.POST, kits=kits)
+    if not form.is_valid():
+        return _render_record(request, resident, form, status=422)
+    kit = next(k for k in kits if str(k.pk) == form.cleaned_data["device"])
+    exceptions = {m: services.ExceptionIn(r, n) for m, (r, n) in form.exceptions().items()}
+    try:
+        services.check_may_record(
+            resident=resident,
+            point=kit.service_point,
+            device=kit,
+            actor=request.user,
+            day=timezone.localdate(),
+        )
+    except services.EnrollmentError as exc:
+        form.add_error(None, str(exc))
+        return _render_record(request, resident, form, status=422)
+    existing = selectors.enrollment_of(resident)
+    driver = capture_device_for(
+        resident_id=resident.pk,
+        device_id=kit.pk,
+        recording=(existing.recordings + 1) if existing else 1,
+    )
+    accepted, failed = capture_all(device=driver, skip=set(exceptions))
+    quality = [
+        (
+            str(Modality(m).label),
+            (accepted.get(m) or failed.get(m)).quality if m not in exceptions else None,
+            quality_threshold(m),
+            m in failed,
+            exceptions[m].reason if m in exceptions else "",
+        )
+        for m in Modality.values
+    ]
+    if failed:
+        names = ", ".join(str(Modality(m).label) for m in failed)
+        form.add_error(
+            None,
+            f"Kualitas di bawah ambang setelah {retry_limit()} percobaan: {names}. "
+            "Rekam ulang, atau catat pengecualian beserta alasannya.",
+        )
+        return _render_record(request, resident, form, quality=quality, status=422)
+    try:
+        services.record_enrollment(
+            resident=resident,
+            service_point=kit.service_point,
+            device=kit,
+            operator=request.user,
+            captures=accepted,
+            exceptions=exceptions,
+            capture_driver=getattr(driver, "name", "driver"),
+            request=request,
+        )
+    except services.EnrollmentError as exc:
+        form.add_error(None, str(exc))
+        return _render_record(request, resident, form, quality=quality, status=422)
+    messages.success(request, f"Biometrik {resident.name} terekam (BIO_CAPTURED).")
+    return redirect("enrollment:history", nik=resident.nik)
+
+
+@role_required(*RECORDERS)
+def send(request: HttpRequest, nik: str) -> HttpResponse:
+    """Send a captured record to penunggalan."""
+    resident = _resident_or_404(request, nik)
+    if request.method == "POST":
+        try:
+            services.send_for_penunggalan(resident=resident, actor=request.user)
+        except services.EnrollmentError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Rekaman dikirim untuk penunggalan (SFE).")
+    return redirect("enrollment:history", nik=resident.nik)
+
+
+@role_required(*VIEWERS)
+def history(request: HttpRequest, nik: str) -> HttpResponse:
+    """Show a resident's KTP-el timeline and recording summary."""
+    resident = _resident_or_404(request, nik)
+    record_audit(
+        user=request.user,
+        action=AuditEvent.Action.VIEW,
+        object_type="ktp_history",
+        object_id=resident.nik,
+        request=request,
+    )
+    enrollment = selectors.enrollment_of(resident)
+    _allowed, held = services.card_may_be_printed(resident)
+    return render(
+        request,
+        "enrollment/history.html",
+        {
+            "r": resident,
+            "enrollment": enrollment,
+            "history": selectors.history_of(resident),
+            "held_reason": held if resident.ktp_status == "PRINT_READY_RECORD" else "",
+            "may_send": resident.ktp_status == "BIO_CAPTURED"
+            and request.user.role in (*RECORDERS, Role.SYSTEM_ADMIN),
+            "may_record": resident.ktp_status in ("BELUM_REKAM", "ENROLL_FAILURE")
+            and request.user.role in (*RECORDERS, Role.SYSTEM_ADMIN),
+        },
+    )
+
+
+@role_required(Role.SUPERVISOR, Role.OPERATOR, Role.PROVINCE_ADMIN)
+def daily(request: HttpRequest) -> HttpResponse:
+    """Show each point's recordings on a day against its capacity."""
+    form = DayForm(request.GET or None)
+    day = timezone.localdate()
+    status = 200
+    if form.is_bound and form.is_valid() and form.cleaned_data["tanggal"]:
+        day = form.cleaned_data["tanggal"]
+    elif form.is_bound and not form.is_valid():
+        status = 422
+    rows = selectors.daily_figures(user=request.user, day=day)
+    totals = (sum(r.recorded for r in rows), sum(r.opening.capacity for r in rows))
+    return render(
+        request,
+        "enrollment/daily.html",
+        {"form": form, "day": day, "rows": rows, "totals": totals},
+        status=status,
+    )
