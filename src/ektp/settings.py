@@ -208,6 +208,12 @@ EKTP_BIOMETRIC_KEY = os.environ.get("EKTP_BIOMETRIC_KEY", "")
 if ENVIRONMENT == "production" and not EKTP_BIOMETRIC_KEY:
     raise ImproperlyConfigured("EKTP_BIOMETRIC_KEY must be set in production.")
 
+# Card printing: a PDF proof of the card face by default; the spooler sends to `lp`.
+EKTP_CARD_PRINTER = os.environ.get("EKTP_CARD_PRINTER", "ektp.cards.printers.PdfProofPrinter")
+EKTP_CARD_PRINTER_QUEUE = os.environ.get("EKTP_CARD_PRINTER_QUEUE", "")
+# Name of this node on ledger rows, recordings and history (an edge laptop names itself).
+EKTP_NODE_ID = os.environ.get("EKTP_NODE_ID", "office")
+
 # ABIS: in-process gallery under var/abis unless ABIS_URL points at a remote `ektp abis serve`.
 ABIS_URL = os.environ.get("ABIS_URL") or None
 ABIS_DATA_DIR = Path(os.environ.get("ABIS_DATA_DIR", VAR_DIR / "abis"))

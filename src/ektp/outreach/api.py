@@ -1,5 +1,183 @@
-"""API for the outreach app."""
+"""API for jemput bola: suggestions, target lists, visits, results, closures, special needs."""
 
-from ninja import Router
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from uuid import UUID
+
+from django.utils import timezone
+from ninja import Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import Field
+
+from ektp.coverage.services import CoverageError
+from ektp.outreach import selectors, services
 
 router = Router(tags=["outreach"])
+
+
+class SuggestionOut(Schema):
+    code: str
+    name: str
+    wajib_ktp: int
+    recorded: int
+    missing: int
+    rate: Decimal | None
+    needed_for_green: int
+    planned: bool
+
+
+class PersonOut(Schema):
+    nik: str
+    name: str
+    birth_date: dt.date
+    rt: str
+    rw: str
+    street: str
+
+
+class VisitIn(Schema):
+    village: str = Field(..., max_length=13)
+    date: dt.date
+    service_point: UUID
+    team: str = Field(..., max_length=300)
+    expected_people: int = Field(..., ge=0, le=100000)
+    blanks_to_carry: int = Field(0, ge=0, le=100000)
+
+
+class VisitOut(Schema):
+    id: UUID
+    village: str = Field(..., alias="village_id")
+    date: dt.date
+    service_point: UUID = Field(..., alias="service_point_id")
+    team: str
+    expected_people: int
+    blanks_to_carry: int
+    status: str
+    recorded_people: int | None
+    cards_printed: int | None
+
+
+class ResultIn(Schema):
+    recorded_people: int = Field(..., ge=0, le=100000)
+    cards_printed: int = Field(0, ge=0, le=100000)
+    note: str = Field("", max_length=500)
+
+
+class ClosureIn(Schema):
+    region: str = Field(..., max_length=13)
+    starts_on: dt.date
+    ends_on: dt.date | None = None
+    reason: str = Field(..., max_length=200)
+
+
+class ClosureOut(Schema):
+    id: int
+    region: str = Field(..., alias="region_id")
+    starts_on: dt.date
+    ends_on: dt.date | None
+    reason: str
+
+
+class SpecialNeedIn(Schema):
+    nik: str = Field(..., max_length=16)
+    kind: str = Field(..., max_length=20)
+    note: str = Field("", max_length=200)
+
+
+def _bad(exc: Exception):
+    raise HttpError(422, str(exc))
+
+
+@router.get("/suggestions", response=list[SuggestionOut])
+def suggestions(request, wilayah: str = "", tanggal: dt.date | None = None):
+    """Villages to visit next, closed ones left out."""
+    today = timezone.localdate()
+    try:
+        rows, _closed = selectors.suggestions(
+            user=request.auth,
+            within=(wilayah[:13] or request.auth.jurisdiction_code or ""),
+            as_of=today,
+            day=max(tanggal or today, today),
+        )
+    except (CoverageError, selectors.OutreachInputError) as exc:
+        _bad(exc)
+    return [{**s.row.as_dict(), "needed_for_green": s.needed, "planned": s.planned} for s in rows]
+
+
+@router.get("/villages/{village}/people", response=list[PersonOut])
+def people(request, village: str, daftar: str = "belum_rekam", pemilu: dt.date | None = None):
+    """The people of a village that a visit should reach."""
+    try:
+        qs = selectors.target_list(
+            user=request.auth,
+            village=village[:13],
+            kind=daftar[:20],
+            as_of=timezone.localdate(),
+            polling_day=pemilu,
+        )
+    except (CoverageError, selectors.OutreachInputError) as exc:
+        _bad(exc)
+    return list(qs.order_by("rt", "rw", "name")[:1000])
+
+
+@router.post("/visits", response={201: VisitOut})
+def plan_visit(request, payload: VisitIn):
+    """Plan a visit of a mobile unit to a village."""
+    try:
+        visit = services.plan_visit(
+            actor=request.auth,
+            village_code=payload.village,
+            date=payload.date,
+            service_point_id=payload.service_point,
+            team=payload.team,
+            expected_people=payload.expected_people,
+            blanks_to_carry=payload.blanks_to_carry,
+        )
+    except services.OutreachError as exc:
+        _bad(exc)
+    return Status(201, visit)
+
+
+@router.post("/visits/{visit_id}/result", response=VisitOut)
+def record_result(request, visit_id: UUID, payload: ResultIn):
+    """Record what a visit achieved."""
+    try:
+        return services.record_result(
+            actor=request.auth,
+            visit_id=visit_id,
+            recorded_people=payload.recorded_people,
+            cards_printed=payload.cards_printed,
+            note=payload.note,
+        )
+    except services.OutreachError as exc:
+        _bad(exc)
+
+
+@router.post("/closures", response={201: ClosureOut})
+def close_zone(request, payload: ClosureIn):
+    """Close a region to visits for a period."""
+    try:
+        closure = services.close_zone(
+            actor=request.auth,
+            region_code=payload.region,
+            starts_on=payload.starts_on,
+            ends_on=payload.ends_on,
+            reason=payload.reason,
+        )
+    except services.OutreachError as exc:
+        _bad(exc)
+    return Status(201, closure)
+
+
+@router.post("/special-needs", response={201: dict})
+def flag_special_need(request, payload: SpecialNeedIn):
+    """Mark a resident for door-to-door service."""
+    try:
+        need = services.flag_special_need(
+            actor=request.auth, nik=payload.nik, kind=payload.kind, note=payload.note
+        )
+    except services.OutreachError as exc:
+        _bad(exc)
+    return Status(201, {"id": str(need.pk), "kind": need.kind})

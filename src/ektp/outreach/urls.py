@@ -1,3 +1,13 @@
+from django.urls import path
+
+from ektp.outreach import views
+
 app_name = "outreach"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("desa/<str:village>/", views.target_list, name="target_list"),
+    path("kunjungan/baru/", views.plan, name="plan"),
+    path("kunjungan/<uuid:pk>/hasil/", views.result, name="result"),
+    path("penutupan/baru/", views.close, name="close"),
+]

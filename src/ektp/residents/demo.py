@@ -35,3 +35,13 @@ def ensure_demo_users(region: Region) -> list[tuple[str, str, str]]:
             user.save(update_fields=["password"])
         logins.append((username, DEMO_PASSWORD, user.get_role_display()))
     return logins
+
+
+def prepare_demo_district(region: Region) -> None:
+    """Give a seeded district its staff, office, service points, devices and blank stock."""
+    from ektp.cards.services import ensure_demo_stock
+    from ektp.offices.demo import ensure_demo_offices
+
+    ensure_demo_users(region)
+    office = ensure_demo_offices(region)
+    ensure_demo_stock(office)

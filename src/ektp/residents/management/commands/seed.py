@@ -8,10 +8,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from ektp.offices.demo import ensure_demo_offices
 from ektp.regions.models import Region
 from ektp.regions.services import load_regions
-from ektp.residents.demo import ensure_demo_users
+from ektp.residents.demo import prepare_demo_district
 from ektp.residents.models import Resident
 from ektp.residents.seed import Seeder
 
@@ -44,8 +43,7 @@ class Command(BaseCommand):
             raise CommandError("--residents tidak boleh negatif.")
         if opts["if_empty"] and Resident.objects.exists():
             self.stdout.write("Basis data sudah berisi penduduk; penyemaian dilewati.")
-            ensure_demo_users(region)
-            ensure_demo_offices(region)
+            prepare_demo_district(region)
             return
         if Resident.objects.filter(kabkota_code=region.code).exists():
             raise CommandError(f"{region.name} sudah berisi penduduk; gunakan basis data kosong.")
@@ -57,8 +55,7 @@ class Command(BaseCommand):
         ) as bar:
             result = seeder.run(progress=bar.update)
         elapsed = time.perf_counter() - started
-        ensure_demo_users(region)
-        ensure_demo_offices(region)
+        prepare_demo_district(region)
         self.stdout.write(
             f"{result.residents} penduduk, {result.families} keluarga di {result.villages} desa "
             f"dalam {elapsed:.1f} detik ({result.residents / max(elapsed, 1e-9):,.0f} penduduk/detik)."

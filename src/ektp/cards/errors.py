@@ -1,0 +1,37 @@
+"""Domain errors of the cards app; each message names the rule in Bahasa Indonesia."""
+
+
+class CardsError(ValueError):
+    """A cards rule refuses the action."""
+
+
+class NoBlankInStock(CardsError):
+    """No blank is in stock where it is needed."""
+
+
+class BlankUnavailable(CardsError):
+    """A named serial is not in stock at the place given."""
+
+
+class NotPrintable(CardsError):
+    """The resident or request is not ready for a card."""
+
+
+class CardHeld(NotPrintable):
+    """Under 17 and unmarried: the card is held until the 17th birthday."""
+
+
+class PrinterUnavailable(CardsError):
+    """No working card printer at the service point."""
+
+
+class StockInvalid(CardsError):
+    """A ledger movement breaks a stock rule."""
+
+
+class PrintDeferred(CardsError):
+    """Rationing under shortage defers this print."""
+
+    def __init__(self, message: str, *, store_on_request: bool = False):
+        super().__init__(message)
+        self.store_on_request = store_on_request

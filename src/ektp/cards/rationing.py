@@ -1,0 +1,179 @@
+"""Rationing under shortage: who is printed first and how many per day while stock is short."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from ektp.cards.errors import PrintDeferred
+from ektp.cards.models import CardPolicy, CardPrint, PrintReason, ReprintRequest
+from ektp.offices.models import Office
+from ektp.residents.models import Resident
+
+CATEGORY_LABELS = {
+    "first_voter": "Pemilih pemula",
+    "new": "Wajib KTP baru",
+    "data_change": "Perubahan data / pindah",
+    "lost": "Hilang",
+    "damaged": "Rusak",
+    "damaged_usable": "Rusak tetapi masih dapat dipakai",
+}
+DEFAULT_ORDER = ["first_voter", "new", "data_change", "lost", "damaged", "damaged_usable"]
+DEFERRED_USABLE = (
+    "Stok blangko terbatas sampai pengiriman berikutnya; kartu lama Anda masih dapat "
+    "dipakai sehingga cetak ulang ditunda dan didahulukan wajib KTP baru."
+)
+FIRST_VOTER_MAX_AGE = 21
+
+
+def _age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def category(
+    *, reason: str, resident: Resident, old_card_usable: bool, election_date: dt.date | None
+) -> str:
+    """Return the priority category of one print."""
+    if reason in (PrintReason.NEW, PrintReason.SUKET_EXCHANGE):
+        today = timezone.localdate()
+        if (
+            election_date is not None
+            and election_date >= today
+            and 17 <= _age_on(resident.birth_date, election_date) <= FIRST_VOTER_MAX_AGE
+        ):
+            return "first_voter"
+        return "new"
+    if reason in (PrintReason.DATA_CHANGE, PrintReason.MOVED):
+        return "data_change"
+    if reason == PrintReason.LOST:
+        return "lost"
+    return "damaged_usable" if old_card_usable else "damaged"
+
+
+def priority_order(policy: CardPolicy) -> list[str]:
+    """Return the policy's category order, completed with any category it leaves out."""
+    order = [c for c in (policy.priority_order or []) if c in CATEGORY_LABELS]
+    return order + [c for c in DEFAULT_ORDER if c not in order]
+
+
+@dataclass(frozen=True)
+class Shortage:
+    """Whether stock is short, and how many cards a day keep it to the next delivery."""
+
+    short: bool
+    daily_allowance: int | None
+    printed_today: int | None
+    days_to_next_delivery: int
+
+
+JUDGEMENT_SECONDS = 60
+
+
+def _cache_key(office: Office) -> str:
+    return f"cards:shortage:{office.pk}:{timezone.localdate().isoformat()}"
+
+
+def forget(office: Office) -> None:
+    """Drop the cached shortage judgement after stock arrives, moves or is lost."""
+    cache.delete(_cache_key(office))
+
+
+def _printed_today(office: Office) -> int:
+    start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+    return CardPrint.objects.filter(
+        service_point__office=office, printed_at__gte=start, voided_at__isnull=True
+    ).count()
+
+
+def shortage(office: Office) -> Shortage:
+    """Judge the office's shortage from its days of cover.
+
+    The stock of the day (on hand + printed today) does not change when a card is printed,
+    so the judgement is kept for a minute; only today's print count is read every time."""
+    judged = cache.get(_cache_key(office))
+    if judged is None:
+        from ektp.cards.forecast import office_cover
+
+        cover = office_cover(office)
+        days = max(cover.days_to_next_delivery, 1)
+        stock_today = cover.on_hand + _printed_today(office)
+        allowance = max(math.floor(stock_today / days), 1) if stock_today else 0
+        judged = (cover.alert, allowance, days)
+        cache.set(_cache_key(office), judged, JUDGEMENT_SECONDS)
+    short, allowance, days = judged
+    if not short:
+        return Shortage(False, None, None, days)
+    return Shortage(True, allowance, _printed_today(office), days)
+
+
+def check_print(
+    *, office: Office, reason: str, request: ReprintRequest | None, resident: Resident
+) -> None:
+    """Refuse a print that rationing defers; store the reason on a deferred request."""
+    state = shortage(office)
+    if not state.short:
+        return
+    policy = CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
+    usable = request.old_card_usable if request is not None else False
+    cat = category(
+        reason=reason, resident=resident, old_card_usable=usable, election_date=policy.election_date
+    )
+    if cat == "damaged_usable" and policy.defer_damaged_usable:
+        raise PrintDeferred(DEFERRED_USABLE, store_on_request=request is not None)
+    if state.daily_allowance is not None and state.printed_today >= state.daily_allowance:
+        raise PrintDeferred(
+            f"Jatah cetak hari ini ({state.daily_allowance} kartu) sudah habis agar stok cukup "
+            f"sampai pengiriman berikutnya ({state.days_to_next_delivery} hari lagi)."
+        )
+
+
+@dataclass
+class QueueItem:
+    resident: Resident
+    request: ReprintRequest | None
+    reason: str
+    category: str
+    waiting_since: dt.date | None
+    decision: str = "cetak"
+    note: str = ""
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_LABELS[self.category]
+
+
+def order_and_cap(items: list[QueueItem], *, office: Office) -> tuple[list[QueueItem], Shortage]:
+    """Order the queue by the policy and, under shortage, cap it to the daily allowance."""
+    policy = CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
+    rank = {c: i for i, c in enumerate(priority_order(policy))}
+    items.sort(key=lambda it: (rank[it.category], it.waiting_since or dt.date.max))
+    state = shortage(office)
+    if not state.short:
+        return items, state
+    left = max((state.daily_allowance or 0) - state.printed_today, 0)
+    for item in items:
+        if item.category == "damaged_usable" and policy.defer_damaged_usable:
+            item.decision, item.note = "tunda", DEFERRED_USABLE
+        elif left > 0:
+            left -= 1
+        else:
+            item.decision = "menunggu_jatah"
+            item.note = "Menunggu jatah cetak hari berikutnya (stok dijatah)."
+    return items, state
+
+
+def defer_usable_requests(*, office: Office) -> int:
+    """Under shortage, mark open damaged-but-usable requests deferred with the reason."""
+    policy = CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
+    if not policy.defer_damaged_usable or not shortage(office).short:
+        return 0
+    return ReprintRequest.objects.filter(
+        office=office,
+        status=ReprintRequest.Status.WAITING,
+        reason=PrintReason.DAMAGED,
+        old_card_usable=True,
+    ).update(status=ReprintRequest.Status.DEFERRED, deferral_reason=DEFERRED_USABLE)

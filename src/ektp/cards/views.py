@@ -1,0 +1,415 @@
+"""Staff pages: print queue, printing and hand-over, stock and ledger, days of cover."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ektp.cards import forecast, selectors, services
+from ektp.cards.forms import (
+    CountForm,
+    HandOverForm,
+    MisprintForm,
+    PrintForm,
+    ReceiptForm,
+    ReprintRequestForm,
+    SpoilForm,
+    TransferForm,
+)
+from ektp.cards.models import BlankRequest, CardPrint, LedgerEntry, ReprintRequest
+from ektp.cards.printers import default_printer
+from ektp.core.access import role_required
+from ektp.core.models import Role
+from ektp.offices.models import Office
+from ektp.residents.selectors import get_resident_by_nik
+
+PRINTERS = (Role.OPERATOR, Role.SUPERVISOR)
+STOCK_READERS = (Role.OPERATOR, Role.SUPERVISOR, Role.PROVINCE_ADMIN)
+
+
+def _office(request: HttpRequest) -> Office:
+    """The office the page is about: the user's own, or ?kab= for province staff."""
+    code = request.GET.get("kab") or request.POST.get("kab") or request.user.region_id or ""
+    office = selectors.office_for(request.user, str(code)[:5])
+    if office is None:
+        raise Http404("Kantor Disdukcapil tidak ditemukan di wilayah kerja Anda.")
+    return office
+
+
+def _back(name: str, office: Office, **query) -> HttpResponse:
+    params = "&".join(f"{k}={v}" for k, v in {"kab": office.region_id, **query}.items() if v)
+    return redirect(f"{reverse(name)}?{params}")
+
+
+def _first_error(form) -> str:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else None
+        return f"{label}: {errors[0]}" if label else errors[0]
+    return "Data tidak valid."
+
+
+@role_required(*PRINTERS)
+def queue(request: HttpRequest) -> HttpResponse:
+    """Show the print queue of an office or one of its points, in print order."""
+    office = _office(request)
+    point = (
+        selectors.point_of(office, request.GET.get("titik")) if request.GET.get("titik") else None
+    )
+    items, state = selectors.print_queue(office, point)
+    return render(
+        request,
+        "cards/queue.html",
+        {
+            "office": office,
+            "point": point,
+            "points": office.service_points.filter(is_active=True).order_by("code"),
+            "items": items[:200],
+            "total": len(items),
+            "shortage": state,
+            "awaiting": selectors.awaiting_hand_over(office, point)[:100],
+            "relations": HandOverForm().fields["relation"].choices,
+            "reprint_form": ReprintRequestForm(),
+        },
+    )
+
+
+@require_POST
+@role_required(*PRINTERS)
+def print_view(request: HttpRequest) -> HttpResponse:
+    """Print one card from the queue."""
+    office = _office(request)
+    form = PrintForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return _back("cards:queue", office)
+    point = selectors.point_of(office, form.cleaned_data["point"])
+    if point is None:
+        messages.error(request, "Titik layanan tidak ditemukan di kantor ini.")
+        return _back("cards:queue", office)
+    if form.cleaned_data["request"]:
+        target = ReprintRequest.objects.filter(
+            pk=form.cleaned_data["request"], office=office
+        ).first()
+    else:
+        target = get_resident_by_nik(user=request.user, nik=form.cleaned_data["nik"])
+    if target is None:
+        messages.error(request, "Penduduk atau permohonan tidak ditemukan di wilayah kerja Anda.")
+        return _back("cards:queue", office, titik=point.pk)
+    try:
+        card = services.print_card(
+            request_or_resident=target,
+            service_point=point,
+            printer=default_printer(),
+            operator=request.user,
+            serial=form.cleaned_data["serial"] or None,
+        )
+    except services.CardsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"Kartu {card.resident.name} dicetak pada blangko {card.blank.serial}."
+        )
+    return _back("cards:queue", office, titik=point.pk)
+
+
+def _card(request: HttpRequest, office: Office, card_id) -> CardPrint:
+    try:
+        card = CardPrint.objects.filter(pk=card_id, service_point__office=office).first()
+    except (ValueError, TypeError):
+        card = None
+    if card is None:
+        raise Http404("Cetakan kartu tidak ditemukan.")
+    return card
+
+
+@require_POST
+@role_required(*PRINTERS)
+def hand_over_view(request: HttpRequest, card_id) -> HttpResponse:
+    """Record the hand-over of a printed card."""
+    office = _office(request)
+    card = _card(request, office, card_id)
+    form = HandOverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return _back("cards:queue", office)
+    try:
+        services.hand_over(
+            card_print=card,
+            received_by_name=form.cleaned_data["received_by_name"],
+            relation=form.cleaned_data["relation"],
+            operator=request.user,
+        )
+    except services.CardsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Kartu {card.resident.name} diserahkan.")
+    return _back("cards:queue", office)
+
+
+@require_POST
+@role_required(*PRINTERS)
+def misprint_view(request: HttpRequest, card_id) -> HttpResponse:
+    """Void a misprinted card and print again on the next blank."""
+    office = _office(request)
+    card = _card(request, office, card_id)
+    form = MisprintForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return _back("cards:queue", office)
+    try:
+        again = services.report_misprint(
+            card_print=card,
+            reason=form.cleaned_data["reason"],
+            printer=default_printer(),
+            operator=request.user,
+        )
+    except services.CardsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Blangko dibatalkan; dicetak ulang pada {again.blank.serial}.")
+    return _back("cards:queue", office)
+
+
+@require_POST
+@role_required(*PRINTERS)
+def reprint_request_view(request: HttpRequest) -> HttpResponse:
+    """Put a resident in the queue for a replacement card."""
+    office = _office(request)
+    form = ReprintRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return _back("cards:queue", office)
+    resident = get_resident_by_nik(user=request.user, nik=form.cleaned_data["nik"])
+    if resident is None:
+        messages.error(request, "Penduduk tidak ditemukan di wilayah kerja Anda.")
+        return _back("cards:queue", office)
+    try:
+        services.create_reprint_request(
+            resident=resident,
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            old_card_usable=form.cleaned_data["old_card_usable"],
+        )
+    except services.CardsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{resident.name} masuk antrean cetak ulang.")
+    return _back("cards:queue", office)
+
+
+def _stock_context(request: HttpRequest, office: Office, **forms) -> dict:
+    kind = request.GET.get("jenis", "")
+    if kind not in LedgerEntry.Kind.values:
+        kind = ""
+    page = Paginator(selectors.ledger(office, kind=kind), 50).get_page(request.GET.get("hal"))
+    return {
+        "office": office,
+        "rows": selectors.stock_by_location(office),
+        "totals": selectors.blank_totals(office),
+        "page": page,
+        "kind": kind,
+        "kinds": LedgerEntry.Kind.choices,
+        "pending_loans": selectors.pending_loans(office),
+        "receipt_form": forms.get("receipt_form") or ReceiptForm(office=office),
+        "transfer_form": forms.get("transfer_form") or TransferForm(office=office),
+        "spoil_form": forms.get("spoil_form") or SpoilForm(office=office),
+        "count_form": forms.get("count_form") or CountForm(office=office),
+        "can_edit": request.user.role in (Role.SUPERVISOR, Role.SYSTEM_ADMIN, Role.OPERATOR),
+    }
+
+
+@role_required(*STOCK_READERS)
+def stock(request: HttpRequest) -> HttpResponse:
+    """Show the stock per location and the ledger."""
+    office = _office(request)
+    return render(request, "cards/stock.html", _stock_context(request, office))
+
+
+def _stock_post(request, office, form_name, form, action) -> HttpResponse:
+    if form.is_valid():
+        try:
+            message = action(form)
+        except services.CardsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, message)
+            return _back("cards:stock", office)
+    context = _stock_context(request, office, **{form_name: form})
+    return render(request, "cards/stock.html", context, status=422)
+
+
+@require_POST
+@role_required(Role.OPERATOR, Role.SUPERVISOR)
+def receive_view(request: HttpRequest) -> HttpResponse:
+    office = _office(request)
+    form = ReceiptForm(request.POST, office=office)
+
+    def act(f):
+        req = None
+        if f.cleaned_data["request"]:
+            req = BlankRequest.objects.get(pk=f.cleaned_data["request"])
+        entry = services.receive_blanks(
+            office=office,
+            serial_first=f.cleaned_data["serial_first"],
+            serial_last=f.cleaned_data["serial_last"],
+            source=f.cleaned_data["source"],
+            reference=f.cleaned_data["reference"],
+            actor=request.user,
+            request=req,
+        )
+        return f"{entry.quantity} blangko diterima ({entry.serial_first}–{entry.serial_last})."
+
+    return _stock_post(request, office, "receipt_form", form, act)
+
+
+@require_POST
+@role_required(Role.OPERATOR, Role.SUPERVISOR)
+def transfer_view(request: HttpRequest) -> HttpResponse:
+    office = _office(request)
+    form = TransferForm(request.POST, office=office)
+
+    def act(f):
+        entry = services.transfer_blanks(
+            office=office,
+            from_point=f.point("from_place"),
+            to_point=f.point("to_place"),
+            quantity=f.cleaned_data["quantity"],
+            serials=f.serial_list() or None,
+            actor=request.user,
+            reason=f.cleaned_data["reason"],
+        )
+        return f"{entry.quantity} blangko dipindahkan."
+
+    return _stock_post(request, office, "transfer_form", form, act)
+
+
+@require_POST
+@role_required(Role.OPERATOR, Role.SUPERVISOR)
+def spoil_view(request: HttpRequest) -> HttpResponse:
+    office = _office(request)
+    form = SpoilForm(request.POST, office=office)
+
+    def act(f):
+        services.spoil_blank(
+            office=office,
+            serial=f.cleaned_data["serial"],
+            cause=f.cleaned_data["cause"],
+            reason=f.cleaned_data["reason"],
+            actor=request.user,
+        )
+        return f"Blangko {f.cleaned_data['serial']} dicatat rusak."
+
+    return _stock_post(request, office, "spoil_form", form, act)
+
+
+@require_POST
+@role_required(Role.OPERATOR, Role.SUPERVISOR)
+def count_view(request: HttpRequest) -> HttpResponse:
+    office = _office(request)
+    form = CountForm(request.POST, office=office)
+
+    def act(f):
+        entry = services.record_stock_count(
+            office=office,
+            service_point=f.point("place"),
+            counted=f.cleaned_data["counted"],
+            actor=request.user,
+            note=f.cleaned_data["note"],
+        )
+        if entry.discrepancy:
+            return f"Stok opname tercatat; selisih {entry.discrepancy:+d} dari catatan buku."
+        return "Stok opname tercatat; sesuai catatan buku."
+
+    return _stock_post(request, office, "count_form", form, act)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR, Role.PROVINCE_ADMIN)
+def receive_loan_view(request: HttpRequest, entry_id) -> HttpResponse:
+    office = _office(request)
+    loan = selectors.pending_loans(office).filter(pk=entry_id).first()
+    if loan is None:
+        raise Http404("Pinjaman tidak ditemukan.")
+    try:
+        services.receive_loan(loan_out=loan, actor=request.user)
+    except services.CardsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{loan.quantity} blangko pinjaman diterima.")
+    return _back("cards:stock", office)
+
+
+@role_required(*STOCK_READERS)
+def cover(request: HttpRequest) -> HttpResponse:
+    """Show days of cover, the alert and the blank requests."""
+    office = _office(request)
+    return render(
+        request,
+        "cards/cover.html",
+        {
+            "office": office,
+            "cover": forecast.office_cover(office),
+            "points": forecast.cover_by_point(office),
+            "requests": selectors.requests_of(office)[:20],
+            "policy": services.policy_for(office),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.OPERATOR, Role.SUPERVISOR)
+def draft_request_view(request: HttpRequest) -> HttpResponse:
+    office = _office(request)
+    try:
+        draft = services.draft_blank_request(office=office, actor=request.user)
+    except services.CardsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Draf permohonan {draft.quantity} blangko dibuat.")
+    return _back("cards:cover", office)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def submit_request_view(request: HttpRequest, request_id) -> HttpResponse:
+    office = _office(request)
+    blank_request = selectors.requests_of(office).filter(pk=request_id).first()
+    if blank_request is None:
+        raise Http404("Permohonan blangko tidak ditemukan.")
+    try:
+        services.submit_blank_request(request=blank_request, actor=request.user)
+    except services.CardsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Permohonan blangko diajukan.")
+    return _back("cards:cover", office)
+
+
+@role_required(Role.SUPERVISOR, Role.PROVINCE_ADMIN)
+def request_letter(request: HttpRequest, request_id) -> HttpResponse:
+    """Show the request letter with the figures behind the quantity."""
+    office = _office(request)
+    blank_request = selectors.requests_of(office).filter(pk=request_id).first()
+    if blank_request is None:
+        raise Http404("Permohonan blangko tidak ditemukan.")
+    return render(request, "cards/letter.html", {"office": office, "r": blank_request})
+
+
+@role_required(Role.PROVINCE_ADMIN)
+def province(request: HttpRequest) -> HttpResponse:
+    """Show every district's stock, cover and loans in the province."""
+    rows = []
+    for office in selectors.offices_for(request.user).select_related("region"):
+        rows.append(
+            {
+                "office": office,
+                "cover": forecast.office_cover(office),
+                "lent": LedgerEntry.objects.filter(office=office, kind=LedgerEntry.Kind.LOAN_OUT),
+                "pending": selectors.pending_loans(office),
+            }
+        )
+    return render(request, "cards/province.html", {"rows": rows})

@@ -1,0 +1,233 @@
+"""Coverage arithmetic: one GROUP BY per region level over the residents table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.apps import apps
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from ektp.regions import codes
+from ektp.regions.models import Region
+from ektp.residents.models import KtpStatus, Resident
+
+NATION = 0
+LEVELS = {
+    "nasional": NATION,
+    "provinsi": codes.PROVINSI,
+    "kabkota": codes.KABKOTA,
+    "kecamatan": codes.KECAMATAN,
+    "desa": codes.DESA,
+}
+# The denormalised column of Resident that holds the code of each level.
+GROUP_FIELD = {
+    codes.PROVINSI: "province_code",
+    codes.KABKOTA: "kabkota_code",
+    codes.KECAMATAN: "kecamatan_code",
+    codes.DESA: "address_region_id",
+}
+PRINTED_STATUSES = [KtpStatus.CARD_PRINTED, KtpStatus.CARD_ISSUED]
+HUNDRED = Decimal(100)
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """Return part ÷ whole as a percentage with two decimals (None when whole is 0); never clamped."""
+    if not whole:
+        return None
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+@dataclass
+class CoverageRow:
+    """The figures behind one region's coverage on one day."""
+
+    code: str
+    name: str
+    level: int
+    wajib_ktp: int = 0
+    recorded: int = 0
+    printed: int = 0
+    prr: int = 0
+    ikd: int = 0
+    suket_outstanding: int | None = None
+    zone: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def rate(self) -> Decimal | None:
+        return percent(self.recorded, self.wajib_ktp)
+
+    @property
+    def missing(self) -> int:
+        return max(self.wajib_ktp - self.recorded, 0)
+
+    @property
+    def printed_rate(self) -> Decimal | None:
+        return percent(self.printed, self.recorded)
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "level": self.level,
+            "wajib_ktp": self.wajib_ktp,
+            "recorded": self.recorded,
+            "missing": self.missing,
+            "rate": self.rate,
+            "zone": self.zone,
+            "printed": self.printed,
+            "printed_rate": self.printed_rate,
+            "prr": self.prr,
+            "ikd": self.ikd,
+            "suket_outstanding": self.suket_outstanding,
+        }
+
+
+def scope_filter(within: str | None) -> Q:
+    """Return the filter that keeps residents living in a region (None: everyone)."""
+    if not within:
+        return Q()
+    return Q(**{GROUP_FIELD[codes.level_of(within)]: within})
+
+
+def recorded_by(as_of: dt.date) -> Q:
+    """The condition of `Resident.objects.recorded(as_of)`, for use inside an aggregate."""
+    return Q(recorded_on__isnull=False, recorded_on__lte=as_of)
+
+
+def _end_of_day(as_of: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min))
+
+
+def _aggregates(as_of: dt.date) -> dict:
+    recorded = recorded_by(as_of)
+    return {
+        "wajib": Count("pk"),
+        "rec": Count("pk", filter=recorded),
+        "printed": Count("pk", filter=recorded & Q(ktp_status__in=PRINTED_STATUSES)),
+        "prr": Count("pk", filter=recorded & Q(ktp_status=KtpStatus.PRINT_READY_RECORD)),
+        "ikd": Count("pk", filter=Q(ikd_activated_at__lt=_end_of_day(as_of))),
+    }
+
+
+def suket_outstanding_by_code(*, level: int, within: str | None, as_of: dt.date) -> dict[str, int]:
+    """Return outstanding suket per region code from the suket app, or {} until it offers
+    `ektp.suket.selectors.outstanding_by_region(level=, within=, as_of=) -> {code: count}`."""
+    if not apps.is_installed("ektp.suket"):
+        return {}
+    suket_selectors = importlib.import_module("ektp.suket.selectors")
+    counter = getattr(suket_selectors, "outstanding_by_region", None)
+    if counter is None:
+        return {}
+    return counter(level=level, within=within, as_of=as_of)
+
+
+CODE_LENGTH = {codes.PROVINSI: 2, codes.KABKOTA: 5, codes.KECAMATAN: 8, codes.DESA: 13}
+COUNTS = ("wajib", "rec", "printed", "prr", "ikd")
+
+
+def _grouped(*, level: int, as_of: dt.date, within: str | None) -> dict[str, dict]:
+    """Run the one GROUP BY of a level and return the counts by region code."""
+    qs = Resident.objects.wajib_ktp(as_of).filter(scope_filter(within))
+    if level == NATION:
+        return {"": qs.aggregate(**_aggregates(as_of))}
+    key = GROUP_FIELD[level]
+    return {r.pop(key): r for r in qs.order_by().values(key).annotate(**_aggregates(as_of))}
+
+
+def _roll_up(grouped: dict[str, dict], level: int) -> dict[str, dict]:
+    """Sum finer counts into a coarser level (counts are additive over regions)."""
+    width = CODE_LENGTH.get(level, 0)
+    out: dict[str, dict] = {}
+    for code, counts in grouped.items():
+        total = out.setdefault(code[:width], dict.fromkeys(COUNTS, 0))
+        for name in COUNTS:
+            total[name] += counts.get(name) or 0
+    return out
+
+
+def _rows(
+    *, level: int, as_of: dt.date, within: str | None, grouped: dict[str, dict], include_empty: bool
+) -> list[CoverageRow]:
+    if level == NATION:
+        return [_row("", "Indonesia", NATION, grouped.get("", {}))]
+    regions = Region.objects.filter(level=level)
+    if within:
+        regions = (
+            regions.filter(code__startswith=within + ".")
+            if level > codes.level_of(within)
+            else regions.filter(code=within)
+        )
+    wanted = Q(code__in=list(grouped))
+    if include_empty:
+        wanted |= Q(valid_to__isnull=True)
+    names = dict(regions.filter(wanted).values_list("code", "name"))
+    rows = [_row(code, name, level, grouped.get(code, {})) for code, name in names.items()]
+    suket = suket_outstanding_by_code(level=level, within=within, as_of=as_of)
+    for row in rows:
+        row.suket_outstanding = suket.get(row.code)
+    rows.sort(key=lambda r: r.code)
+    return rows
+
+
+def coverage_by_level(
+    *, level: int, as_of: dt.date, within: str | None = None, include_empty: bool = True
+) -> list[CoverageRow]:
+    """Return the coverage of every region of a level inside `within` on a date, by code.
+
+    Regions without any wajib KTP are listed with zero counts (rate None) when
+    include_empty is true, so that a village with no data is seen, not hidden."""
+    grouped = _grouped(level=level, as_of=as_of, within=within)
+    return _rows(
+        level=level, as_of=as_of, within=within, grouped=grouped, include_empty=include_empty
+    )
+
+
+def _row(code: str, name: str, level: int, agg: dict) -> CoverageRow:
+    return CoverageRow(
+        code=code,
+        name=name,
+        level=level,
+        wajib_ktp=agg.get("wajib") or 0,
+        recorded=agg.get("rec") or 0,
+        printed=agg.get("printed") or 0,
+        prr=agg.get("prr") or 0,
+        ikd=agg.get("ikd") or 0,
+    )
+
+
+def coverage_of(*, code: str, as_of: dt.date) -> CoverageRow:
+    """Return the coverage of one region ("" for the nation) on a date."""
+    if not code:
+        return coverage_by_level(level=NATION, as_of=as_of)[0]
+    rows = coverage_by_level(level=codes.level_of(code), as_of=as_of, within=code)
+    if not rows:
+        return CoverageRow(code=code, name=code, level=codes.level_of(code))
+    return rows[0]
+
+
+def levels_below(code: str) -> list[int]:
+    """Return the region levels at and below a region ("" = the nation), top first."""
+    top = codes.level_of(code) if code else NATION
+    return [level for level in (NATION, *GROUP_FIELD) if level >= top]
+
+
+def coverage_tree(*, code: str, as_of: dt.date) -> dict[int, list[CoverageRow]]:
+    """Return the coverage of a region and of every region below it, by level: one GROUP BY
+    by village, summed upwards (the counts of a region are the sums of its villages')."""
+    within = code or None
+    villages = _grouped(level=codes.DESA, as_of=as_of, within=within)
+    return {
+        level: _rows(
+            level=level,
+            as_of=as_of,
+            within=within,
+            grouped=villages if level == codes.DESA else _roll_up(villages, level),
+            include_empty=True,
+        )
+        for level in levels_below(code)
+    }

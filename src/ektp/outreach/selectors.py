@@ -1,0 +1,135 @@
+"""Reads for jemput bola: target lists, closures, visits and where to go next."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from ektp.core.access import limit_to_jurisdiction
+from ektp.core.models import User
+from ektp.coverage.selectors import first_time_voters, scope_for
+from ektp.coverage.stats import CoverageRow, coverage_by_level
+from ektp.coverage.zones import thresholds_for
+from ektp.outreach.models import OutreachVisit, SpecialNeed, ZoneClosure
+from ektp.regions import codes
+from ektp.residents.models import Resident, years_ago
+
+LIST_KINDS = {
+    "belum_rekam": "Wajib KTP belum rekam",
+    "pemilih_pemula": "Pemilih pemula belum rekam",
+    "door_to_door": "Lansia ≥ 60, disabilitas, ODGJ belum rekam (dari pintu ke pintu)",
+}
+ELDERLY_AGE = 60
+
+
+class OutreachInputError(ValueError):
+    """A request names an unknown list, a bad date or a region the user may not see."""
+
+
+def closures_on(day: dt.date) -> QuerySet[ZoneClosure]:
+    """Return the closures in force on a day."""
+    return ZoneClosure.objects.filter(starts_on__lte=day).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=day)
+    )
+
+
+def closure_for(code: str, day: dt.date) -> ZoneClosure | None:
+    """Return the closure that forbids visiting a region (or any region above it) on a day."""
+    return closures_on(day).filter(region_id__in=[*codes.ancestor_codes(code), code]).first()
+
+
+def is_closed(code: str, closed: set[str]) -> bool:
+    return code in closed or any(a in closed for a in codes.ancestor_codes(code))
+
+
+def unrecorded(qs: QuerySet[Resident], as_of: dt.date) -> QuerySet[Resident]:
+    return qs.exclude(pk__in=Resident.objects.recorded(as_of).values("pk"))
+
+
+def target_list(
+    *, user: User, village: str, kind: str, as_of: dt.date, polling_day: dt.date | None = None
+) -> QuerySet[Resident]:
+    """Return the people of a village that a visit should reach, by list kind."""
+    if kind not in LIST_KINDS:
+        raise OutreachInputError("Daftar harus salah satu dari: " + ", ".join(LIST_KINDS) + ".")
+    code = scope_for(user=user, code=village)
+    if codes.level_of(code) != codes.DESA:
+        raise OutreachInputError("Daftar sasaran dibuat per desa/kelurahan (kode 4 tingkat).")
+    base = limit_to_jurisdiction(Resident.objects.filter(address_region_id=code), user)
+    if kind == "pemilih_pemula":
+        if polling_day is None:
+            raise OutreachInputError("Daftar pemilih pemula memerlukan hari pemungutan suara.")
+        return unrecorded(first_time_voters(base, polling_day=polling_day), as_of)
+    people = unrecorded(base.wajib_ktp(as_of), as_of)
+    if kind == "door_to_door":
+        needs = SpecialNeed.objects.values("resident_id")
+        people = people.filter(Q(birth_date__lte=years_ago(as_of, ELDERLY_AGE)) | Q(pk__in=needs))
+    return people
+
+
+@dataclass
+class Suggestion:
+    row: CoverageRow
+    goal_rate: Decimal
+    needed: int
+    planned: bool
+
+    @property
+    def gap(self) -> Decimal | None:
+        return None if self.row.rate is None else self.goal_rate - self.row.rate
+
+
+def suggestions(
+    *, user: User, within: str, as_of: dt.date, day: dt.date, limit: int = 20
+) -> tuple[list[Suggestion], list[CoverageRow]]:
+    """Rank the villages to visit next: most people still needed to reach the green zone first,
+    then most people missing; villages closed on `day` are left out (and returned apart)."""
+    within = scope_for(user=user, code=within)
+    if not within or codes.level_of(within) > codes.KECAMATAN:
+        raise OutreachInputError("Pilih kabupaten/kota atau kecamatan untuk saran kunjungan.")
+    rows = coverage_by_level(level=codes.DESA, as_of=as_of, within=within, include_empty=False)
+    closed_codes = set(closures_on(day).values_list("region_id", flat=True))
+    planned = set(
+        OutreachVisit.objects.filter(
+            status=OutreachVisit.Status.PLANNED,
+            date__gte=as_of,
+            village__code__startswith=within + ".",
+        ).values_list("village_id", flat=True)
+    )
+    goal = thresholds_for(within[:5], day).green_min
+    closed, open_ = [], []
+    for row in rows:
+        if not row.missing:
+            continue
+        if is_closed(row.code, closed_codes):
+            closed.append(row)
+            continue
+        needed = max(math.ceil(Decimal(row.wajib_ktp) * goal / 100) - row.recorded, 0)
+        open_.append(
+            Suggestion(row=row, goal_rate=goal, needed=needed, planned=row.code in planned)
+        )
+    open_.sort(key=lambda s: (-s.needed, -s.row.missing, s.row.code))
+    return open_[:limit], closed
+
+
+def visits_for(user: User) -> QuerySet[OutreachVisit]:
+    """Return the visits in the user's jurisdiction."""
+    return limit_to_jurisdiction(
+        OutreachVisit.objects.select_related("village", "service_point"), user
+    )
+
+
+def closures_for(user: User) -> QuerySet[ZoneClosure]:
+    """Return the closures of regions in (or above) the user's jurisdiction."""
+    code = user.jurisdiction_code
+    qs = ZoneClosure.objects.select_related("region")
+    if code is None:
+        return qs
+    return qs.filter(
+        Q(region__code__startswith=code + ".")
+        | Q(region_id__in=[*codes.ancestor_codes(code), code])
+    )

@@ -1,0 +1,97 @@
+"""Two operators, one last blank: exactly one card (PostgreSQL, real connections)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from ektp.cards import services
+from ektp.cards.models import Blank, CardPrint, LedgerEntry
+from ektp.cards.printers import PdfProofPrinter
+from ektp.residents.models import KtpStatus
+from tests.cards.factories import PrrResidentFactory
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_one_last_blank_print_exactly_one_card(
+    office, point, supervisor, operator, receive
+):
+    receive("180926000001", "180926000001")
+    services.transfer_blanks(
+        office=office, from_point=None, to_point=point, quantity=1, actor=supervisor
+    )
+    residents = [PrrResidentFactory(), PrrResidentFactory()]
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def work(resident):
+        try:
+            barrier.wait(timeout=10)
+            card = services.print_card(
+                request_or_resident=resident,
+                service_point=point,
+                printer=PdfProofPrinter(),
+                operator=operator,
+            )
+            outcomes.append(card.pk)
+        except services.NoBlankInStock as exc:
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in residents]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    refusals = [o for o in outcomes if isinstance(o, services.NoBlankInStock)]
+    assert len(outcomes) == 2 and len(refusals) == 1
+    assert "Tidak ada blangko tersedia di UPT Gedong Tataan" in str(refusals[0])
+    assert CardPrint.objects.count() == 1
+    assert Blank.objects.get().state == Blank.State.USED
+    assert LedgerEntry.objects.filter(kind="consumption").count() == 1
+    statuses = sorted(type(r).objects.get(pk=r.pk).ktp_status for r in residents)
+    assert statuses == [KtpStatus.CARD_PRINTED, KtpStatus.PRINT_READY_RECORD]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_many_operators_never_use_a_serial_twice(office, point, supervisor, operator, receive):
+    receive("180926000001", "180926000040")
+    services.transfer_blanks(
+        office=office, from_point=None, to_point=point, quantity=20, actor=supervisor
+    )
+    residents = [PrrResidentFactory() for _ in range(24)]
+    barrier = threading.Barrier(4)
+    refused: list[Exception] = []
+
+    def work(batch):
+        try:
+            barrier.wait(timeout=10)
+            for resident in batch:
+                try:
+                    services.print_card(
+                        request_or_resident=resident,
+                        service_point=point,
+                        printer=PdfProofPrinter(),
+                        operator=operator,
+                    )
+                except services.NoBlankInStock as exc:
+                    refused.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(residents[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert CardPrint.objects.count() == 20
+    assert len(refused) == 4
+    assert Blank.objects.filter(service_point=point, state=Blank.State.IN_STOCK).count() == 0
+    assert CardPrint.objects.values("blank").distinct().count() == 20
