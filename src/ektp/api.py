@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from ektp.appointments.api import router as appointments_router
 from ektp.cards.api import router as cards_router
 from ektp.core.api import ApiTokenAuth, install_error_handlers
 from ektp.core.api import router as core_router
@@ -28,3 +29,4 @@ api.add_router("/enrollment", enrollment_router)
 api.add_router("/cards", cards_router)
 api.add_router("/coverage", coverage_router)
 api.add_router("/outreach", outreach_router)
+api.add_router("/appointments", appointments_router)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "ektp.cards",
     "ektp.coverage",
     "ektp.outreach",
+    "ektp.appointments",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +208,11 @@ LOGGING = {
 EKTP_BIOMETRIC_KEY = os.environ.get("EKTP_BIOMETRIC_KEY", "")
 if ENVIRONMENT == "production" and not EKTP_BIOMETRIC_KEY:
     raise ImproperlyConfigured("EKTP_BIOMETRIC_KEY must be set in production.")
+
+# Appointments: window length, booking cut-off before a window, and how far ahead to book.
+APPOINTMENTS_WINDOW_MINUTES = int(os.environ.get("APPOINTMENTS_WINDOW_MINUTES", "60"))
+APPOINTMENTS_CUTOFF_MINUTES = int(os.environ.get("APPOINTMENTS_CUTOFF_MINUTES", "60"))
+APPOINTMENTS_HORIZON_DAYS = int(os.environ.get("APPOINTMENTS_HORIZON_DAYS", "30"))
 
 # Card printing: a PDF proof of the card face by default; the spooler sends to `lp`.
 EKTP_CARD_PRINTER = os.environ.get("EKTP_CARD_PRINTER", "ektp.cards.printers.PdfProofPrinter")

@@ -14,6 +14,8 @@ urlpatterns = [
     path("cetak/", include("ektp.cards.urls")),
     path("cakupan/", include("ektp.coverage.urls")),
     path("jemput-bola/", include("ektp.outreach.urls")),
+    path("antrean/", include("ektp.appointments.urls")),
+    path("janji/", include("ektp.appointments.public_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

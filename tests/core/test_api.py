@@ -129,6 +129,7 @@ def test_api_rejects_malformed_json(client, api_token):
         "/api/v1/residents/", "{bukan json", content_type="application/json", **_auth(api_token)
     )
     assert response.status_code in (400, 422)
+    assert "JSON" in response.json()["detail"]
     assert Resident.objects.count() == 0
 
 

@@ -110,4 +110,7 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
-        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+        detail = str(exc)
+        if detail == "Cannot parse request body":
+            detail = "Isi permintaan bukan JSON yang sah."
+        return api.create_response(request, {"detail": detail}, status=exc.status_code)
