@@ -59,7 +59,11 @@ INSTALLED_APPS = [
     "ektp.cards",
     "ektp.coverage",
     "ektp.outreach",
+    "ektp.dedup",
+    "ektp.suket",
     "ektp.appointments",
+    "ektp.notifications",
+    "ektp.portal",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +227,50 @@ EKTP_NODE_ID = os.environ.get("EKTP_NODE_ID", "office")
 # ABIS: in-process gallery under var/abis unless ABIS_URL points at a remote `ektp abis serve`.
 ABIS_URL = os.environ.get("ABIS_URL") or None
 ABIS_DATA_DIR = Path(os.environ.get("ABIS_DATA_DIR", VAR_DIR / "abis"))
+
+# Penunggalan: the enrollment task hands SFE records to the dedup pipeline.
+EKTP_PENUNGGALAN_HANDLER = os.environ.get(
+    "EKTP_PENUNGGALAN_HANDLER", "ektp.dedup.services.run_penunggalan"
+)
+
+# Suket: QR payload key (Ed25519) and the office's PAdES key and certificate (PEM paths).
+# Empty outside production: a development pair is generated once under var/keys/.
+EKTP_SUKET_QR_KEY = os.environ.get("EKTP_SUKET_QR_KEY", "")
+EKTP_SUKET_SIGNING_KEY = os.environ.get("EKTP_SUKET_SIGNING_KEY", "")
+EKTP_SUKET_SIGNING_CERT = os.environ.get("EKTP_SUKET_SIGNING_CERT", "")
+if ENVIRONMENT == "production" and not (
+    EKTP_SUKET_QR_KEY and EKTP_SUKET_SIGNING_KEY and EKTP_SUKET_SIGNING_CERT
+):
+    raise ImproperlyConfigured("Kunci suket (EKTP_SUKET_*) harus diisi di produksi.")
+EKTP_PUBLIC_URL = os.environ.get("EKTP_PUBLIC_URL", "")  # used in QR links and opt-out links
+EKTP_VERIFY_RATE = os.environ.get("EKTP_VERIFY_RATE", "30/m")
+
+# Notifications: every channel writes to the local outbox unless configured.
+NOTIFICATION_BACKENDS = {
+    "whatsapp": os.environ.get("EKTP_WHATSAPP_BACKEND", "local"),  # local | cloud
+    "sms": os.environ.get("EKTP_SMS_BACKEND", "local"),  # local | http
+    "email": os.environ.get("EKTP_EMAIL_CHANNEL", "local"),  # local | smtp (Django EMAIL_*)
+}
+NOTIFICATIONS_DEFAULT_CHANNELS = env_list("EKTP_NOTIFY_CHANNELS", "whatsapp")
+NOTIFICATIONS_OUTBOX_DIR = VAR_DIR / "outbox"
+NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("EKTP_NOTIFY_MAX_ATTEMPTS", "8"))
+NOTIFICATIONS_BACKOFF_SECONDS = 60
+NOTIFICATIONS_BACKOFF_CAP_SECONDS = 6 * 3600
+NOTIFICATIONS_HTTP_TIMEOUT = 10
+WHATSAPP_GRAPH_URL = os.environ.get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v21.0")
+WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_TOKEN = os.environ.get("WHATSAPP_TOKEN", "")
+WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
+WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
+WHATSAPP_TEMPLATES: dict[str, str] = {}  # event -> approved template name; empty = text
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_METHOD = os.environ.get("SMS_GATEWAY_METHOD", "POST")
+SMS_GATEWAY_BODY = os.environ.get("SMS_GATEWAY_BODY", '{"to": "{to}", "text": "{text}"}')
+SMS_GATEWAY_CONTENT_TYPE = os.environ.get("SMS_GATEWAY_CONTENT_TYPE", "application/json")
+
+# Public pages: rate limits against NIK enumeration (per process with the local cache).
+PORTAL_RATE_PER_IP = os.environ.get("EKTP_PORTAL_RATE_PER_IP", "30/10m")
+PORTAL_RATE_PER_NIK = os.environ.get("EKTP_PORTAL_RATE_PER_NIK", "5/h")
 
 # Demo and seeding.
 EKTP_DEMO_REGION = os.environ.get("EKTP_DEMO_REGION", "18.09")

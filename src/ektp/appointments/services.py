@@ -26,6 +26,7 @@ from ektp.appointments.models import (
 )
 from ektp.core.models import AuditEvent, User
 from ektp.core.services import record_audit
+from ektp.notifications.events import notify_booking
 from ektp.offices.calendar import Opening, opening
 from ektp.offices.models import ServicePoint
 from ektp.residents.models import Citizenship, LifeStatus, Resident, years_ago
@@ -320,6 +321,7 @@ def book(
                 booked_by=booked_by or resident,
                 source=Booking.Source.ONLINE,
             )
+            notify_booking(booking=booking)
     except IntegrityError:
         raise AlreadyBooked(ALREADY_BOOKED_MESSAGE) from None
     return booking

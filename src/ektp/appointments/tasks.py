@@ -35,6 +35,9 @@ def send_reminder(*, booking_id: str) -> bool:
             return False
         booking.reminded_at = timezone.now()
         booking.save(update_fields=["reminded_at"])
+        from ektp.notifications.events import notify_booking
+
+        notify_booking(booking=booking, reminder=True)
     return True
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -68,6 +70,9 @@ VERBS = {
 }
 PENUNGGALAN_OUTCOMES = {S.PRINT_READY_RECORD, S.DUPLICATE_RECORD, S.ENROLL_FAILURE}
 MAX_REASON = 250
+
+
+log = logging.getLogger(__name__)
 
 
 class EnrollmentError(ValueError):
@@ -163,7 +168,23 @@ def _apply(
     )
     if to == S.SENT_FOR_ENROLLMENT:
         _queue_penunggalan(enrollment)
+    # After commit, so that a printed card's CardPrint row exists when the notice names it.
+    transaction.on_commit(partial(_notify_resident, resident.pk, to, str(change.id)))
     return change
+
+
+def _notify_resident(resident_id, status: str, change_id: str) -> None:
+    """Queue the resident's notice for a new status; a failure here never undoes the change."""
+    from ektp.notifications.events import notify_status_change
+
+    resident = Resident.objects.filter(pk=resident_id).first()
+    if resident is None:
+        return
+    card_status = status in (S.CARD_PRINTED, S.CARD_ISSUED)
+    try:
+        notify_status_change(resident, status, key="" if card_status else change_id)
+    except Exception:
+        log.exception("notice for %s -> %s could not be queued", change_id, status)
 
 
 def _queue_penunggalan(enrollment: Enrollment) -> None:

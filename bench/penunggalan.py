@@ -1,0 +1,273 @@
+"""Time penunggalan: iris identify through the service layers, and the demographic dedup.
+
+Usage: python bench/penunggalan.py [--n 100000] [--probes 21] [--residents 400000] [--seed 1]
+
+Identify: the bare gallery, the in-process ``LocalAbis`` and ``RemoteAbis`` over HTTP to
+``make_server`` on the same machine, all on one synthetic gallery. Demographic: a synthetic
+district with 1 % planted second NIKs (one mistyped letter of the name, or one mistyped digit of the
+birth day) and
+1 % siblings (same mother and birth place, other first name and birth date); prints the scan
+time, pairwise precision and recall on the planted pairs, and the time of one new record
+checked against its blocked candidates. A benchmark, not a timed test.
+"""
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+
+from ektp.abis import synthetic  # noqa: E402
+from ektp.abis.client import RemoteAbis  # noqa: E402
+from ektp.abis.service import LocalAbis, make_server  # noqa: E402
+from ektp.dedup import demographic  # noqa: E402
+
+FIRST = [
+    "ADI",
+    "AGUS",
+    "AHMAD",
+    "AINUN",
+    "ANDI",
+    "ANISA",
+    "AYU",
+    "BAMBANG",
+    "BAYU",
+    "BUDI",
+    "CAHYO",
+    "CITRA",
+    "DANI",
+    "DEDI",
+    "DEWI",
+    "DIAN",
+    "DINA",
+    "EKA",
+    "EKO",
+    "ELI",
+    "ERNA",
+    "FAJAR",
+    "FARID",
+    "FITRI",
+    "GILANG",
+    "HADI",
+    "HANI",
+    "HENDRA",
+    "IKA",
+    "INDAH",
+    "IRFAN",
+    "JOKO",
+    "KARTINI",
+    "KURNIA",
+    "LINA",
+    "LUKMAN",
+    "MAYA",
+    "MEGA",
+    "MUHAMMAD",
+    "NANDA",
+    "NINA",
+    "NOVI",
+    "NURUL",
+    "OKTA",
+    "PUTRI",
+    "RATNA",
+    "RINA",
+    "RIZKY",
+    "RUDI",
+    "SARI",
+    "SETIA",
+    "SITI",
+    "SRI",
+    "SUSI",
+    "TEGUH",
+    "TRI",
+    "UMAR",
+    "VINA",
+    "WAHYU",
+    "WATI",
+    "WULAN",
+    "YOGA",
+    "YUDI",
+    "ZAHRA",
+]
+LAST = [
+    "PRATAMA",
+    "LESTARI",
+    "HIDAYAT",
+    "WIJAYA",
+    "SANTOSO",
+    "RAHAYU",
+    "KURNIAWAN",
+    "SETIAWAN",
+    "PURNAMA",
+    "HASIBUAN",
+    "SIREGAR",
+    "NASUTION",
+    "SAPUTRA",
+    "MAHARANI",
+    "SUSANTO",
+    "WIBOWO",
+    "GUNAWAN",
+    "HARAHAP",
+    "LUBIS",
+    "FITRIANI",
+    "SARAGIH",
+    "SIMANJUNTAK",
+    "PANGESTU",
+    "HANDAYANI",
+    "RAMADHAN",
+    "FIRMANSYAH",
+    "ANGGRAINI",
+    "SUGIARTO",
+]
+PLACES = "GEDONG TATAAN|PESAWARAN|BANDAR LAMPUNG|METRO|PRINGSEWU|KALIANDA|TEGINENENG|PADANG CERMIN"
+
+
+def median(run, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def identify(args) -> None:
+    population = synthetic.make_population(args.n, seed=args.seed)
+    abis = LocalAbis(None)
+    gallery = abis.gallery()
+    for index, record in enumerate(population):
+        gallery.insert(f"S{index:08d}", record.tobytes())
+    probes = [population[i].tobytes() for i in range(0, args.n, max(1, args.n // args.probes))]
+    server = make_server(abis)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    remote = RemoteAbis(server.url)
+    layers = {
+        "bare gallery": gallery.identify,
+        "LocalAbis": abis.identify,
+        "RemoteAbis over HTTP": remote.identify,
+    }
+    timings: dict[str, list[float]] = {name: [] for name in layers}
+    for search in layers.values():
+        search(probes[0])
+    for probe in probes:
+        for name, search in layers.items():
+            timings[name].append(median(lambda p=probe, s=search: s(p), 3))
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"identify on {args.n:,} templates, {len(probes)} probes, layers interleaved "
+        f"(median per search; load {load} on {os.cpu_count()} cores):"
+    )
+    bare = statistics.median(timings["bare gallery"])
+    for name, times in timings.items():
+        seconds = statistics.median(times)
+        print(
+            f"  {name:22} {seconds * 1000:8.2f} ms  {1 / seconds:8.1f} /s  "
+            f"x{seconds / bare:.2f} of bare"
+        )
+    server.shutdown()
+    server.server_close()
+    abis.close()
+
+
+def _mistyped_day(born: dt.date) -> dt.date | None:
+    """Return the date with the last digit of the day one off, if such a date exists."""
+    for day in (born.day + 1, born.day - 1):
+        if day // 10 == born.day // 10 and day >= 1:
+            try:
+                return born.replace(day=day)
+            except ValueError:
+                continue
+    return None
+
+
+def district(count: int, rng: random.Random):
+    people, planted, siblings = [], set(), set()
+    start = dt.date(1945, 1, 1)
+    for index in range(count):
+        people.append(
+            demographic.Person(
+                id=f"R{index}",
+                name=f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(LAST)}",
+                mother_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                birth_place=rng.choice(PLACES.split("|")),
+                birth_date=start + dt.timedelta(days=rng.randrange(29000)),
+                sex=rng.choice("LP"),
+            )
+        )
+    for index in rng.sample(range(count), count // 50):
+        original = people[index]
+        if len(planted) < count // 100:
+            name, born = original.name, original.birth_date
+            mistyped_day = rng.random() < 0.5 and _mistyped_day(born)
+            if mistyped_day:
+                born = mistyped_day
+            else:
+                at = rng.randrange(len(name))
+                name = name[:at] + rng.choice("AIUEO") + name[at + 1 :]
+            copy = demographic.Person(
+                f"D{index}", name, original.mother_name, original.birth_place, born, original.sex
+            )
+            planted.add(frozenset((original.id, copy.id)))
+        else:
+            copy = demographic.Person(
+                f"B{index}",
+                f"{rng.choice(FIRST)} {original.name.split(' ')[-1]}",
+                original.mother_name,
+                original.birth_place,
+                original.birth_date + dt.timedelta(days=400 + rng.randrange(3000)),
+                rng.choice("LP"),
+            )
+            siblings.add(frozenset((original.id, copy.id)))
+        people.append(copy)
+    return people, planted, siblings
+
+
+def demographic_dedup(args) -> None:
+    rng = random.Random(args.seed)
+    people, planted, siblings = district(args.residents, rng)
+    started = time.perf_counter()
+    pairs = demographic.find_pairs(people)
+    seconds = time.perf_counter() - started
+    found = {frozenset((p.left, p.right)) for p in pairs}
+    true = found & planted
+    precision = len(true) / len(found) if found else 1.0
+    recall = len(true) / len(planted) if planted else 1.0
+    print(
+        f"demographic scan of {len(people):,} records: {seconds:.1f} s, {len(found):,} pairs; "
+        f"precision {precision:.4f}, recall {recall:.4f}; siblings linked: "
+        f"{len(found & siblings)} of {len(siblings)}"
+    )
+    by_date: dict[dt.date, list] = {}
+    for person in people:
+        by_date.setdefault(person.birth_date, []).append(person)
+    probes = rng.sample(people, 21)
+    timings = []
+    for probe in probes:
+        started = time.perf_counter()
+        candidates = [p for p in by_date[probe.birth_date] if p.id != probe.id]
+        demographic.match_one(probe, candidates)
+        timings.append(time.perf_counter() - started)
+    print(f"one new record checked: {statistics.median(timings) * 1000:.0f} ms (median of 21)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run both benchmarks and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="iris gallery size")
+    parser.add_argument("--probes", type=int, default=21)
+    parser.add_argument("--residents", type=int, default=400_000, help="district size")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    identify(args)
+    demographic_dedup(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The ABIS this process talks to, chosen by settings: remote at ABIS_URL, else in-process."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from ektp.abis.interfaces import Abis
+
+DEFAULT_DATA_DIR = "var/abis"
+
+_lock = threading.Lock()
+_handle: tuple[tuple[str | None, str | None], Abis] | None = None
+
+
+def abis_settings() -> tuple[str | None, str | None]:
+    """Return (ABIS_URL, ABIS_DATA_DIR) from settings; a data dir of None keeps it in memory."""
+    url = getattr(settings, "ABIS_URL", None) or None
+    data_dir = getattr(settings, "ABIS_DATA_DIR", DEFAULT_DATA_DIR)
+    return url, (str(Path(data_dir)) if data_dir else None)
+
+
+def get_engine() -> Abis:
+    """Return the process's ABIS handle, opening it on first use or when settings changed."""
+    global _handle
+    key = abis_settings()
+    with _lock:
+        if _handle is not None and _handle[0] == key:
+            return _handle[1]
+        if _handle is not None:
+            _handle[1].close()
+            _handle = None
+        from ektp.abis.client import get_abis
+
+        url, data_dir = key
+        if data_dir is not None and not url:
+            Path(data_dir).mkdir(parents=True, exist_ok=True)
+        _handle = (key, get_abis(url, data_dir))
+        return _handle[1]
+
+
+def close_engine() -> None:
+    """Close the process's ABIS handle (an in-process gallery releases its directory lock)."""
+    global _handle
+    with _lock:
+        if _handle is not None:
+            _handle[1].close()
+            _handle = None

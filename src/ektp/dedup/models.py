@@ -1,0 +1,94 @@
+"""Models for penunggalan: duplicate cases awaiting adjudication."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Menunggu keputusan")
+    CONFIRMED_DUPLICATE = "confirmed_duplicate", _("Ganda (orang yang sama)")
+    NOT_DUPLICATE = "not_duplicate", _("Bukan ganda (orang berbeda)")
+
+
+class CaseSource(models.TextChoices):
+    PENUNGGALAN = "penunggalan", _("Penunggalan perekaman")
+    SCAN = "scan", _("Pemindaian registri")
+
+
+class DuplicateCase(models.Model):
+    """A resident (A) who may be the same person as an existing resident (B), to adjudicate."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    resident = models.ForeignKey(
+        "residents.Resident", on_delete=models.PROTECT, related_name="duplicate_cases"
+    )
+    enrollment = models.ForeignKey(
+        "enrollment.Enrollment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicate_cases",
+    )
+    candidate = models.ForeignKey(
+        "residents.Resident", on_delete=models.PROTECT, related_name="duplicate_of_cases"
+    )
+    source = models.CharField(_("sumber"), max_length=12, choices=CaseSource.choices)
+    biometric_score = models.FloatField(_("jarak iris"), null=True, blank=True)
+    biometric_threshold = models.FloatField(null=True, blank=True)
+    demographic_probability = models.FloatField(_("kemiripan demografi"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("waktu keputusan"), null=True, blank=True)
+    reason = models.CharField(_("alasan"), max_length=250, blank=True)
+    kabkota_code = models.CharField(max_length=5, db_index=True, editable=False)
+    province_code = models.CharField(max_length=2, db_index=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("kasus data ganda")
+        verbose_name_plural = _("kasus data ganda")
+        constraints = [
+            models.UniqueConstraint(fields=["resident", "candidate"], name="duplicatecase_pair"),
+            models.CheckConstraint(
+                condition=~Q(resident=F("candidate")), name="duplicatecase_two_residents"
+            ),
+            models.CheckConstraint(
+                condition=Q(biometric_score__isnull=False)
+                | Q(demographic_probability__isnull=False),
+                name="duplicatecase_has_score",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="open", decided_at__isnull=True, decided_by__isnull=True)
+                    | (
+                        Q(status__in=["confirmed_duplicate", "not_duplicate"])
+                        & Q(decided_at__isnull=False)
+                        & ~Q(reason="")
+                    )
+                ),
+                name="duplicatecase_decision_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "kabkota_code"], name="duplicatecase_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} ~ {self.candidate_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CaseStatus.OPEN

@@ -1,0 +1,66 @@
+"""Reads for penunggalan: the adjudication queue and one case, limited to the user's jurisdiction."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from ektp.core.access import limit_to_jurisdiction
+from ektp.core.models import User
+from ektp.dedup.models import CaseStatus, DuplicateCase
+
+FIELDS = ("name", "mother_name", "birth_place", "birth_date", "sex")
+
+
+def cases_for(*, user: User, status: str | None = CaseStatus.OPEN) -> QuerySet[DuplicateCase]:
+    """Return the duplicate cases in the user's jurisdiction, newest first."""
+    qs = DuplicateCase.objects.select_related("resident", "candidate", "decided_by")
+    if status:
+        qs = qs.filter(status=status)
+    return limit_to_jurisdiction(qs, user)
+
+
+def get_case(*, user: User, case_id) -> DuplicateCase | None:
+    """Return one case in the user's jurisdiction, or None (also for a malformed id)."""
+    try:
+        pk = uuid.UUID(str(case_id))
+    except ValueError:
+        return None
+    return cases_for(user=user, status=None).filter(pk=pk).first()
+
+
+def side_by_side(case: DuplicateCase) -> list[tuple[str, str, str, bool]]:
+    """Return (field label, value A, value B, same) rows for the adjudication page."""
+    from ektp.residents.models import Resident
+
+    rows = [("NIK", case.resident.nik, case.candidate.nik, False)]
+    for name in FIELDS:
+        label = str(Resident._meta.get_field(name).verbose_name).capitalize()
+        a, b = getattr(case.resident, name), getattr(case.candidate, name)
+        if name == "sex":
+            a, b = case.resident.get_sex_display(), case.candidate.get_sex_display()
+        elif name == "birth_date":
+            a, b = f"{a:%d-%m-%Y}", f"{b:%d-%m-%Y}"
+        rows.append((label, str(a), str(b), str(a).strip().upper() == str(b).strip().upper()))
+    rows.append(
+        (
+            "Status KTP-el",
+            case.resident.get_ktp_status_display(),
+            case.candidate.get_ktp_status_display(),
+            False,
+        )
+    )
+    return rows
+
+
+def resident_notice(case: DuplicateCase) -> str:
+    """Return the notice told to the resident once a case is confirmed as the same person."""
+    if case.status != CaseStatus.CONFIRMED_DUPLICATE:
+        return ""
+    return (
+        f"Yth. {case.resident.name}: perekaman KTP-el dengan NIK {case.resident.nik} ditetapkan "
+        f"sebagai data ganda dari NIK {case.candidate.nik}. Data Anda digabungkan ke NIK "
+        f"{case.candidate.nik}; kartu hanya diterbitkan untuk NIK tersebut. Silakan hubungi "
+        "Disdukcapil bila ada keberatan."
+    )

@@ -1,0 +1,25 @@
+"""Background work for penunggalan: check a recording, add an adjudicated record, scan a region."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from ektp.dedup import services
+
+
+@task()
+def run_penunggalan(*, enrollment_id: str) -> str:
+    """Check one SFE recording for uniqueness; safe to run twice."""
+    return services.run_penunggalan(enrollment_id=enrollment_id)
+
+
+@task()
+def add_to_gallery(*, enrollment_id: str) -> bool:
+    """Insert an adjudicated PRR record's iris into the gallery; safe to run twice."""
+    return services.enroll_in_gallery(enrollment_id=enrollment_id)
+
+
+@task()
+def scan_region(*, region: str | None = None) -> int:
+    """Scan a region's registry for double NIKs and return the number of new cases."""
+    return services.scan_registry(region=region).created

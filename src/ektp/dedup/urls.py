@@ -1,0 +1,11 @@
+from django.urls import path
+
+from ektp.dedup import views
+
+app_name = "dedup"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("pindai/", views.scan, name="scan"),
+    path("<str:case_id>/", views.case_detail, name="case"),
+]

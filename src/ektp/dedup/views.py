@@ -1,0 +1,116 @@
+"""Staff pages: the duplicate-case queue, side-by-side adjudication, the registry scan."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ektp.core.access import role_required, within_jurisdiction
+from ektp.core.models import AuditEvent, Role
+from ektp.core.services import record_audit
+from ektp.dedup import selectors, services
+from ektp.dedup.errors import DedupError
+from ektp.dedup.forms import DecisionForm, ScanForm
+from ektp.dedup.models import CaseStatus
+
+VIEWERS = (Role.SUPERVISOR, Role.PROVINCE_ADMIN)
+DECIDERS = (Role.SUPERVISOR,)
+
+
+@role_required(*VIEWERS)
+def queue(request: HttpRequest) -> HttpResponse:
+    """List duplicate cases in the user's jurisdiction, open ones first by default."""
+    status = request.GET.get("status", CaseStatus.OPEN)
+    code = 200
+    if status not in CaseStatus.values and status != "semua":
+        messages.error(request, "Status kasus tidak dikenal; ditampilkan kasus yang menunggu.")
+        status, code = CaseStatus.OPEN, 400
+    qs = selectors.cases_for(user=request.user, status=None if status == "semua" else status)
+    page = Paginator(qs, 25).get_page(request.GET.get("hal"))
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": [*CaseStatus.choices, ("semua", "Semua")],
+        "scan_form": ScanForm(initial={"region": request.user.region_id or ""}),
+    }
+    return render(request, "dedup/queue.html", context, status=code)
+
+
+def _render_case(request, case, form, *, status=200):
+    context = {
+        "case": case,
+        "rows": selectors.side_by_side(case),
+        "form": form,
+        "notice": selectors.resident_notice(case),
+        "may_decide": request.user.role in services.ADJUDICATORS and case.is_open,
+    }
+    return render(request, "dedup/case.html", context, status=status)
+
+
+@role_required(*VIEWERS)
+@require_http_methods(["GET", "POST"])
+def case_detail(request: HttpRequest, case_id: str) -> HttpResponse:
+    """Show both records side by side and take the supervisor's decision."""
+    case = selectors.get_case(user=request.user, case_id=case_id)
+    if case is None:
+        raise Http404("Kasus data ganda tidak ditemukan di wilayah kerja Anda.")
+    if request.method == "GET":
+        record_audit(
+            user=request.user,
+            action=AuditEvent.Action.VIEW,
+            object_type="duplicate_case",
+            object_id=str(case.pk),
+            request=request,
+        )
+        return _render_case(request, case, DecisionForm())
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, case, form, status=400)
+    try:
+        services.decide_case(
+            case=case,
+            decision=form.cleaned_data["decision"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            request=request,
+        )
+    except DedupError as error:
+        form.add_error(None, str(error))
+        return _render_case(request, case, form, status=400)
+    messages.success(request, "Keputusan adjudikasi tersimpan.")
+    return redirect("dedup:case", case_id=case.pk)
+
+
+@role_required(*DECIDERS)
+@require_POST
+def scan(request: HttpRequest) -> HttpResponse:
+    """Schedule a demographic scan of a region in the user's jurisdiction."""
+    form = ScanForm(request.POST)
+    if not form.is_valid():
+        for problem in form.errors.get("region", []):
+            messages.error(request, problem)
+        return redirect("dedup:queue")
+    try:
+        region = services.check_region_code(form.cleaned_data["region"])
+    except DedupError as error:
+        messages.error(request, str(error))
+        return redirect("dedup:queue")
+    if not within_jurisdiction(request.user, region):
+        messages.error(request, f"Wilayah {region} berada di luar wilayah kerja Anda.")
+        return redirect("dedup:queue")
+    from ektp.dedup.tasks import scan_region
+
+    record_audit(
+        user=request.user,
+        action=AuditEvent.Action.CREATE,
+        object_type="dedup_scan_request",
+        object_id=region,
+        request=request,
+    )
+    transaction.on_commit(lambda: scan_region.enqueue(region=region))
+    messages.success(request, f"Pemindaian data ganda wilayah {region} dijadwalkan.")
+    return redirect("dedup:queue")

@@ -1,0 +1,118 @@
+"""Notices for what happens to a resident's KTP-el, called by the apps where it happens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+
+from ektp.notifications.models import Event, Message
+from ektp.notifications.services import notify
+from ektp.residents.models import KtpStatus
+
+MONTHS = [
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+]  # fmt: skip
+
+
+def tanggal(day: dt.date | dt.datetime | None) -> str:
+    """Write a date the Indonesian way: 5 Desember 2026."""
+    if day is None:
+        return "-"
+    if isinstance(day, dt.datetime):
+        day = timezone.localdate(day) if timezone.is_aware(day) else day.date()
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _office_name(resident) -> str:
+    from ektp.offices.models import Office
+
+    office = Office.objects.filter(region_id=resident.kabkota_code).only("name").first()
+    return office.name if office else "kantor Disdukcapil"
+
+
+def _latest_print(resident):
+    from ektp.cards.models import CardPrint
+
+    return (
+        CardPrint.objects.filter(resident=resident, voided_at__isnull=True)
+        .select_related("service_point")
+        .order_by("-printed_at")
+        .first()
+    )
+
+
+def collect_from(printed_at: dt.datetime) -> dt.date:
+    """Return the first day a printed card can be collected."""
+    days = int(getattr(settings, "NOTIFICATIONS_COLLECT_AFTER_DAYS", 1))
+    return timezone.localdate(printed_at) + dt.timedelta(days=days)
+
+
+def notify_status_change(resident, status: str, *, key: str = "") -> list[Message]:
+    """Tell the resident about a new KTP-el status; statuses without a notice are ignored."""
+    today = timezone.localdate()
+    if status == KtpStatus.BIO_CAPTURED:
+        event, context = Event.RECORDED, {"date": tanggal(resident.recorded_on or today)}
+        key = key or str(resident.recorded_on or today)
+    elif status == KtpStatus.PRINT_READY_RECORD:
+        event, context = Event.PRINT_READY, {}
+        key = key or str(resident.recorded_on)
+    elif status == KtpStatus.DUPLICATE_RECORD:
+        event, context = Event.DUPLICATE_FOUND, {"point": _office_name(resident)}
+        key = key or str(resident.recorded_on)
+    elif status in (KtpStatus.CARD_PRINTED, KtpStatus.CARD_ISSUED):
+        card = _latest_print(resident)
+        if card is None:
+            return []
+        key = key or str(card.id)
+        if status == KtpStatus.CARD_PRINTED:
+            event = Event.CARD_PRINTED
+            context = {
+                "point": card.service_point.name,
+                "date": tanggal(collect_from(card.printed_at)),
+            }
+        else:
+            event, context = Event.CARD_ISSUED, {"date": tanggal(card.handed_over_at or today)}
+    else:
+        return []
+    return notify(
+        event=event, resident=resident, context=context, dedup_key=f"{event}:{resident.id}:{key}"
+    )
+
+
+def notify_booking(*, booking, reminder: bool = False) -> list[Message]:
+    """Tell the resident that a booking is confirmed, or remind them of it."""
+    window = booking.window
+    event = Event.BOOKING_REMINDER if reminder else Event.BOOKING_CONFIRMED
+    context = {
+        "date": tanggal(window.day),
+        "window": f"{window.starts_at:%H.%M}–{window.ends_at:%H.%M}",
+        "point": window.service_point.name,
+        "code": booking.code,
+    }
+    return notify(
+        event=event, resident=booking.resident, context=context, dedup_key=f"{event}:{booking.id}"
+    )
+
+
+def notify_suket_issued(*, suket, pdf: bytes) -> list[Message]:
+    """Send the resident a new suket with its PDF."""
+    return notify(
+        event=Event.SUKET_ISSUED,
+        resident=suket.resident,
+        context={"number": suket.number, "valid_until": tanggal(suket.valid_until)},
+        dedup_key=f"{Event.SUKET_ISSUED}:{suket.id}",
+        attachment=(f"suket-{suket.number}.pdf".replace("/", "-"), pdf),
+    )
+
+
+def notify_printing_deferred(*, request) -> list[Message]:
+    """Tell the resident why printing of a reprint request is deferred under rationing."""
+    return notify(
+        event=Event.PRINTING_DEFERRED,
+        resident=request.resident,
+        context={"reason": request.deferral_reason or "persediaan blangko terbatas"},
+        dedup_key=f"{Event.PRINTING_DEFERRED}:{request.id}",
+    )

@@ -1,0 +1,314 @@
+"""Writes for notifications: queue messages, send them once, opt-outs, incoming WhatsApp."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from ektp.notifications import texts
+from ektp.notifications.channels import ChannelError, Outgoing, address_for, get_backend
+from ektp.notifications.models import (
+    Channel,
+    ChannelOptOut,
+    Event,
+    InboundMessage,
+    Message,
+    MessageStatus,
+)
+
+OPT_OUT_SALT = "ektp.notifications.opt-out"
+
+
+class NotificationInvalid(ValueError):
+    """A notification was asked for with an unknown event, channel or missing context."""
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "NOTIFICATIONS_MAX_ATTEMPTS", 8))
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Return the wait before the next try after `attempts` failed ones (doubling, capped)."""
+    base = float(getattr(settings, "NOTIFICATIONS_BACKOFF_SECONDS", 60))
+    cap = float(getattr(settings, "NOTIFICATIONS_BACKOFF_CAP_SECONDS", 6 * 3600))
+    return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
+
+
+def default_channels() -> list[str]:
+    return list(getattr(settings, "NOTIFICATIONS_DEFAULT_CHANNELS", [Channel.WHATSAPP]))
+
+
+def _enqueue(message_id: str, *, run_after: dt.datetime | None = None) -> None:
+    from ektp.notifications.tasks import send_message
+
+    task = send_message
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return  # picked up by `ektp notifications retry`
+        task = task.using(run_after=run_after)
+    task.enqueue(message_id=message_id)
+
+
+def _store_attachment(dedup_key: str, attachment: tuple[str, bytes]) -> tuple[str, str]:
+    """Write an attachment under MEDIA_ROOT/notifications/ and return (relative path, name)."""
+    name, content = attachment
+    name = Path(name).name or "lampiran.pdf"
+    folder = hashlib.sha256(dedup_key.encode()).hexdigest()[:24]
+    relative = Path("notifications") / folder / name
+    target = Path(settings.MEDIA_ROOT) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    return str(relative), name
+
+
+def notify(
+    *,
+    event: str,
+    resident,
+    context: dict,
+    dedup_key: str,
+    channels: list[str] | None = None,
+    language: str = "id",
+    attachment: tuple[str, bytes] | None = None,
+    attachment_url: str = "",
+    recipient: str = "",
+) -> list[Message]:
+    """Queue one message per channel for an event, sent after commit; repeat calls add nothing."""
+    if event not in Event.values:
+        raise NotificationInvalid(f"Peristiwa tidak dikenal: {event}.")
+    channels = default_channels() if channels is None else list(channels)
+    unknown = [c for c in channels if c not in Channel.values]
+    if unknown:
+        raise NotificationInvalid(f"Saluran tidak dikenal: {', '.join(unknown)}.")
+    if not dedup_key or len(dedup_key) > 200:
+        raise NotificationInvalid("Kunci dedup wajib diisi, paling banyak 200 karakter.")
+    context = {"name": getattr(resident, "name", ""), **context}
+    missing = texts.fields_of(event) - set(context)
+    if missing:
+        raise NotificationInvalid(f"Konteks kurang: {', '.join(sorted(missing))}.")
+    text = texts.render(event, language, context)
+    params = [str(context[n]) for n in _ordered_fields(event, language)]
+    opted_out = set()
+    if resident is not None:
+        opted_out = set(
+            ChannelOptOut.objects.filter(resident=resident).values_list("channel", flat=True)
+        )
+    attachment_path, attachment_name = "", ""
+    if attachment is not None:
+        attachment_path, attachment_name = _store_attachment(dedup_key, attachment)
+    messages = []
+    with transaction.atomic():
+        for channel in channels:
+            address = recipient or address_for(channel, resident)
+            if channel in opted_out:
+                status = MessageStatus.SKIPPED_OPTED_OUT
+            elif not address:
+                status = MessageStatus.SKIPPED_NO_ADDRESS
+            else:
+                status = MessageStatus.QUEUED
+            try:
+                with transaction.atomic():
+                    message = Message.objects.create(
+                        resident=resident,
+                        event=event,
+                        channel=channel,
+                        dedup_key=dedup_key,
+                        recipient=address,
+                        language=language if language in texts.LANGUAGES else "id",
+                        subject=text.subject,
+                        body=_with_opt_out(text.body, channel=channel, resident=resident),
+                        template_params=params,
+                        attachment_path=attachment_path,
+                        attachment_url=attachment_url,
+                        attachment_name=attachment_name or Path(attachment_url).name[:120],
+                        status=status,
+                    )
+            except IntegrityError:
+                messages.append(Message.objects.get(dedup_key=dedup_key, channel=channel))
+                continue
+            messages.append(message)
+            if status == MessageStatus.QUEUED:
+                transaction.on_commit(lambda mid=str(message.id): _enqueue(mid))
+    return messages
+
+
+def opt_out_url(*, resident, channel: str) -> str:
+    """Return the public link that stops messages to a resident on a channel."""
+    path = reverse(
+        "notifications:opt_out", args=[opt_out_token(resident=resident, channel=channel)]
+    )
+    return getattr(settings, "EKTP_PUBLIC_URL", "").rstrip("/") + path
+
+
+def _with_opt_out(body: str, *, channel: str, resident) -> str:
+    """Add the opt-out link under an email (short channels leave it out)."""
+    if channel != Channel.EMAIL or resident is None:
+        return body
+    link = opt_out_url(resident=resident, channel=channel)
+    return f"{body}\n\n--\nBerhenti menerima email dari Disdukcapil: {link}"
+
+
+def _ordered_fields(event: str, language: str) -> list[str]:
+    import string
+
+    body = texts.TEXTS[event][language if language in texts.LANGUAGES else "id"].body
+    seen: list[str] = []
+    for _, name, _, _ in string.Formatter().parse(body):
+        if name and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _claim(message_id: str, now: dt.datetime) -> bool:
+    """Take a due message for sending; only one worker can win it."""
+    return bool(
+        Message.objects.filter(
+            id=message_id, status=MessageStatus.QUEUED, next_attempt_at__lte=now
+        ).update(status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
+def deliver(*, message_id: str) -> str:
+    """Send one queued message if it is due and return its status; safe to run twice."""
+    now = timezone.now()
+    if not _claim(message_id, now):
+        status = Message.objects.filter(id=message_id).values_list("status", flat=True).first()
+        return status or "missing"
+    message = Message.objects.get(id=message_id)
+    claimed = Message.objects.filter(id=message_id, status=MessageStatus.SENDING)
+    if (
+        message.resident_id
+        and ChannelOptOut.objects.filter(
+            resident_id=message.resident_id, channel=message.channel
+        ).exists()
+    ):
+        claimed.update(status=MessageStatus.SKIPPED_OPTED_OUT, claimed_at=None)
+        return MessageStatus.SKIPPED_OPTED_OUT
+    outgoing = Outgoing(
+        recipient=message.recipient,
+        body=message.body,
+        subject=message.subject,
+        event=message.event,
+        language=message.language,
+        template_params=list(message.template_params or []),
+        attachment_path=message.attachment_path,
+        attachment_url=message.attachment_url,
+        attachment_name=message.attachment_name,
+        message_id=str(message.id),
+    )
+    try:
+        provider_id = get_backend(message.channel).send(outgoing)
+    except ChannelError as exc:
+        error = str(exc)[:500]
+        if exc.permanent or message.attempts >= max_attempts():
+            claimed.update(status=MessageStatus.FAILED, last_error=error, claimed_at=None)
+            return MessageStatus.FAILED
+        next_at = timezone.now() + backoff(message.attempts)
+        claimed.update(
+            status=MessageStatus.QUEUED, last_error=error, next_attempt_at=next_at, claimed_at=None
+        )
+        _enqueue(str(message.id), run_after=next_at)
+        return MessageStatus.QUEUED
+    claimed.update(
+        status=MessageStatus.SENT,
+        sent_at=timezone.now(),
+        provider_id=provider_id[:200],
+        last_error="",
+        claimed_at=None,
+    )
+    return MessageStatus.SENT
+
+
+def retry_due(*, now: dt.datetime | None = None) -> int:
+    """Enqueue every due message again, reclaiming sends that a crashed worker left behind."""
+    now = now or timezone.now()
+    stale = now - dt.timedelta(
+        seconds=float(getattr(settings, "NOTIFICATIONS_STALE_SENDING_SECONDS", 900))
+    )
+    with transaction.atomic():
+        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=stale).update(
+            status=MessageStatus.QUEUED, next_attempt_at=now, claimed_at=None
+        )
+        due = list(
+            Message.objects.filter(
+                status=MessageStatus.QUEUED, next_attempt_at__lte=now
+            ).values_list("id", flat=True)
+        )
+        for message_id in due:
+            transaction.on_commit(lambda mid=str(message_id): _enqueue(mid))
+    return len(due)
+
+
+def opt_out_token(*, resident, channel: str) -> str:
+    """Return a signed token that lets the resident opt out of a channel without logging in."""
+    return signing.dumps({"r": str(resident.id), "c": channel}, salt=OPT_OUT_SALT)
+
+
+def read_opt_out_token(token: str) -> tuple[str, str]:
+    """Return (resident id, channel) from a token; raise NotificationInvalid when it is forged."""
+    try:
+        data = signing.loads(token, salt=OPT_OUT_SALT)
+        resident_id, channel = str(data["r"]), str(data["c"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise NotificationInvalid("Tautan berhenti berlangganan tidak sah.") from exc
+    if channel not in Channel.values:
+        raise NotificationInvalid("Tautan berhenti berlangganan tidak sah.")
+    return resident_id, channel
+
+
+def opt_out(*, resident, channel: str) -> ChannelOptOut:
+    """Stop messages to a resident on a channel, including those still queued."""
+    if channel not in Channel.values:
+        raise NotificationInvalid(f"Saluran tidak dikenal: {channel}.")
+    with transaction.atomic():
+        row, _ = ChannelOptOut.objects.get_or_create(resident=resident, channel=channel)
+        Message.objects.filter(
+            resident=resident, channel=channel, status=MessageStatus.QUEUED
+        ).update(status=MessageStatus.SKIPPED_OPTED_OUT)
+    return row
+
+
+def opt_in(*, resident, channel: str) -> None:
+    """Let messages reach a resident on a channel again."""
+    with transaction.atomic():
+        ChannelOptOut.objects.filter(resident=resident, channel=channel).delete()
+
+
+def record_inbound(*, provider_id: str, sender: str, kind: str, text: str) -> InboundMessage | None:
+    """Store an incoming WhatsApp message once; return None when it was already handled."""
+    try:
+        with transaction.atomic():
+            return InboundMessage.objects.create(
+                provider_id=provider_id[:200], sender=sender[:30], kind=kind[:20], text=text
+            )
+    except IntegrityError:
+        return None
+
+
+def reply_on_whatsapp(
+    *,
+    inbound: InboundMessage,
+    text: str,
+    resident=None,
+    attachment: tuple[str, bytes] | None = None,
+) -> Message:
+    """Queue the bot's answer to one incoming message (once per incoming message)."""
+    with transaction.atomic():
+        InboundMessage.objects.filter(id=inbound.id).update(reply=text)
+        return notify(
+            event=Event.BOT_REPLY,
+            resident=resident,
+            context={"text": text},
+            channels=[Channel.WHATSAPP],
+            dedup_key=f"wa-reply:{inbound.provider_id}",
+            recipient=inbound.sender,
+            attachment=attachment,
+        )[0]

@@ -1,0 +1,193 @@
+"""The WhatsApp bot: Meta's webhook signature, the Cloud API payload, and the commands."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit import ALL
+from django_ratelimit.core import is_ratelimited
+
+from ektp.notifications.channels import normalize_msisdn
+from ektp.portal.limits import nik_over_limit, per_ip_rate
+from ektp.residents.models import Resident
+
+HELP = (
+    "Layanan WhatsApp Disdukcapil. Ketik:\n"
+    "• cek status <NIK> <tanggal lahir HH-BB-TTTT> — posisi KTP-el Anda\n"
+    "• antrian [kode titik] — antrean hari ini\n"
+    "• suket — kirim ulang suket yang masih berlaku\n"
+    "• bantuan — pesan ini"
+)
+NOT_TEXT = "Maaf, kami hanya dapat membaca pesan teks.\n\n" + HELP
+TOO_MANY = "Terlalu banyak permintaan. Coba lagi nanti."
+
+
+class WebhookInvalid(ValueError):
+    """A webhook body that does not have the Cloud API's shape."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    provider_id: str
+    sender: str
+    kind: str
+    text: str
+
+
+def signature_valid(raw_body: bytes, header: str | None) -> bool:
+    """Check Meta's X-Hub-Signature-256: HMAC-SHA256 of the raw body with the app secret."""
+    secret = getattr(settings, "WHATSAPP_APP_SECRET", "")
+    if not secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+
+
+def parse_messages(payload) -> list[Incoming]:
+    """Return the messages of a Cloud API webhook body; status updates carry none."""
+    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
+        raise WebhookInvalid("Bukan notifikasi whatsapp_business_account.")
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        raise WebhookInvalid("Bidang entry harus berupa daftar.")
+    found = []
+    for entry in entries:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        if not isinstance(changes, list):
+            raise WebhookInvalid("Bidang entry[].changes harus berupa daftar.")
+        for change in changes:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                raise WebhookInvalid("Bidang changes[].value harus berupa objek.")
+            for message in value.get("messages") or []:
+                if not isinstance(message, dict):
+                    raise WebhookInvalid("Bidang messages[] harus berupa objek.")
+                provider_id, sender = message.get("id"), message.get("from")
+                kind = message.get("type")
+                if not all(isinstance(v, str) and v for v in (provider_id, sender, kind)):
+                    raise WebhookInvalid("Pesan tanpa id, from atau type.")
+                text = ""
+                if kind == "text":
+                    body = (message.get("text") or {}).get("body")
+                    if not isinstance(body, str):
+                        raise WebhookInvalid("Pesan teks tanpa text.body.")
+                    text = body
+                found.append(Incoming(provider_id, sender, kind, text[:1000]))
+    return found
+
+
+def _limited(request: HttpRequest, group: str, key: str, rate: str) -> bool:
+    """Count one use of a key in a group and tell whether it is over the rate."""
+    return is_ratelimited(
+        request, group=group, key=lambda g, r: key, rate=rate, method=ALL, increment=True
+    )
+
+
+def _check_status(request: HttpRequest, sender: str, words: list[str]) -> str:
+    from ektp.portal import selectors as portal
+
+    if len(words) != 2:
+        return (
+            "Format: cek status <NIK> <tanggal lahir HH-BB-TTTT>, "
+            "misalnya cek status 1809015705900001 17-05-1990."
+        )
+    try:
+        nik = portal.parse_nik(words[0])
+        birth_date = portal.parse_birth_date(words[1])
+    except portal.InquiryInvalid as exc:
+        return str(exc)
+    if _limited(request, "wa-sender", sender, per_ip_rate()) or nik_over_limit(request, nik):
+        return TOO_MANY
+    resident = portal.find_resident(nik=nik, birth_date=birth_date)
+    if resident is None:
+        return portal.GENERIC_NOT_FOUND
+    return portal.status_of(resident).as_text()
+
+
+def _queue(words: list[str]) -> str:
+    from ektp.portal import selectors as portal
+
+    rows = portal.queue_today(words[0] if words else "")
+    if rows is None:
+        return "Informasi antrean belum tersedia."
+    if not rows:
+        return "Titik layanan tidak ditemukan. Ketik antrian untuk melihat semua titik."
+    lines = ["Antrean hari ini:"]
+    for row in rows:
+        lines.append(
+            f"{row['code']} {row['name']}: sedang dilayani {row['serving']}, "
+            f"{row['waiting']} orang menunggu."
+        )
+    return "\n".join(lines)
+
+
+def resident_of_sender(sender: str) -> Resident | None:
+    """Return the one resident whose registered phone is the sender's, or None."""
+    msisdn = normalize_msisdn(sender)
+    if not msisdn:
+        return None
+    candidates = {msisdn, "+" + msisdn, "0" + msisdn[2:]}
+    matches = list(Resident.objects.filter(phone__in=candidates)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+def _suket(request: HttpRequest, sender: str, words: list[str]):
+    from ektp.portal import selectors as portal
+
+    if words:
+        if len(words) != 2:
+            return "Format: suket, atau suket <NIK> <tanggal lahir HH-BB-TTTT>.", None, None
+        try:
+            nik, birth_date = portal.parse_nik(words[0]), portal.parse_birth_date(words[1])
+        except portal.InquiryInvalid as exc:
+            return str(exc), None, None
+        if nik_over_limit(request, nik):
+            return TOO_MANY, None, None
+        resident = portal.find_resident(nik=nik, birth_date=birth_date)
+        if resident is None or normalize_msisdn(resident.phone) != normalize_msisdn(sender):
+            return (
+                "Suket hanya dikirim ke nomor WhatsApp yang terdaftar pada data penduduk. "
+                + portal.GENERIC_NOT_FOUND,
+                None,
+                None,
+            )
+    else:
+        resident = resident_of_sender(sender)
+        if resident is None:
+            return (
+                "Nomor ini tidak terdaftar untuk satu penduduk. Ketik: suket <NIK> <tanggal lahir "
+                "HH-BB-TTTT>.",
+                None,
+                None,
+            )
+    found = portal.latest_valid_suket(resident)
+    if found is portal.UNAVAILABLE:
+        return "Layanan suket belum tersedia.", resident, None
+    if found is None:
+        return "Tidak ada suket yang masih berlaku atas nama Anda.", resident, None
+    pdf = portal.suket_pdf(request, found)
+    text = f"Suket {found.number} terlampir, berlaku sampai {portal.tanggal(found.valid_until)}."
+    if pdf is None:
+        return "Layanan suket belum tersedia.", resident, None
+    return text, resident, (f"suket-{found.number}.pdf".replace("/", "-"), pdf)
+
+
+def answer(request: HttpRequest, incoming: Incoming):
+    """Return (reply text, resident, attachment) for one incoming message."""
+    if incoming.kind != "text":
+        return NOT_TEXT, None, None
+    words = incoming.text.strip().split()
+    command = [w.lower() for w in words[:2]]
+    if command[:2] == ["cek", "status"]:
+        return _check_status(request, incoming.sender, words[2:]), None, None
+    if command[:1] == ["cek"]:
+        return _check_status(request, incoming.sender, words[1:]), None, None
+    if command[:1] in (["antrian"], ["antrean"]):
+        return _queue(words[1:]), None, None
+    if command[:1] == ["suket"]:
+        return _suket(request, incoming.sender, words[1:])
+    return HELP, None, None

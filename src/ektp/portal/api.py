@@ -1,0 +1,68 @@
+"""Public API for the KTP-el status inquiry (no token; rate-limited like the page)."""
+
+from __future__ import annotations
+
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from pydantic import Field
+
+from ektp.portal import limits, selectors
+
+router = Router(tags=["portal"])
+
+
+class InquiryIn(Schema):
+    nik: str = Field(..., max_length=40, description="NIK, 16 angka")
+    birth_date: str = Field(..., max_length=20, description="Tanggal lahir HH-BB-TTTT")
+
+
+class SuketOut(Schema):
+    number: str
+    valid_until: str
+
+
+class BookingOut(Schema):
+    code: str
+    date: str
+    window: str
+    point: str
+    queue_number: int
+
+
+class StatusOut(Schema):
+    found: bool
+    message: str
+    stage: str = ""
+    headline: str = ""
+    masked_nik: str = ""
+    masked_name: str = ""
+    sukets: list[SuketOut] = []
+    bookings: list[BookingOut] = []
+
+
+@router.post("/status", response=StatusOut, auth=None)
+def check_status(request, payload: InquiryIn):
+    """Say where a KTP-el stands for a NIK and birth date that both match."""
+    if limits.client_over_limit(request):
+        raise HttpError(429, "Terlalu banyak permintaan. Coba lagi nanti.")
+    try:
+        nik = selectors.parse_nik(payload.nik)
+        birth_date = selectors.parse_birth_date(payload.birth_date)
+    except selectors.InquiryInvalid as exc:
+        raise HttpError(422, str(exc)) from exc
+    if limits.nik_over_limit(request, nik):
+        raise HttpError(429, "Terlalu banyak permintaan. Coba lagi nanti.")
+    resident = selectors.find_resident(nik=nik, birth_date=birth_date)
+    if resident is None:
+        return StatusOut(found=False, message=selectors.GENERIC_NOT_FOUND)
+    answer = selectors.status_of(resident)
+    return StatusOut(
+        found=True,
+        message=answer.detail,
+        stage=answer.stage,
+        headline=answer.headline,
+        masked_nik=answer.masked_nik,
+        masked_name=answer.masked_name,
+        sukets=[SuketOut(number=s["number"], valid_until=s["valid_until"]) for s in answer.sukets],
+        bookings=[BookingOut(**b) for b in answer.bookings],
+    )

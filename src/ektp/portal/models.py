@@ -1,0 +1,1 @@
+"""Portal: no tables; it reads other apps."""

@@ -1,0 +1,284 @@
+"""Reads for the public status inquiry: a resident's KTP-el stage, suket and bookings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.core.exceptions import FieldError
+from django.utils import timezone
+
+from ektp.notifications.events import collect_from, tanggal
+from ektp.residents.models import KtpStatus, LifeStatus, Resident
+
+NIK_PATTERN = re.compile(r"^\d{16}$")
+GENERIC_NOT_FOUND = (
+    "Data tidak ditemukan. Periksa kembali NIK dan tanggal lahir Anda, atau datang ke kantor "
+    "Disdukcapil terdekat."
+)
+
+
+class InquiryInvalid(ValueError):
+    """The NIK or birth date typed by a resident is malformed."""
+
+
+def parse_nik(text: str) -> str:
+    """Return a NIK of 16 digits from what was typed (spaces and dots allowed)."""
+    nik = re.sub(r"[\s.\-]", "", text or "")
+    if not NIK_PATTERN.match(nik):
+        raise InquiryInvalid("NIK harus 16 angka.")
+    return nik
+
+
+def parse_birth_date(text: str) -> dt.date:
+    """Return a birth date written DD-MM-YYYY (or DD/MM/YYYY, or YYYY-MM-DD)."""
+    text = (text or "").strip()
+    for pattern in ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            day = dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        if day > timezone.localdate() or day.year < 1900:
+            raise InquiryInvalid("Tanggal lahir tidak mungkin (di masa depan atau sebelum 1900).")
+        return day
+    raise InquiryInvalid("Tanggal lahir harus ditulis HH-BB-TTTT, misalnya 17-08-1990.")
+
+
+def find_resident(*, nik: str, birth_date: dt.date) -> Resident | None:
+    """Return the living resident with both this NIK and this birth date, or None."""
+    return (
+        Resident.objects.filter(nik=nik, birth_date=birth_date, life_status=LifeStatus.ALIVE)
+        .only(
+            "id", "nik", "name", "birth_date", "ktp_status", "recorded_on", "kabkota_code",
+            "phone", "email",
+        )
+        .first()
+    )  # fmt: skip
+
+
+def mask_name(name: str) -> str:
+    """Keep the first two letters of each word and hide the rest."""
+    words = []
+    for word in name.split():
+        keep = 2 if len(word) > 2 else 1
+        words.append(word[:keep] + "*" * (len(word) - keep))
+    return " ".join(words)
+
+
+@dataclass
+class StatusAnswer:
+    stage: str
+    headline: str
+    detail: str
+    masked_nik: str
+    masked_name: str
+    steps_done: int
+    sukets: list[dict] = field(default_factory=list)
+    bookings: list[dict] = field(default_factory=list)
+
+    def as_text(self) -> str:
+        """Render the answer as a short chat message."""
+        lines = [f"NIK {self.masked_nik} ({self.masked_name})", f"*{self.headline}*", self.detail]
+        lines += [f"Suket {s['number']} berlaku sampai {s['valid_until']}." for s in self.sukets]
+        lines += [
+            f"Janji temu {b['code']}: {b['date']} pukul {b['window']} di {b['point']}."
+            for b in self.bookings
+        ]
+        return "\n".join(lines)
+
+
+STAGES = {
+    KtpStatus.BELUM_REKAM: (
+        "not_recorded",
+        0,
+        "Belum rekam",
+        "Anda belum melakukan perekaman KTP-el. Datang ke kantor Disdukcapil atau UPT kecamatan, "
+        "atau buat janji temu lebih dulu. Layanan gratis.",
+    ),
+    KtpStatus.BIO_CAPTURED: (
+        "waiting",
+        1,
+        "Sudah rekam, menunggu penunggalan",
+        "Data Anda sudah direkam dan sedang diperiksa di pusat (penunggalan).",
+    ),
+    KtpStatus.SENT_FOR_ENROLLMENT: (
+        "waiting",
+        1,
+        "Sudah rekam, menunggu penunggalan",
+        "Data Anda sudah direkam dan sedang diperiksa di pusat (penunggalan).",
+    ),
+    KtpStatus.ENROLL_FAILURE: (
+        "problem",
+        1,
+        "Perekaman perlu diulang",
+        "Hasil perekaman tidak dapat diproses. Mohon datang ke kantor Disdukcapil untuk "
+        "rekam ulang.",
+    ),
+    KtpStatus.DUPLICATE_RECORD: (
+        "problem",
+        1,
+        "Data perlu diperiksa petugas",
+        "Ditemukan data ganda. Mohon datang ke kantor Disdukcapil dengan membawa Kartu Keluarga.",
+    ),
+    KtpStatus.PRINT_READY_RECORD: (
+        "ready",
+        2,
+        "Siap cetak",
+        "Data Anda sudah lolos penunggalan; KTP-el menunggu dicetak.",
+    ),
+    KtpStatus.CARD_PRINTED: ("printed", 3, "Sudah dicetak", "KTP-el Anda sudah dicetak."),
+    KtpStatus.CARD_ISSUED: (
+        "issued",
+        4,
+        "Sudah diserahkan",
+        "KTP-el Anda sudah diserahkan. Bila hilang atau rusak, ajukan cetak ulang.",
+    ),
+}
+
+
+def _latest_print(resident: Resident):
+    try:
+        card_print = apps.get_model("cards", "CardPrint")
+    except LookupError:
+        return None
+    return (
+        card_print.objects.filter(resident=resident, voided_at__isnull=True)
+        .select_related("service_point")
+        .order_by("-printed_at")
+        .first()
+    )
+
+
+def valid_sukets(resident: Resident, today: dt.date) -> list:
+    """Return the resident's suket that are valid today (none when the suket app is absent)."""
+    try:
+        suket = apps.get_model("suket", "Suket")
+        return list(
+            suket.objects.filter(resident=resident, status="valid", valid_until__gte=today)
+            .select_related("office")
+            .order_by("-issued_at")
+        )
+    except (LookupError, FieldError):
+        return []
+
+
+def _valid_suket_rows(resident: Resident, today: dt.date) -> list[tuple]:
+    try:
+        suket = apps.get_model("suket", "Suket")
+        return list(
+            suket.objects.filter(resident=resident, status="valid", valid_until__gte=today)
+            .order_by("-issued_at")
+            .values_list("id", "number", "valid_until")
+        )
+    except (LookupError, FieldError):
+        return []
+
+
+def _booking_rows(resident: Resident, today: dt.date) -> list[tuple]:
+    try:
+        booking = apps.get_model("appointments", "Booking")
+        return list(
+            booking.objects.filter(
+                resident=resident, status__in=["booked", "checked_in"], window__day__gte=today
+            )
+            .order_by("window__day", "window__starts_at")
+            .values_list(
+                "code",
+                "window__day",
+                "window__starts_at",
+                "window__ends_at",
+                "window__service_point__name",
+                "queue_number",
+            )
+        )
+    except (LookupError, FieldError):
+        return []
+
+
+def status_of(resident: Resident, *, today: dt.date | None = None) -> StatusAnswer:
+    """Say in plain Bahasa Indonesia where the resident's KTP-el stands."""
+    today = today or timezone.localdate()
+    stage, steps, headline, detail = STAGES.get(resident.ktp_status, STAGES[KtpStatus.BIO_CAPTURED])
+    if resident.ktp_status == KtpStatus.CARD_PRINTED:
+        card = _latest_print(resident)
+        if card is not None:
+            detail = (
+                f"KTP-el Anda sudah dicetak. Silakan ambil di {card.service_point.name} "
+                f"mulai {tanggal(collect_from(card.printed_at))}. Pengambilan gratis."
+            )
+            headline = f"Sudah dicetak, ambil di {card.service_point.name}"
+    answer = StatusAnswer(
+        stage=stage,
+        headline=headline,
+        detail=detail,
+        masked_nik=resident.masked_nik,
+        masked_name=mask_name(resident.name),
+        steps_done=steps,
+    )
+    for suket_id, number, valid_until in _valid_suket_rows(resident, today):
+        answer.sukets.append(
+            {"id": str(suket_id), "number": number, "valid_until": tanggal(valid_until)}
+        )
+    for code, day, starts, ends, point, number in _booking_rows(resident, today):
+        answer.bookings.append(
+            {
+                "code": code,
+                "date": tanggal(day),
+                "window": f"{starts:%H.%M}–{ends:%H.%M}",
+                "point": point,
+                "queue_number": number,
+            }
+        )
+    return answer
+
+
+def queue_today(code: str = "", *, today: dt.date | None = None) -> list[dict] | None:
+    """Return today's queue per active point (or one point by code); None without the app."""
+    try:
+        ticket = apps.get_model("appointments", "QueueTicket")
+    except LookupError:
+        return None
+    from ektp.offices.models import ServicePoint
+
+    today = today or timezone.localdate()
+    points = ServicePoint.objects.filter(is_active=True).order_by("code")
+    if code:
+        points = points.filter(code__iexact=code)
+    rows = []
+    for point in points[:5]:
+        tickets = ticket.objects.filter(service_point=point, day=today)
+        last = tickets.filter(called_at__isnull=False).order_by("-called_at").first()
+        rows.append(
+            {
+                "code": point.code,
+                "name": point.name,
+                "waiting": tickets.filter(status="waiting").count(),
+                "serving": last.label if last is not None else "-",
+            }
+        )
+    return rows
+
+
+UNAVAILABLE = object()
+
+
+def latest_valid_suket(resident: Resident, *, today: dt.date | None = None):
+    """Return the resident's latest valid suket, None, or UNAVAILABLE without the suket app."""
+    try:
+        apps.get_model("suket", "Suket")
+    except LookupError:
+        return UNAVAILABLE
+    found = valid_sukets(resident, today or timezone.localdate())
+    return found[0] if found else None
+
+
+def suket_pdf(request, suket) -> bytes | None:
+    """Render a suket's signed PDF through the suket app, or None when it cannot."""
+    try:
+        from ektp.suket import documents
+        from ektp.suket.views import verify_url
+    except ImportError:
+        return None
+    return documents.signed_pdf(suket, verify_url=verify_url(request, suket.number))

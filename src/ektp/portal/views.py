@@ -1,0 +1,81 @@
+"""Public pages: where a resident's KTP-el stands, and the download of a valid suket."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from ektp.portal import limits, selectors
+from ektp.portal.forms import InquiryForm
+from ektp.residents.models import Resident
+
+DOWNLOAD_SALT = "ektp.portal.suket-download"
+DOWNLOAD_MAX_AGE = 30 * 60
+
+
+def too_many(request: HttpRequest) -> HttpResponse:
+    """Answer a client or NIK over its rate with a plain "try again later" page."""
+    response = render(request, "portal/too_many.html", status=429)
+    response["Retry-After"] = "600"
+    return response
+
+
+def download_token(*, resident: Resident, suket_id: str) -> str:
+    return signing.dumps({"r": str(resident.id), "s": suket_id}, salt=DOWNLOAD_SALT)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest) -> HttpResponse:
+    """Ask for NIK and birth date, then say where the KTP-el stands; never reveal a NIK exists."""
+    if request.method == "GET":
+        return render(request, "portal/status.html", {"form": InquiryForm()})
+    if limits.client_over_limit(request):
+        return too_many(request)
+    form = InquiryForm(request.POST)
+    if not form.is_valid():
+        return render(request, "portal/status.html", {"form": form}, status=400)
+    nik, birth_date = form.cleaned_data["nik"], form.cleaned_data["birth_date"]
+    if limits.nik_over_limit(request, nik):
+        return too_many(request)
+    resident = selectors.find_resident(nik=nik, birth_date=birth_date)
+    if resident is None:
+        return render(
+            request,
+            "portal/status.html",
+            {"form": InquiryForm(), "not_found": selectors.GENERIC_NOT_FOUND},
+        )
+    answer = selectors.status_of(resident)
+    for suket in answer.sukets:
+        suket["token"] = download_token(resident=resident, suket_id=suket["id"])
+    return render(request, "portal/status.html", {"answer": answer})
+
+
+@never_cache
+def suket_download(request: HttpRequest, token: str) -> HttpResponse:
+    """Send the signed PDF of a valid suket from the link on the status page."""
+    try:
+        data = signing.loads(token, salt=DOWNLOAD_SALT, max_age=DOWNLOAD_MAX_AGE)
+        resident_id, suket_id = uuid.UUID(data["r"]), uuid.UUID(data["s"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise Http404("Tautan unduh suket tidak sah atau sudah kedaluwarsa.") from exc
+    resident = Resident.objects.filter(id=resident_id).first()
+    if resident is None:
+        raise Http404("Tautan unduh suket tidak sah atau sudah kedaluwarsa.")
+    suket = next(
+        (s for s in selectors.valid_sukets(resident, timezone.localdate()) if s.id == suket_id),
+        None,
+    )
+    if suket is None:
+        raise Http404("Suket tidak berlaku lagi.")
+    try:
+        from ektp.suket.views import pdf_response
+    except ImportError as exc:
+        raise Http404("Layanan suket belum tersedia.") from exc
+    return pdf_response(request, suket)

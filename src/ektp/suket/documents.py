@@ -1,0 +1,153 @@
+"""The suket as an A4 PDF in Bahasa Indonesia with a signed QR code and the office's signature."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import BytesIO
+
+import qrcode
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+from ektp.suket import signing
+from ektp.suket.models import Suket
+
+MONTHS = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
+SEX = {"L": "Laki-laki", "P": "Perempuan"}
+
+
+def tanggal(day: dt.date) -> str:
+    """Write a date the Indonesian way: 9 Desember 2020."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def qr_text(verify_url: str, payload: str) -> str:
+    """Return what the QR holds: the verification link, a newline, and the signed payload."""
+    return f"{verify_url}\n{payload}"
+
+
+def _qr_image(text: str) -> ImageReader:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    code.add_data(text)
+    code.make(fit=True)
+    image = code.make_image(fill_color="black", back_color="white")
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    buffer.seek(0)
+    return ImageReader(buffer)
+
+
+def render_pdf(suket: Suket, *, verify_url: str) -> bytes:
+    """Draw the suket on one A4 page (unsigned)."""
+    buffer = BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf.setTitle(f"Surat Keterangan {suket.number}")
+    pdf.setAuthor(suket.office.name)
+    pdf.setSubject("Surat keterangan telah melakukan perekaman KTP-el")
+    width, height = A4
+    left, y = 25 * mm, height - 25 * mm
+
+    pdf.setFont("Helvetica-Bold", 13)
+    pdf.drawCentredString(width / 2, y, "PEMERINTAH " + suket.office.region.name.upper())
+    y -= 6 * mm
+    pdf.drawCentredString(width / 2, y, suket.office.name.upper())
+    if suket.office.address:
+        y -= 5 * mm
+        pdf.setFont("Helvetica", 9)
+        pdf.drawCentredString(width / 2, y, suket.office.address)
+    y -= 4 * mm
+    pdf.line(left, y, width - left, y)
+
+    y -= 12 * mm
+    pdf.setFont("Helvetica-Bold", 12)
+    pdf.drawCentredString(width / 2, y, "SURAT KETERANGAN")
+    y -= 5 * mm
+    pdf.setFont("Helvetica", 10)
+    pdf.drawCentredString(width / 2, y, f"Nomor: {suket.number}")
+
+    y -= 12 * mm
+    pdf.setFont("Helvetica", 10.5)
+    pdf.drawString(left, y, "Yang bertanda tangan di bawah ini menerangkan bahwa:")
+    rows = [
+        ("NIK", suket.nik),
+        ("Nama", suket.name),
+        ("Tempat/tanggal lahir", f"{suket.birth_place}, {tanggal(suket.birth_date)}"),
+        ("Jenis kelamin", SEX.get(suket.sex, suket.sex)),
+        ("Alamat", suket.address),
+        ("Tanggal perekaman", tanggal(suket.recorded_on)),
+    ]
+    y -= 4 * mm
+    for label, value in rows:
+        y -= 6.5 * mm
+        pdf.drawString(left + 5 * mm, y, label)
+        pdf.drawString(left + 50 * mm, y, f": {value}"[:90])
+
+    y -= 12 * mm
+    lines = [
+        "telah melakukan perekaman data KTP-el dan datanya tercatat dalam database kependudukan.",
+        f"Suket ini diterbitkan karena: {suket.get_reason_display().lower()}"
+        + (f" ({suket.reason_note})" if suket.reason_note else "")
+        + ".",
+    ]
+    if suket.purpose:
+        lines.append(f"Keperluan: {suket.purpose}.")
+    lines += [
+        f"Surat keterangan ini berlaku sampai dengan {tanggal(suket.valid_until)} dan tidak",
+        "berlaku lagi setelah KTP-el yang bersangkutan dicetak.",
+        f"Dasar kebijakan: {suket.rule_source}"[:100],
+    ]
+    for line in lines:
+        pdf.drawString(left, y, line)
+        y -= 6 * mm
+
+    y -= 8 * mm
+    pdf.drawString(width - left - 70 * mm, y, f"Diterbitkan {tanggal(suket.issued_on)}")
+    y -= 5 * mm
+    pdf.drawString(width - left - 70 * mm, y, f"a.n. Kepala {suket.office.name}"[:48])
+    y -= 5 * mm
+    pdf.drawString(width - left - 70 * mm, y, "Ditandatangani secara elektronik")
+
+    qr_size = 42 * mm
+    pdf.drawImage(
+        _qr_image(qr_text(verify_url, suket.qr_payload)),
+        left,
+        y - qr_size + 10 * mm,
+        width=qr_size,
+        height=qr_size,
+    )
+    pdf.setFont("Helvetica", 8)
+    foot = 22 * mm
+    pdf.drawString(left, foot, f"Periksa keaslian suket ini di {verify_url}")
+    pdf.drawString(
+        left, foot - 4 * mm, "atau pindai kode QR. Dokumen ini ditandatangani secara elektronik;"
+    )
+    pdf.drawString(left, foot - 8 * mm, "setiap perubahan membatalkan tanda tangannya.")
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def signed_pdf(suket: Suket, *, verify_url: str) -> bytes:
+    """Render the suket and sign it with the office's PAdES signature."""
+    keys = signing.office_keys()
+    return signing.sign_pdf(
+        render_pdf(suket, verify_url=verify_url),
+        keys,
+        reason=f"Surat keterangan {suket.number}",
+        location=suket.office.region.name,
+    )

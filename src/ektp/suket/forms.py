@@ -1,0 +1,51 @@
+"""Forms for suket pages, with messages in Bahasa Indonesia."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+NIK_MESSAGES = {
+    "required": _("NIK wajib diisi."),
+    "invalid": _("NIK harus 16 angka."),
+}
+
+
+class IssueForm(forms.Form):
+    nik = forms.RegexField(
+        label=_("NIK"), regex=r"^\d{16}$", max_length=16, error_messages=NIK_MESSAGES
+    )
+    purpose = forms.CharField(label=_("Keperluan"), max_length=100, required=False)
+    technical_failure = forms.CharField(
+        label=_("Gangguan teknis (jika ada)"),
+        max_length=250,
+        required=False,
+        help_text=_("Isi bila KTP-el tidak dapat dicetak karena gangguan teknis."),
+    )
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Alasan pencabutan"),
+        min_length=5,
+        max_length=250,
+        error_messages={
+            "required": _("Alasan pencabutan wajib diisi."),
+            "min_length": _("Alasan pencabutan paling sedikit 5 karakter."),
+        },
+    )
+
+
+class ResidentDownloadForm(forms.Form):
+    nik = forms.RegexField(
+        label=_("NIK"), regex=r"^\d{16}$", max_length=16, error_messages=NIK_MESSAGES
+    )
+    birth_date = forms.DateField(
+        label=_("Tanggal lahir"),
+        input_formats=["%Y-%m-%d", "%d-%m-%Y"],
+        error_messages={
+            "required": _("Tanggal lahir wajib diisi."),
+            "invalid": _("Tanggal lahir tidak sah (format TTTT-BB-HH)."),
+        },
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

@@ -1,0 +1,230 @@
+"""The public status inquiry: states, masking, no NIK oracle, rate limits, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from ektp.portal.selectors import GENERIC_NOT_FOUND
+from tests.portal.factories import PortalResidentFactory, printed_card, valid_suket
+
+pytestmark = pytest.mark.django_db
+URL = "/cek/"
+
+
+def check(client, nik: str, birth_date: str = "17-05-1990"):
+    return client.post(reverse("portal:status"), {"nik": nik, "birth_date": birth_date})
+
+
+def test_form_page_is_small_and_has_no_script(client):
+    page = client.get(reverse("portal:status"))
+    assert page.status_code == 200
+    assert "<script" not in page.content.decode()
+    assert len(page.content) < 4000
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        ("BELUM_REKAM", "Belum rekam"),
+        ("BIO_CAPTURED", "menunggu penunggalan"),
+        ("SENT_FOR_ENROLLMENT", "menunggu penunggalan"),
+        ("PRINT_READY_RECORD", "Siap cetak"),
+        ("DUPLICATE_RECORD", "datang ke kantor"),
+        ("ENROLL_FAILURE", "rekam ulang"),
+        ("CARD_ISSUED", "Sudah diserahkan"),
+    ],
+)
+def test_each_stage_is_said_plainly(client, status, words):
+    recorded = None if status == "BELUM_REKAM" else dt.date(2026, 1, 5)
+    resident = PortalResidentFactory(ktp_status=status, recorded_on=recorded)
+    response = check(client, resident.nik)
+    assert response.status_code == 200
+    assert words in response.content.decode()
+
+
+def test_printed_card_says_where_and_from_when(client):
+    resident = PortalResidentFactory(ktp_status="CARD_PRINTED", recorded_on=dt.date(2026, 1, 5))
+    printed_card(resident, printed_at=dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC))
+    text = check(client, resident.nik).content.decode()
+    assert "ambil di UPT Gedong Tataan" in text
+    assert "mulai 3 Maret 2026" in text
+
+
+def test_personal_data_is_masked(client):
+    resident = PortalResidentFactory(
+        ktp_status="PRINT_READY_RECORD", recorded_on=dt.date(2026, 1, 5)
+    )
+    text = check(client, resident.nik).content.decode()
+    assert resident.masked_nik in text
+    assert "BU** SA*****" in text
+    assert resident.nik not in text
+    assert "BUDI SANTOSO" not in text
+    assert resident.phone not in text
+
+
+def test_unknown_nik_and_wrong_birth_date_get_the_same_page(client):
+    resident = PortalResidentFactory()
+    wrong_date = check(client, resident.nik, "18-05-1990")
+    unknown = check(client, "1809015705909999")
+    assert wrong_date.status_code == unknown.status_code == 200
+    assert GENERIC_NOT_FOUND in wrong_date.content.decode()
+
+    def strip_token(html: bytes) -> str:
+        return "".join(
+            line for line in html.decode().splitlines() if "csrfmiddlewaretoken" not in line
+        )
+
+    assert strip_token(wrong_date.content) == strip_token(unknown.content)
+
+
+def test_dead_resident_is_not_found(client):
+    resident = PortalResidentFactory(life_status="meninggal")
+    assert GENERIC_NOT_FOUND in check(client, resident.nik).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("nik", "birth_date", "message"),
+    [
+        ("12345", "17-05-1990", "NIK harus 16 angka."),
+        ("18090157059000AB", "17-05-1990", "NIK harus 16 angka."),
+        ("", "17-05-1990", "NIK wajib diisi."),
+        ("1809015705900001", "", "Tanggal lahir wajib diisi."),
+        ("1809015705900001", "31-02-1990", "HH-BB-TTTT"),
+        ("1809015705900001", "kemarin", "HH-BB-TTTT"),
+        ("1809015705900001", "01-01-2999", "tidak mungkin"),
+        ("1" * 41, "17-05-1990", "paling banyak"),
+    ],
+)
+def test_bad_input_is_refused_with_the_rule(client, nik, birth_date, message):
+    response = check(client, nik, birth_date)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_birth_date_from_a_date_picker_is_accepted(client):
+    resident = PortalResidentFactory()
+    assert "Belum rekam" in check(client, resident.nik, "1990-05-17").content.decode()
+
+
+def test_too_many_tries_for_one_nik_get_try_again_later(client, settings):
+    settings.PORTAL_RATE_PER_NIK = "3/h"
+    resident = PortalResidentFactory()
+    for day in ("01-01-1990", "02-01-1990", "03-01-1990"):
+        assert check(client, resident.nik, day).status_code == 200
+    blocked = check(client, resident.nik, "17-05-1990")
+    assert blocked.status_code == 429
+    assert "coba lagi nanti" in blocked.content.decode().lower()
+    assert blocked["Retry-After"]
+
+
+def test_too_many_tries_from_one_client_get_try_again_later(client, settings):
+    settings.PORTAL_RATE_PER_IP = "4/h"
+    for serial in range(4):
+        assert check(client, f"180901570590{serial:04d}").status_code == 200
+    assert check(client, "1809015705909999").status_code == 429
+
+
+def test_booking_is_shown(client):
+    from django.utils import timezone
+
+    from ektp.appointments.models import Booking, TimeWindow
+    from tests.cards.factories import ServicePointFactory
+
+    resident = PortalResidentFactory()
+    window = TimeWindow.objects.create(
+        service_point=ServicePointFactory(name="UPT Negeri Katon"),
+        day=timezone.localdate() + dt.timedelta(days=3),
+        starts_at=dt.time(8, 0),
+        ends_at=dt.time(10, 0),
+        capacity=20,
+        booked=1,
+        issued=1,
+    )
+    Booking.objects.create(code="BK7Q2", resident=resident, window=window, queue_number=1)
+    text = check(client, resident.nik).content.decode()
+    assert "BK7Q2" in text
+    assert "UPT Negeri Katon" in text
+    assert "08.00–10.00" in text
+
+
+def test_valid_suket_is_shown_with_a_download(client):
+    resident = PortalResidentFactory(ktp_status="BIO_CAPTURED", recorded_on=dt.date(2026, 1, 5))
+    suket = valid_suket(resident)
+    text = check(client, resident.nik).content.decode()
+    assert suket.number in text
+    link = text.split('href="/cek/suket/')[1].split('"')[0]
+    pdf = client.get(f"/cek/suket/{link}")
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_forged_download_link_is_refused(client):
+    response = client.get("/cek/suket/palsu:1a2b:3c/")
+    assert response.status_code == 404
+
+
+def test_api_answers_like_the_page(client):
+    resident = PortalResidentFactory(
+        ktp_status="PRINT_READY_RECORD", recorded_on=dt.date(2026, 1, 5)
+    )
+    found = client.post(
+        "/api/v1/portal/status",
+        {"nik": resident.nik, "birth_date": "17-05-1990"},
+        content_type="application/json",
+    )
+    assert found.status_code == 200
+    assert found.json()["stage"] == "ready"
+    assert found.json()["masked_nik"] == resident.masked_nik
+    wrong = client.post(
+        "/api/v1/portal/status",
+        {"nik": resident.nik, "birth_date": "18-05-1990"},
+        content_type="application/json",
+    )
+    unknown = client.post(
+        "/api/v1/portal/status",
+        {"nik": "1809015705909999", "birth_date": "17-05-1990"},
+        content_type="application/json",
+    )
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {
+            "found": False,
+            "message": GENERIC_NOT_FOUND,
+            "stage": "",
+            "headline": "",
+            "masked_nik": "",
+            "masked_name": "",
+            "sukets": [],
+            "bookings": [],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"nik": "123", "birth_date": "17-05-1990"}, 422),
+        ({"nik": "1809015705909999", "birth_date": "17/13/1990"}, 422),
+        ({"nik": "1809015705909999"}, 422),
+        ({"nik": "1" * 100, "birth_date": "17-05-1990"}, 422),
+    ],
+)
+def test_api_bad_input_is_refused_in_indonesian(client, body, status):
+    response = client.post("/api/v1/portal/status", body, content_type="application/json")
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_api_rate_limit(client, settings):
+    settings.PORTAL_RATE_PER_IP = "2/h"
+    body = {"nik": "1809015705909999", "birth_date": "17-05-1990"}
+    for _ in range(2):
+        client.post("/api/v1/portal/status", body, content_type="application/json")
+    blocked = client.post("/api/v1/portal/status", body, content_type="application/json")
+    assert blocked.status_code == 429
+    assert "Coba lagi nanti" in blocked.json()["detail"]
