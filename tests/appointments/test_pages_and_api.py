@@ -431,3 +431,21 @@ def test_api_staff_bad_input_and_roles(client, make_staff):
     )
     assert malformed.status_code in (400, 422)
     assert QueueTicket.objects.count() == 0
+
+
+def test_guessing_birth_dates_for_one_nik_is_rate_limited(client, resident, settings):
+    settings.PORTAL_RATE_PER_NIK = "3/h"
+    answers = [
+        client.post(
+            reverse("booking:identify"), {"nik": resident.nik, "birth_date": f"1995-01-{d:02d}"}
+        )
+        for d in range(1, 6)
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 422, 429, 429]
+    assert "coba lagi" in answers[-1].content.decode().lower()
+    api = client.post(
+        "/api/v1/appointments/bookings",
+        {"nik": resident.nik, "birth_date": "1995-01-10", "window_id": 1},
+        content_type="application/json",
+    )
+    assert api.status_code in (422, 429)

@@ -37,14 +37,14 @@ def _statuses(resident):
     )
 
 
-@override_settings(TASKS=IMMEDIATE)
+@override_settings(TASKS=IMMEDIATE, EKTP_PENUNGGALAN_HANDLER="")
 def test_send_moves_to_sfe_and_leaves_penunggalan_pending(
     operator, django_capture_on_commit_callbacks
 ):
     resident = _recorded(operator)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         send_for_penunggalan(resident=resident, actor=operator)
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the penunggalan job and the resident's notice
     resident.refresh_from_db()
     assert resident.ktp_status == S.SENT_FOR_ENROLLMENT
     enrollment = Enrollment.objects.get(resident=resident)
@@ -56,11 +56,11 @@ def test_penunggalan_is_enqueued_only_after_commit(operator, django_capture_on_c
     resident = _recorded(operator)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         send_for_penunggalan(resident=resident, actor=operator)
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the penunggalan job and the resident's notice
     assert Enrollment.objects.get(resident=resident).penunggalan == Penunggalan.QUEUED
 
 
-@override_settings(TASKS=IMMEDIATE)
+@override_settings(TASKS=IMMEDIATE, EKTP_PENUNGGALAN_HANDLER="")
 def test_penunggalan_task_is_safe_to_run_twice(operator, django_capture_on_commit_callbacks):
     from ektp.enrollment.tasks import run_penunggalan
 

@@ -18,6 +18,7 @@ from ektp.appointments.models import Counter, InvitationBatch, QueueTicket, Time
 from ektp.appointments.qr import qr_data_url
 from ektp.core.models import Role
 from ektp.offices import selectors as office_selectors
+from ektp.portal.limits import client_over_limit, nik_over_limit
 from ektp.residents.models import Resident
 
 router = Router(tags=["appointments"])
@@ -195,7 +196,9 @@ def _staff_point(request, point_id):
     return point
 
 
-def _identify(payload: IdentityIn) -> Resident:
+def _identify(request, payload: IdentityIn) -> Resident:
+    if client_over_limit(request) or (payload.nik and nik_over_limit(request, payload.nik)):
+        raise HttpError(429, "Terlalu banyak percobaan. Coba lagi nanti.")
     if payload.code:
         return services.booking_by_code(payload.code).resident
     if not payload.nik or payload.birth_date is None:
@@ -230,11 +233,13 @@ def point_windows(request, point_id: uuid.UUID, params: Query[DayIn]):
     return rows
 
 
-@router.post("/bookings", auth=None, response={201: BookingOut, 404: ErrorOut, 422: ErrorOut})
+@router.post(
+    "/bookings", auth=None, response={201: BookingOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+)
 def create_booking(request, payload: BookIn):
     """Book a window for the identified resident, or for a member of their KK (for_nik)."""
     try:
-        requester = _identify(payload)
+        requester = _identify(request, payload)
         resident = requester
         if payload.for_nik:
             nik = services.parse_nik_or_error(payload.for_nik)

@@ -29,6 +29,8 @@ from ektp.core.access import role_required
 from ektp.core.models import Role
 from ektp.offices import selectors as office_selectors
 from ektp.offices.models import ServicePoint
+from ektp.portal.limits import client_over_limit, nik_over_limit
+from ektp.portal.views import too_many
 from ektp.residents.models import Resident
 
 SESSION_KEY = "appointments_resident"
@@ -54,6 +56,8 @@ def identify(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "appointments/identify.html", {"form": form}, status=422)
     data = form.cleaned_data
+    if client_over_limit(request) or (data.get("nik") and nik_over_limit(request, data["nik"])):
+        return too_many(request)
     try:
         if data.get("code"):
             booking = services.booking_by_code(data["code"])
