@@ -23,20 +23,41 @@ from tests.appointments.factories import (
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+def _free_connections(margin: int = 10) -> int:
+    """Return how many more connections the server accepts now, keeping a margin."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_connections")
+        limit = int(cursor.fetchone()[0])
+        cursor.execute("SELECT count(*) FROM pg_stat_activity")
+        used = int(cursor.fetchone()[0])
+    return max(2, limit - used - margin)
+
+
 def _run_threads(count, work):
-    barrier = threading.Barrier(count)
+    """Run `count` calls at once: one thread each, or as many as the server's connections allow,
+    each thread taking the next call as soon as its previous one returns."""
+    workers = min(count, _free_connections())
+    barrier = threading.Barrier(workers)
+    pending = list(range(count))
+    lock = threading.Lock()
     results, errors = [], []
 
-    def run(i):
+    def run():
         try:
             barrier.wait()
-            results.append(work(i))
-        except services.AppointmentError as exc:
-            errors.append(exc.rule)
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    i = pending.pop()
+                try:
+                    results.append(work(i))
+                except services.AppointmentError as exc:
+                    errors.append(exc.rule)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    threads = [threading.Thread(target=run) for _ in range(workers)]
     for t in threads:
         t.start()
     for t in threads:

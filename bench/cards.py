@@ -1,6 +1,6 @@
 """Time concurrent card printing against the blank ledger.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/ledger.py \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/cards.py \
         [--operators 4] [--residents 10000] [--blanks 9000]
 
 Builds a throwaway database (PostgreSQL `ektp_bench_ledger` when DATABASE_URL
