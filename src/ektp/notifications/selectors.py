@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from ektp.core.access import limit_to_jurisdiction
+from ektp.core.access import jurisdiction_q
 from ektp.core.models import User
 from ektp.notifications.models import Message
-from ektp.residents.models import Resident
 
 
 def outbox_for(user: User, *, status: str = "", channel: str = "") -> QuerySet[Message]:
     """Return the messages to residents in the user's jurisdiction, newest first."""
-    residents_in_reach = limit_to_jurisdiction(Resident.objects.all(), user).values("id")
-    qs = Message.objects.select_related("resident")
-    if user.jurisdiction_code is not None:
-        qs = qs.filter(resident_id__in=residents_in_reach)
+    # A join on the few messages, not an IN over every resident of the district.
+    qs = Message.objects.select_related("resident").filter(
+        jurisdiction_q(
+            user, kabkota_field="resident__kabkota_code", province_field="resident__province_code"
+        )
+    )
     if status:
         qs = qs.filter(status=status)
     if channel:

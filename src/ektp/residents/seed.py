@@ -406,9 +406,12 @@ class Seeder:
             n_fam += len(families)
             if progress:
                 progress(len(residents))
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+        # Fresh statistics, so the planner knows half a million residents from a few messages.
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
                 cursor.execute("ANALYZE residents_resident; ANALYZE residents_family;")
+            else:
+                cursor.execute("ANALYZE")
         return SeedResult(residents=n_res, families=n_fam, villages=len(self.villages))
 
 
