@@ -28,22 +28,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import drop_database, use_fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 BENCH_DB = "ektp_bench_booking"
-
-
-def fresh_postgres(url: str) -> str:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
 
 
 def burst(threads: int, jobs: list, work) -> tuple[float, list[float], list[str]]:
@@ -99,10 +89,7 @@ def main() -> int:
     threads = args.threads or (8 if postgres else 1)
     with tempfile.TemporaryDirectory(prefix="ektp-bench-booking-") as tmp:
         os.environ.update(EKTP_VAR_DIR=tmp, DJANGO_SETTINGS_MODULE="ektp.settings")
-        if postgres:
-            os.environ["DATABASE_URL"] = fresh_postgres(url)
-        else:
-            os.environ.pop("DATABASE_URL", None)
+        use_fresh_database(BENCH_DB)
         import django
 
         django.setup()
@@ -217,12 +204,7 @@ def main() -> int:
         )
         connection.close()
         if postgres:
-            import psycopg
-
-            with psycopg.connect(
-                urlunsplit(urlsplit(url)._replace(path="/postgres")), autocommit=True
-            ) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+            drop_database(BENCH_DB)
 
     print(
         f"database: {vendor}; {threads} threads; {args.residents:,} residents; "

@@ -29,7 +29,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import drop_database, use_fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -41,17 +42,6 @@ class NullPrinter:
 
     def print_card(self, face) -> str:
         return ""
-
-
-def fresh_postgres(url: str) -> str:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
 
 
 def run_threads(n: int, work) -> float:
@@ -72,13 +62,9 @@ def main() -> int:
     parser.add_argument("--residents", type=int, default=10_000)
     parser.add_argument("--blanks", type=int, default=9_000)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
     with tempfile.TemporaryDirectory(prefix="ektp-bench-ledger-") as tmp:
         os.environ.update(EKTP_VAR_DIR=tmp, DJANGO_SETTINGS_MODULE="ektp.settings")
-        if url.startswith("postgres"):
-            os.environ["DATABASE_URL"] = fresh_postgres(url)
-        else:
-            os.environ.pop("DATABASE_URL", None)
+        use_fresh_database(BENCH_DB)
         import django
 
         django.setup()
@@ -222,12 +208,7 @@ def main() -> int:
         balanced = received - consumed == in_stock
         connection.close()
         if vendor == "postgresql":
-            import psycopg
-
-            with psycopg.connect(
-                urlunsplit(urlsplit(url)._replace(path="/postgres")), autocommit=True
-            ) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+            drop_database(BENCH_DB)
 
     ok = (
         not errors

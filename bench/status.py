@@ -29,7 +29,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import use_fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -57,17 +58,6 @@ def bare(request):
 
 urlpatterns = [path("bare/", bare), *project]
 """
-
-
-def fresh_postgres(url: str) -> str:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
 
 
 def serve(sock: socket.socket) -> None:
@@ -182,10 +172,7 @@ def main() -> int:
         os.environ.update(
             EKTP_VAR_DIR=str(tmp / "var"), DJANGO_SETTINGS_MODULE="bench_status_settings"
         )
-        if url.startswith("postgres"):
-            os.environ["DATABASE_URL"] = fresh_postgres(url)
-        else:
-            os.environ.pop("DATABASE_URL", None)
+        use_fresh_database(BENCH_DB)
         import django
 
         django.setup()

@@ -1,0 +1,34 @@
+"""The throwaway database a benchmark runs on: a fresh PostgreSQL database or SQLite."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+
+def _admin_url(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
+
+
+def use_fresh_database(name: str) -> bool:
+    """Point DATABASE_URL at a new, empty PostgreSQL database `name` when DATABASE_URL
+    names a PostgreSQL server, or unset it for SQLite; return whether it is PostgreSQL."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        os.environ.pop("DATABASE_URL", None)
+        return False
+    import psycopg
+
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    return True
+
+
+def drop_database(name: str) -> None:
+    """Drop the PostgreSQL database `name` made by use_fresh_database."""
+    import psycopg
+
+    with psycopg.connect(_admin_url(os.environ["DATABASE_URL"]), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
