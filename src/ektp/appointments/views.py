@@ -332,45 +332,38 @@ def _render_gate(request, point, *, walk_in=None, check_in=None, status=200):
     )
 
 
+# The gate's two forms: action → (form class, template slot, service, field of the form).
+_GATE_ACTIONS = {
+    "check_in": (CheckInForm, "check_in", services.check_in, "code"),
+    "walk_in": (WalkInForm, "walk_in", services.issue_walk_in, "nik"),
+}
+
+
 @role_required(*GATE)
 def gate(request: HttpRequest, pk) -> HttpResponse:
     """Hand out walk-in numbers and check booked residents in."""
     point = _point_or_404(request, pk)
     if request.method != "POST":
         return _render_gate(request, point)
-    action = request.POST.get("action")
-    if action == "check_in":
-        form = CheckInForm(request.POST)
-        if not form.is_valid():
-            return _render_gate(request, point, check_in=form, status=422)
-        try:
-            ticket = services.check_in(
-                point=point,
-                code=form.cleaned_data["code"],
-                priority=form.cleaned_data["priority"],
-                actor=request.user,
-            )
-        except services.AppointmentError as exc:
-            form.add_error(None, exc.message)
-            return _render_gate(request, point, check_in=form, status=422)
-    elif action == "walk_in":
-        form = WalkInForm(request.POST)
-        if not form.is_valid():
-            return _render_gate(request, point, walk_in=form, status=422)
-        try:
-            ticket = services.issue_walk_in(
-                point=point,
-                nik=form.cleaned_data["nik"],
-                priority=form.cleaned_data["priority"],
-                actor=request.user,
-            )
-        except services.AppointmentError as exc:
-            form.add_error(None, exc.message)
-            return _render_gate(request, point, walk_in=form, status=422)
-    else:
+    action = _GATE_ACTIONS.get(request.POST.get("action"))
+    if action is None:
         messages.error(request, "Pilih ambil nomor atau check-in.")
         return _render_gate(request, point, status=422)
-    return redirect("appointments:ticket", pk=ticket.pk)
+    form_class, slot, service, field = action
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            ticket = service(
+                point=point,
+                priority=form.cleaned_data["priority"],
+                actor=request.user,
+                **{field: form.cleaned_data[field]},
+            )
+        except services.AppointmentError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("appointments:ticket", pk=ticket.pk)
+    return _render_gate(request, point, status=422, **{slot: form})
 
 
 def _ticket_or_404(request, pk) -> QueueTicket:
