@@ -37,10 +37,32 @@ def _regions_after_flush(request):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Start every test with empty rate-limit counters and cached judgements."""
-    from django.core.cache import cache
+def _default_language():
+    """Leave every test in Bahasa Indonesia: a request in English must not leak into the next."""
+    from django.utils import translation
 
+    yield
+    translation.activate("id")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """Start every test with empty rate-limit counters and cached judgements."""
+    from django.core.cache import cache, caches
+    from django.core.cache.backends.db import BaseDatabaseCache
+    from django.test import override_settings
+
+    if isinstance(caches["default"], BaseDatabaseCache):
+        if not ({"db", "transactional_db"} & set(request.fixturenames)) and (
+            request.node.get_closest_marker("django_db") is None
+        ):
+            # Without the database a test cannot reach the cache table: it gets a private
+            # in-memory cache instead.
+            locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+            with override_settings(CACHES=locmem):
+                yield
+            return
+        request.getfixturevalue("db")  # the cache table lives in the test database
     cache.clear()
     yield
     cache.clear()

@@ -112,6 +112,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "ektp.sqlite3",
+            # Keep the connection between requests: opening one and running the PRAGMAs
+            # costs more than a whole public status inquiry.
+            "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
@@ -268,7 +271,32 @@ SMS_GATEWAY_METHOD = os.environ.get("SMS_GATEWAY_METHOD", "POST")
 SMS_GATEWAY_BODY = os.environ.get("SMS_GATEWAY_BODY", '{"to": "{to}", "text": "{text}"}')
 SMS_GATEWAY_CONTENT_TYPE = os.environ.get("SMS_GATEWAY_CONTENT_TYPE", "application/json")
 
-# Public pages: rate limits against NIK enumeration (per process with the local cache).
+# Cache shared by every process of one install (it holds the rate-limit counters): Redis
+# when REDIS_URL (or a redis:// CACHE_URL) is set, else a table in the database that
+# `migrate` creates.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if not REDIS_URL and os.environ.get("CACHE_URL", "").startswith(("redis://", "rediss://")):
+    REDIS_URL = os.environ["CACHE_URL"]
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("EKTP_CACHE_PREFIX", "ektp"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "ektp.portal.cache.DatabaseCache",
+            "LOCATION": "ektp_cache",
+            # Culling drops live counters once the table is full: keep it far above the keys
+            # one hour of enumeration attempts can make.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }
+
+# Public pages: rate limits against NIK enumeration, counted in the shared cache.
 PORTAL_RATE_PER_IP = os.environ.get("EKTP_PORTAL_RATE_PER_IP", "30/10m")
 PORTAL_RATE_PER_NIK = os.environ.get("EKTP_PORTAL_RATE_PER_NIK", "5/h")
 

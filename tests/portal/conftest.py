@@ -1,9 +1,8 @@
-"""Fixtures for the portal: fresh rate-limit counters and suket keys in a temporary directory."""
+"""Fixtures for the portal: suket keys in a temporary directory (tests/conftest.py empties the cache)."""
 
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 
 @pytest.fixture(scope="session")
@@ -16,10 +15,3 @@ def _suket_keys(settings, portal_key_dir):
     settings.EKTP_SUKET_QR_KEY = str(portal_key_dir / "qr.pem")
     settings.EKTP_SUKET_SIGNING_KEY = str(portal_key_dir / "key.pem")
     settings.EKTP_SUKET_SIGNING_CERT = str(portal_key_dir / "cert.pem")
-
-
-@pytest.fixture(autouse=True)
-def _clean_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()

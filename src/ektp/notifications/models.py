@@ -134,6 +134,40 @@ class ChannelOptOut(models.Model):
         return f"{self.resident_id} ✕ {self.channel}"
 
 
+class Language(models.TextChoices):
+    """The languages that message texts are written in."""
+
+    ID = "id", _("Bahasa Indonesia")
+    EN = "en", _("English")
+
+
+class Preference(models.Model):
+    """A resident's choices for notices beyond the channel opt-outs: the language."""
+
+    resident = models.OneToOneField(
+        "residents.Resident",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    language = models.CharField(
+        _("bahasa"), max_length=5, choices=Language.choices, default=Language.ID
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("preferensi pemberitahuan")
+        verbose_name_plural = _("preferensi pemberitahuan")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(language__in=Language.values), name="preference_language_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}: {self.language}"
+
+
 class InboundMessage(models.Model):
     """A WhatsApp message received by the bot; its provider id makes handling idempotent."""
 

@@ -20,8 +20,10 @@ from ektp.notifications.models import (
     ChannelOptOut,
     Event,
     InboundMessage,
+    Language,
     Message,
     MessageStatus,
+    Preference,
 )
 
 OPT_OUT_SALT = "ektp.notifications.opt-out"
@@ -76,7 +78,7 @@ def notify(
     context: dict,
     dedup_key: str,
     channels: list[str] | None = None,
-    language: str = "id",
+    language: str | None = None,
     attachment: tuple[str, bytes] | None = None,
     attachment_url: str = "",
     recipient: str = "",
@@ -90,6 +92,8 @@ def notify(
         raise NotificationInvalid(f"Saluran tidak dikenal: {', '.join(unknown)}.")
     if not dedup_key or len(dedup_key) > 200:
         raise NotificationInvalid("Kunci dedup wajib diisi, paling banyak 200 karakter.")
+    if language is None:
+        language = preferred_language(resident)
     context = {"name": getattr(resident, "name", ""), **context}
     missing = texts.fields_of(event) - set(context)
     if missing:
@@ -124,7 +128,9 @@ def notify(
                         recipient=address,
                         language=language if language in texts.LANGUAGES else "id",
                         subject=text.subject,
-                        body=_with_opt_out(text.body, channel=channel, resident=resident),
+                        body=_with_opt_out(
+                            text.body, channel=channel, resident=resident, language=language
+                        ),
                         template_params=params,
                         attachment_path=attachment_path,
                         attachment_url=attachment_url,
@@ -148,12 +154,19 @@ def opt_out_url(*, resident, channel: str) -> str:
     return getattr(settings, "EKTP_PUBLIC_URL", "").rstrip("/") + path
 
 
-def _with_opt_out(body: str, *, channel: str, resident) -> str:
+OPT_OUT_FOOTER = {
+    Language.ID: "Berhenti menerima email dari Disdukcapil",
+    Language.EN: "Stop receiving emails from Disdukcapil",
+}
+
+
+def _with_opt_out(body: str, *, channel: str, resident, language: str = Language.ID) -> str:
     """Add the opt-out link under an email (short channels leave it out)."""
     if channel != Channel.EMAIL or resident is None:
         return body
     link = opt_out_url(resident=resident, channel=channel)
-    return f"{body}\n\n--\nBerhenti menerima email dari Disdukcapil: {link}"
+    footer = OPT_OUT_FOOTER.get(language, OPT_OUT_FOOTER[Language.ID])
+    return f"{body}\n\n--\n{footer}: {link}"
 
 
 def _ordered_fields(event: str, language: str) -> list[str]:
@@ -262,6 +275,44 @@ def read_opt_out_token(token: str) -> tuple[str, str]:
     if channel not in Channel.values:
         raise NotificationInvalid("Tautan berhenti berlangganan tidak sah.")
     return resident_id, channel
+
+
+def preferred_language(resident) -> str:
+    """Return the language a resident reads notices in (Bahasa Indonesia unless chosen)."""
+    if resident is None or resident.pk is None:
+        return Language.ID
+    chosen = Preference.objects.filter(resident=resident).values_list("language", flat=True).first()
+    return chosen or Language.ID
+
+
+def set_language(*, resident, language: str) -> Preference:
+    """Make a resident's future notices come in a language ("id" or "en")."""
+    language = (language or "").strip().lower()
+    if language not in Language.values:
+        raise NotificationInvalid(
+            f"Bahasa tidak dikenal: {language or '(kosong)'}. Pilihan: "
+            + ", ".join(f"{value} ({label})" for value, label in Language.choices)
+            + "."
+        )
+    with transaction.atomic():
+        row, _ = Preference.objects.update_or_create(
+            resident=resident, defaults={"language": language}
+        )
+    return row
+
+
+def set_preferences(*, resident, language: str, opted_out: list[str]) -> None:
+    """Set a resident's language and the channels the resident does not want, at once."""
+    unknown = [c for c in opted_out if c not in Channel.values]
+    if unknown:
+        raise NotificationInvalid(f"Saluran tidak dikenal: {', '.join(unknown)}.")
+    with transaction.atomic():
+        set_language(resident=resident, language=language)
+        for channel in Channel.values:
+            if channel in opted_out:
+                opt_out(resident=resident, channel=channel)
+            else:
+                opt_in(resident=resident, channel=channel)
 
 
 def opt_out(*, resident, channel: str) -> ChannelOptOut:

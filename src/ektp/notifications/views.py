@@ -6,18 +6,22 @@ import json
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from ektp.core.access import role_required
-from ektp.core.models import Role
+from ektp.core.models import AuditEvent, Role
+from ektp.core.services import record_audit
 from ektp.notifications import selectors, services, whatsapp
-from ektp.notifications.models import Channel, MessageStatus
+from ektp.notifications.forms import PreferenceForm
+from ektp.notifications.models import Channel, ChannelOptOut, MessageStatus
 from ektp.residents.models import Resident
+from ektp.residents.selectors import get_resident_by_nik
 
 log = logging.getLogger(__name__)
 MAX_WEBHOOK_BODY = 256 * 1024
@@ -43,6 +47,45 @@ def outbox(request: HttpRequest) -> HttpResponse:
             "status": status,
             "channel": channel,
         },
+    )
+
+
+@role_required(Role.OPERATOR, Role.SUPERVISOR)
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest, nik: str) -> HttpResponse:
+    """Let staff set a resident's notice language and the channels the resident refused."""
+    resident = get_resident_by_nik(user=request.user, nik=nik)
+    if resident is None:
+        raise Http404("Penduduk tidak ditemukan di wilayah kerja Anda.")
+    current = {
+        "language": services.preferred_language(resident),
+        "opted_out": list(
+            ChannelOptOut.objects.filter(resident=resident).values_list("channel", flat=True)
+        ),
+    }
+    form = PreferenceForm(request.POST if request.method == "POST" else None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        services.set_preferences(
+            resident=resident,
+            language=form.cleaned_data["language"],
+            opted_out=form.cleaned_data["opted_out"],
+        )
+        record_audit(
+            user=request.user,
+            action=AuditEvent.Action.UPDATE,
+            object_type="notification_preference",
+            object_id=resident.nik,
+            request=request,
+            detail=form.cleaned_data,
+        )
+        messages.success(request, "Preferensi pemberitahuan disimpan.")
+        return redirect("notifications:preferences", nik=resident.nik)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "notifications/preferences.html",
+        {"resident": resident, "form": form},
+        status=status,
     )
 
 

@@ -11,7 +11,9 @@ from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 
+from ektp.notifications import services
 from ektp.notifications.channels import normalize_msisdn
+from ektp.notifications.models import Channel, Language
 from ektp.portal.limits import nik_over_limit, per_ip_rate
 from ektp.residents.models import Resident
 
@@ -20,6 +22,8 @@ HELP = (
     "• cek status <NIK> <tanggal lahir HH-BB-TTTT> — posisi KTP-el Anda\n"
     "• antrian [kode titik] — antrean hari ini\n"
     "• suket — kirim ulang suket yang masih berlaku\n"
+    "• berhenti — jangan kirim pemberitahuan lewat WhatsApp lagi (mulai — kirim lagi)\n"
+    "• bahasa id / bahasa en — bahasa pemberitahuan (Indonesia / English)\n"
     "• bantuan — pesan ini"
 )
 NOT_TEXT = "Maaf, kami hanya dapat membaca pesan teks.\n\n" + HELP
@@ -127,11 +131,7 @@ def _queue(words: list[str]) -> str:
 
 def resident_of_sender(sender: str) -> Resident | None:
     """Return the one resident whose registered phone is the sender's, or None."""
-    msisdn = normalize_msisdn(sender)
-    if not msisdn:
-        return None
-    candidates = {msisdn, "+" + msisdn, "0" + msisdn[2:]}
-    matches = list(Resident.objects.filter(phone__in=candidates)[:2])
+    matches = residents_of_sender(sender)
     return matches[0] if len(matches) == 1 else None
 
 
@@ -176,6 +176,91 @@ def _suket(request: HttpRequest, sender: str, words: list[str]):
     return text, resident, (f"suket-{found.number}.pdf".replace("/", "-"), pdf)
 
 
+STOP_WORDS = ("berhenti", "stop")
+START_WORDS = ("mulai", "start")
+LANGUAGE_WORDS = ("bahasa", "language")
+LANGUAGE_NAMES = {
+    "id": Language.ID, "ind": Language.ID, "indonesia": Language.ID,
+    "en": Language.EN, "eng": Language.EN, "english": Language.EN, "inggris": Language.EN,
+}  # fmt: skip
+NOT_REGISTERED = (
+    "Nomor ini tidak terdaftar pada data penduduk, jadi kami tidak mengirim pemberitahuan "
+    "ke nomor ini. Untuk mendaftarkan nomor, datang ke kantor Disdukcapil."
+)
+CONFIRMATIONS = {
+    "stopped": {
+        Language.ID: "Baik. Nomor ini tidak akan lagi menerima pemberitahuan Disdukcapil lewat "
+        "WhatsApp. Ketik mulai untuk menerimanya lagi. Anda tetap dapat bertanya, misalnya "
+        "cek status.",
+        Language.EN: "Done. This number will no longer receive Disdukcapil notices on "
+        "WhatsApp. Send mulai to receive them again. You can still ask, e.g. cek status.",
+    },
+    "started": {
+        Language.ID: "Baik. Nomor ini akan menerima lagi pemberitahuan Disdukcapil lewat "
+        "WhatsApp. Ketik berhenti untuk menghentikannya.",
+        Language.EN: "Done. This number will receive Disdukcapil notices on WhatsApp again. "
+        "Send berhenti to stop them.",
+    },
+    "language": {
+        Language.ID: "Baik. Pemberitahuan Disdukcapil untuk nomor ini akan dikirim dalam "
+        "Bahasa Indonesia.",
+        Language.EN: "Done. Disdukcapil notices to this number will be sent in English.",
+    },
+}
+MAX_RESIDENTS_PER_NUMBER = 20
+
+
+def residents_of_sender(sender: str) -> list[Resident]:
+    """Return the residents whose registered phone is the sender's (a family may share one)."""
+    msisdn = normalize_msisdn(sender)
+    if not msisdn:
+        return []
+    candidates = {msisdn, "+" + msisdn, "0" + msisdn[2:]}
+    return list(
+        Resident.objects.filter(phone__in=candidates).order_by("nik")[:MAX_RESIDENTS_PER_NUMBER]
+    )
+
+
+def _channel_switch(sender: str, words: list[str], *, stop: bool) -> str:
+    """Stop (or start again) WhatsApp notices to every resident registered with this number."""
+    if words:
+        return (
+            "Format: ketik berhenti saja untuk menghentikan pemberitahuan WhatsApp, "
+            "atau mulai saja untuk menerimanya lagi."
+        )
+    residents = residents_of_sender(sender)
+    if not residents:
+        return NOT_REGISTERED
+    for resident in residents:
+        if stop:
+            services.opt_out(resident=resident, channel=Channel.WHATSAPP)
+        else:
+            services.opt_in(resident=resident, channel=Channel.WHATSAPP)
+    language = services.preferred_language(residents[0])
+    return CONFIRMATIONS["stopped" if stop else "started"][language]
+
+
+def _language(sender: str, words: list[str]) -> str:
+    """Set the language of the notices to every resident registered with this number."""
+    if len(words) != 1:
+        return (
+            "Format: bahasa id (Bahasa Indonesia) atau bahasa en (English).\n"
+            "Format: language id or language en."
+        )
+    language = LANGUAGE_NAMES.get(words[0].lower())
+    if language is None:
+        return (
+            f"Bahasa tidak dikenal: {words[0][:20]}. Pilihan: id (Bahasa Indonesia), "
+            "en (English).\nUnknown language. Choose: id or en."
+        )
+    residents = residents_of_sender(sender)
+    if not residents:
+        return NOT_REGISTERED
+    for resident in residents:
+        services.set_language(resident=resident, language=language)
+    return CONFIRMATIONS["language"][language]
+
+
 def answer(request: HttpRequest, incoming: Incoming):
     """Return (reply text, resident, attachment) for one incoming message."""
     if incoming.kind != "text":
@@ -190,4 +275,9 @@ def answer(request: HttpRequest, incoming: Incoming):
         return _queue(words[1:]), None, None
     if command[:1] == ["suket"]:
         return _suket(request, incoming.sender, words[1:])
+    first = command[0].strip(".!?,") if command else ""
+    if first in STOP_WORDS or first in START_WORDS:
+        return _channel_switch(incoming.sender, words[1:], stop=first in STOP_WORDS), None, None
+    if first in LANGUAGE_WORDS:
+        return _language(incoming.sender, words[1:]), None, None
     return HELP, None, None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import FieldError
+from django.db import connection
+from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 
 from ektp.notifications.events import collect_from, tanggal
@@ -46,16 +49,67 @@ def parse_birth_date(text: str) -> dt.date:
     raise InquiryInvalid("Tanggal lahir harus ditulis HH-BB-TTTT, misalnya 17-08-1990.")
 
 
-def find_resident(*, nik: str, birth_date: dt.date) -> Resident | None:
-    """Return the living resident with both this NIK and this birth date, or None."""
-    return (
-        Resident.objects.filter(nik=nik, birth_date=birth_date, life_status=LifeStatus.ALIVE)
-        .only(
-            "id", "nik", "name", "birth_date", "ktp_status", "recorded_on", "kabkota_code",
-            "phone", "email",
+_NIK_SLOT = "nik-slot"
+_BIRTH_SLOT = dt.date(1900, 1, 2)
+_TODAY_SLOT = dt.date(1900, 1, 3)
+RESIDENT_FIELDS = (
+    "id", "nik", "name", "birth_date", "ktp_status", "recorded_on", "kabkota_code", "phone",
+    "email",
+)  # fmt: skip
+
+
+def _flag(model_label: str, **lookups):
+    """Return Exists(rows of an optional app's model for the outer resident), or False."""
+    try:
+        model = apps.get_model(model_label)
+    except LookupError:
+        return Value(False)
+    return Exists(model.objects.filter(resident=OuterRef("pk"), **lookups))
+
+
+@functools.cache
+def _lookup_statement(alias: str) -> tuple[str, list]:
+    """Compile once per process the one query of an inquiry; return (sql, params with slots).
+
+    The ORM writes the SQL (the resident and whether a valid suket or an upcoming booking
+    exists); only the values change between inquiries, so compiling it every time is waste.
+    """
+    query = (
+        Resident.objects.filter(nik=_NIK_SLOT, birth_date=_BIRTH_SLOT, life_status=LifeStatus.ALIVE)
+        .only(*RESIDENT_FIELDS)
+        .annotate(
+            has_suket=_flag("suket.Suket", status="valid", valid_until__gte=_TODAY_SLOT),
+            has_booking=_flag(
+                "appointments.Booking",
+                status__in=["booked", "checked_in"],
+                window__day__gte=_TODAY_SLOT,
+            ),
         )
-        .first()
-    )  # fmt: skip
+        .order_by()[:1]
+    ).query
+    sql, params = query.get_compiler(alias).as_sql()
+    return sql, list(params)
+
+
+def find_resident(*, nik: str, birth_date: dt.date) -> Resident | None:
+    """Return the living resident with both this NIK and this birth date, or None.
+
+    One query: the resident carries `has_suket` and `has_booking`, so that status_of
+    reads suket and bookings only for the few who have them.
+    """
+    sql, slotted = _lookup_statement(connection.alias)
+    ops = connection.ops
+    values = {
+        _NIK_SLOT: nik,
+        ops.adapt_datefield_value(_BIRTH_SLOT): ops.adapt_datefield_value(birth_date),
+        ops.adapt_datefield_value(_TODAY_SLOT): ops.adapt_datefield_value(timezone.localdate()),
+    }
+    params = [values.get(p, p) if isinstance(p, (str, dt.date)) else p for p in slotted]
+    for resident in Resident.objects.raw(sql, params):
+        resident.has_suket = bool(resident.has_suket)
+        resident.has_booking = bool(resident.has_booking)
+        return resident
+    return None
 
 
 def mask_name(name: str) -> str:
@@ -217,11 +271,13 @@ def status_of(resident: Resident, *, today: dt.date | None = None) -> StatusAnsw
         masked_name=mask_name(resident.name),
         steps_done=steps,
     )
-    for suket_id, number, valid_until in _valid_suket_rows(resident, today):
+    suket_rows = _valid_suket_rows(resident, today) if getattr(resident, "has_suket", True) else []
+    for suket_id, number, valid_until in suket_rows:
         answer.sukets.append(
             {"id": str(suket_id), "number": number, "valid_until": tanggal(valid_until)}
         )
-    for code, day, starts, ends, point, number in _booking_rows(resident, today):
+    booking_rows = _booking_rows(resident, today) if getattr(resident, "has_booking", True) else []
+    for code, day, starts, ends, point, number in booking_rows:
         answer.bookings.append(
             {
                 "code": code,
