@@ -167,3 +167,71 @@ def test_template_of_the_wrong_size_is_rejected_on_insert_and_identify(populatio
     with pytest.raises(InvalidTemplate):
         gallery.identify(np.zeros(10, np.uint8).tobytes())
     assert gallery.count() == 2
+
+
+def test_insert_many_adds_every_reference_of_an_array(population):
+    gallery = Gallery(IrisMatcher())
+    gallery.insert_many([subject_id(i) for i in range(1_000)], population[:1_000])
+    gallery.insert("late", population[1_000].tobytes())
+
+    assert gallery.count() == 1_001
+    result = gallery.identify(genuine_probe(template_at(population, 640), seed=4))
+    assert result.match and result.candidates[0].subject_id == subject_id(640)
+    assert gallery.identify(population[1_000].tobytes()).candidates[0].subject_id == "late"
+
+
+def test_insert_many_accepts_templates_and_bytes(population):
+    gallery = Gallery(IrisMatcher())
+    gallery.insert_many(["a", "b"], [template_at(population, 0), population[1].tobytes()])
+
+    assert gallery.identify(population[1].tobytes()).candidates[0] == ("b", 0.0)
+
+
+def test_insert_many_persists_through_a_restart(tmp_path, population):
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+        gallery.insert_many([subject_id(i) for i in range(50)], population[:50])
+
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+        assert gallery.count() == 50
+        assert gallery.identify(population[49].tobytes()).candidates[0] == (subject_id(49), 0.0)
+
+
+def _blind(record: np.ndarray) -> np.ndarray:
+    blind = record.copy().reshape(2, 2, -1)
+    blind[:, 1] = 0
+    return blind.reshape(-1)
+
+
+@pytest.mark.parametrize(
+    ("ids", "templates", "error", "message"),
+    [
+        (["n1", "n2"], lambda p: p[10:12, :-1], InvalidTemplate, "uint8"),
+        (["n1", "n2"], lambda p: p[10:12].astype(np.uint16), InvalidTemplate, "uint8"),
+        (["n1", "n2"], lambda p: p[10:12].reshape(-1), InvalidTemplate, "uint8"),
+        (["n1", "n2"], lambda p: [p[10].tobytes(), p[11].tobytes()[:-7]], InvalidTemplate, "1"),
+        (["n1", "n2"], lambda p: [p[10].tobytes(), b""], InvalidTemplate, "template 1"),
+        (["n1", "n2"], lambda p: np.stack([p[10], _blind(p[11])]), InvalidTemplate, "no usable"),
+        (["n1", "n2"], lambda p: [p[10].tobytes(), _blind(p[11]).tobytes()], InvalidTemplate, "1"),
+        (["n1", "n1"], lambda p: p[10:12], DuplicateSubject, "more than once"),
+        (["n1", subject_id(3)], lambda p: p[10:12], DuplicateSubject, "already"),
+        (["n1", ""], lambda p: p[10:12], InvalidRequest, "empty"),
+        (["n1", "a\nb"], lambda p: p[10:12], InvalidRequest, "control"),
+        (["n1"], lambda p: p[10:12], InvalidRequest, "1 subject ids for 2"),
+    ],
+)
+def test_insert_many_rejects_bad_input_and_leaves_the_gallery_unchanged(
+    tmp_path, population, ids, templates, error, message
+):
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+        gallery.insert_many([subject_id(i) for i in range(5)], population[:5])
+        before = gallery.identify(population[10].tobytes())
+
+        with pytest.raises(error, match=message):
+            gallery.insert_many(ids, templates(population))
+
+        assert gallery.count() == 5
+        assert "n1" not in gallery
+        assert gallery.identify(population[10].tobytes()) == before
+
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+        assert gallery.count() == 5 and "n1" not in gallery

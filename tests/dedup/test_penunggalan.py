@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.test import override_settings
 
-from ektp.abis.errors import AbisUnavailable
 from ektp.core.models import AuditEvent
 from ektp.dedup import services
 from ektp.dedup.engine import get_engine
@@ -149,16 +147,6 @@ def test_corrupt_template_fails_recording(operator):
 
     assert services.run_penunggalan(enrollment_id=enrollment.pk) == "ENROLL_FAILURE"
     assert "ditolak mesin ABIS" in resident.ktp_history.last().reason
-
-
-def test_engine_out_of_reach_fails_recording_as_retryable(operator):
-    resident = person()
-    enrollment = sent(operator, resident, iris=subject(42))
-    with override_settings(ABIS_URL="http://127.0.0.1:9"):
-        assert services.run_penunggalan(enrollment_id=enrollment.pk) == "ENROLL_FAILURE"
-    reason = resident.ktp_history.last().reason
-    assert "tidak dapat dihubungi" in reason and "coba lagi" in reason
-    assert isinstance(AbisUnavailable("x"), Exception)
 
 
 def test_both_irises_excepted_is_checked_on_demographics_only(operator):

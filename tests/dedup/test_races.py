@@ -96,3 +96,27 @@ def test_two_supervisors_deciding_one_case_at_once_make_one_decision():
     assert case.status in outcomes
     changes = StatusChange.objects.filter(resident=second, to_status=KtpStatus.PRINT_READY_RECORD)
     assert changes.count() == (1 if case.status == CaseStatus.NOT_DUPLICATE else 0)
+
+
+def test_two_recordings_of_one_person_checked_at_once_pass_only_once():
+    operator = _staff(Role.OPERATOR, "op")
+    first, second = person(), person()
+    eyes = subject(202)
+    enrollments = [sent(operator, first, iris=eyes), sent(operator, second, iris=genuine(eyes))]
+    get_engine()
+
+    outcomes = _together(
+        [lambda e=e: services.run_penunggalan(enrollment_id=e.pk) for e in enrollments]
+    )
+
+    assert sorted(outcomes) == ["DUPLICATE_RECORD", "PRR"]
+    for resident in (first, second):
+        resident.refresh_from_db()
+    statuses = {first.ktp_status, second.ktp_status}
+    assert statuses == {KtpStatus.PRINT_READY_RECORD, KtpStatus.DUPLICATE_RECORD}
+    passed = first if first.ktp_status == KtpStatus.PRINT_READY_RECORD else second
+    held = second if passed is first else first
+    case = DuplicateCase.objects.get()
+    assert (case.resident, case.candidate) == (held, passed)
+    assert case.biometric_score is not None
+    assert get_engine().count() == 1

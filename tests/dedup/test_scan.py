@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -149,3 +151,60 @@ def test_plant_command_refuses_bad_arguments(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("dedup", *args)
     assert not Resident.objects.exists()
+
+
+def _weights(levels, else_m, else_u):
+    """Return {level: weight} of one comparison, with the missing-value level at 0."""
+    weights = {kind: math.log2(m / u) for kind, m, u, _ in levels}
+    weights["otherwise"] = math.log2(else_m / else_u)
+    weights["null"] = 0.0
+    return weights
+
+
+def test_blocking_forms_every_pair_the_model_can_call_one_person():
+    fields = {column: _weights(*rest) for column, *rest in demographic.COMPARISONS}
+    prior = math.log2(demographic.PRIOR / (1 - demographic.PRIOR))
+    needed = demographic.match_weight(demographic.MATCH_PROBABILITY)
+    reachable = 0
+    for combination in itertools.product(*(w.items() for w in fields.values())):
+        levels = dict(zip(fields, (kind for kind, _ in combination), strict=True))
+        if prior + sum(weight for _, weight in combination) < needed:
+            continue
+        reachable += 1
+        by_birth_date = levels["birth_date"] == "exact" and levels["mother_name"] in (
+            "exact",
+            "jw",
+            "null",
+        )
+        by_names = levels["name"] == "exact" and levels["mother_name"] == "exact"
+        assert by_birth_date or by_names, levels
+    assert reachable > 10
+    assert len(demographic.blocking_rules()) == 2
+
+
+def _row(pk, name, mother, born, sex="L", place="PESAWARAN"):
+    return (pk, name, mother, place, born, sex)
+
+
+def test_scan_links_a_typo_in_the_birth_year_and_a_missing_mother():
+    rows = [
+        _row("a", "AGUS PRATAMA", "SITI AMINAH", dt.date(1990, 5, 12)),
+        _row("b", "AGUS PRATAMA", "SITI AMINAH", dt.date(1991, 5, 12)),
+        _row("c", "DEWI LESTARI", "", dt.date(1985, 3, 4), "P"),
+        _row("d", "DEWI LESTARI", "SRI WAHYUNI", dt.date(1985, 3, 4), "P"),
+        _row("e", "RUDI HIDAYAT", "SRI WAHYUNI", dt.date(1985, 3, 4)),
+    ]
+    timings = {}
+    pairs = demographic.find_pairs(rows, timings=timings)
+    assert [(p.left, p.right) for p in pairs] == [("a", "b"), ("c", "d")]
+    assert {"table", "load", "model", "predict"} <= timings.keys()
+
+
+def test_a_lower_threshold_blocks_broadly():
+    assert demographic.blocking_rules(0.5) == demographic.BROAD_BLOCKING
+    rows = [
+        _row("a", "AGUS PRATAMA", "SITI AMINAH", dt.date(1990, 5, 12)),
+        _row("b", "AGUS PRATAMA", "NUR HASANAH", dt.date(1990, 5, 12)),
+    ]
+    assert demographic.find_pairs(rows) == []
+    assert [(p.left, p.right) for p in demographic.find_pairs(rows, threshold=0.5)] == [("a", "b")]

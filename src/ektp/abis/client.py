@@ -15,7 +15,13 @@ from ektp.abis.errors import (
     InvalidRequest,
     InvalidTemplate,
 )
-from ektp.abis.interfaces import DEFAULT_MODALITY, DEFAULT_TOP_K, Abis, Identification
+from ektp.abis.interfaces import (
+    DEFAULT_MODALITY,
+    DEFAULT_TOP_K,
+    Abis,
+    EnrollOutcome,
+    Identification,
+)
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -45,6 +51,23 @@ class RemoteAbis(Abis):
         """Search the references of a modality for a probe."""
         payload = {"template": _encode(template), "top_k": top_k, "modality": modality}
         return Identification.from_dict(self._call("POST", "/identify", payload))
+
+    def enroll(
+        self,
+        subject_id: str,
+        template: bytes,
+        *,
+        top_k: int = DEFAULT_TOP_K,
+        modality: str = DEFAULT_MODALITY,
+    ) -> EnrollOutcome:
+        """Search for a probe and add it only if nothing matches (atomic on the service)."""
+        payload = {
+            "subject_id": subject_id,
+            "template": _encode(template),
+            "top_k": top_k,
+            "modality": modality,
+        }
+        return EnrollOutcome.from_dict(self._call("POST", "/enroll", payload))
 
     def delete(self, subject_id: str, *, modality: str = DEFAULT_MODALITY) -> int:
         """Remove a reference and return the modality's reference count."""

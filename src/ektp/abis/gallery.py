@@ -6,6 +6,8 @@ parallel ``alive`` flag array; both grow by doubling. The matcher's kernel scans
 row's flag drops) and the arrays are compacted once a quarter of the rows are tombstones. With a
 directory, each insert and delete is journaled before it is applied, and ``checkpoint()``
 writes a snapshot; a restart maps the snapshot and replays the journal (see ``store``).
+``insert_many`` adds many references in one validated, all-or-nothing step; ``identify_many``
+answers a list of probes reading the references once per ``IDENTIFY_BATCH`` probes.
 
 Decision. A search compares the probe with the N live references and must raise a false match
 with probability at most F per search (``false_match_rate``, default 1e-6). With comparisons
@@ -31,17 +33,19 @@ N = 100,000,000; synthetic genuine scores lie in 0.10-0.30.
 import math
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ektp.abis.errors import DuplicateSubject, InvalidRequest, StorageCorrupt, UnknownSubject
-from ektp.abis.interfaces import DEFAULT_TOP_K, Candidate, Identification
+from ektp.abis.interfaces import DEFAULT_TOP_K, Candidate, EnrollOutcome, Identification
 from ektp.abis.matchers import Matcher
 from ektp.abis.store import Entry, GalleryStore, Op
 
 DEFAULT_FALSE_MATCH_RATE = 1e-6
+IDENTIFY_BATCH = 64
 MAX_TOP_K = 100
 MAX_SUBJECT_ID_BYTES = 255
 _MIN_CAPACITY = 64
@@ -139,6 +143,33 @@ class Gallery:
                 self._store.append(Entry(Op.INSERT, subject_id, record))
             self._insert(subject_id, record)
 
+    def insert_many(self, subject_ids: Sequence[str], templates: Any) -> None:
+        """Add many references at once, all or none.
+
+        ``templates`` is a sequence of templates or serialised bytes, or an array
+        ``uint8[n, template_size]`` of serialised templates. Every id and template is checked
+        (malformed id, wrong size, a template the matcher rejects, an id given twice or already
+        held) before anything changes; on error the gallery is unchanged. A persistent gallery
+        journals every reference before any is applied.
+        """
+        ids = [check_subject_id(subject_id) for subject_id in subject_ids]
+        records = self.matcher.record_array(templates)
+        if len(records) != len(ids):
+            raise InvalidRequest(f"{len(ids)} subject ids for {len(records)} templates")
+        seen: set[str] = set()
+        for subject_id in ids:
+            if subject_id in seen:
+                raise DuplicateSubject(f"subject {subject_id!r} is given more than once")
+            seen.add(subject_id)
+        with self._lock:
+            held = next((i for i in ids if i in self._rows_by_id), None)
+            if held is not None:
+                raise DuplicateSubject(f"subject {held!r} is already in the gallery")
+            if self._store is not None:
+                for subject_id, record in zip(ids, records, strict=True):
+                    self._store.append(Entry(Op.INSERT, subject_id, record.tobytes()))
+            self._insert_rows(ids, records)
+
     def delete(self, subject_id: str) -> None:
         """Remove a reference, journaling it first when the gallery is persistent."""
         subject_id = check_subject_id(subject_id)
@@ -154,16 +185,51 @@ class Gallery:
         top_k = check_top_k(top_k)
         record = self.matcher.record(probe)
         with self._lock:
-            size = len(self._rows_by_id)
-            threshold = self.threshold(size)
-            if size == 0:
-                return Identification([], match=False, threshold=threshold, gallery_size=0)
-            rows = len(self._ids)
-            scores = self.matcher.scan(record, self._records[:rows], self._alive[:rows])
-            best = _best_rows(scores, min(top_k, size))
-            candidates = [Candidate(self._ids[row], float(scores[row])) for row in best]
-        match = candidates[0].score <= threshold
-        return Identification(candidates, match=match, threshold=threshold, gallery_size=size)
+            return self._search([record], top_k)[0]
+
+    def identify_many(
+        self, probes: Sequence[Any], top_k: int = DEFAULT_TOP_K
+    ) -> list[Identification]:
+        """Search for several probes; return what ``identify`` returns for each, in order.
+
+        Probes go to the matcher in batches of ``IDENTIFY_BATCH``, each batch in one pass over
+        the references (the iris kernel reads the gallery once per batch, not once per probe).
+        Every probe is validated before the first search; the lock is held for the whole call,
+        so every answer sees the same references.
+        """
+        top_k = check_top_k(top_k)
+        records = [self.matcher.record(probe) for probe in probes]
+        results: list[Identification] = []
+        with self._lock:
+            for start in range(0, len(records), IDENTIFY_BATCH):
+                results.extend(self._search(records[start : start + IDENTIFY_BATCH], top_k))
+        return results
+
+    def enroll(self, subject_id: str, probe: Any, top_k: int = DEFAULT_TOP_K) -> EnrollOutcome:
+        """Search for a probe and add it as ``subject_id`` only when nothing matches.
+
+        The search and the insert hold the gallery's lock together: of two probes of one person
+        enrolled at the same instant, the second finds the first. A subject already held (a
+        retried enrollment) is not added again and its own reference is not counted.
+        """
+        subject_id = check_subject_id(subject_id)
+        top_k = check_top_k(top_k)
+        record = self.matcher.record(probe)
+        with self._lock:
+            held = subject_id in self._rows_by_id
+            found = self.identify(record, top_k=min(top_k + held, MAX_TOP_K))
+            candidates = [c for c in found.candidates if c.subject_id != subject_id][:top_k]
+            match = bool(candidates) and candidates[0].score <= found.threshold
+            identification = Identification(
+                candidates,
+                match=match,
+                threshold=found.threshold,
+                gallery_size=found.gallery_size - held,
+            )
+            inserted = not match and not held
+            if inserted:
+                self.insert(subject_id, record)
+            return EnrollOutcome(identification, inserted=inserted, count=self.count())
 
     def threshold(self, gallery_size: int | None = None) -> float:
         """Return the score threshold for a search over ``gallery_size`` (default: current)."""
@@ -204,6 +270,42 @@ class Gallery:
                     raise StorageCorrupt(f"journal deletes unknown {entry.subject_id!r}")
                 self._delete(entry.subject_id)
 
+    def _search(self, records: list[bytes], top_k: int) -> list[Identification]:
+        """Answer searches for serialised probes; the caller holds the lock."""
+        size = len(self._rows_by_id)
+        threshold = self.threshold(size)
+        if size == 0:
+            return [
+                Identification([], match=False, threshold=threshold, gallery_size=0)
+                for _ in records
+            ]
+        rows = len(self._ids)
+        found_rows, found_scores = self.matcher.search(
+            records, self._records[:rows], self._alive[:rows], min(top_k, size)
+        )
+        results = []
+        for best, scores in zip(found_rows, found_scores, strict=True):
+            candidates = [
+                Candidate(self._ids[row], float(score))
+                for row, score in zip(best.tolist(), scores.tolist(), strict=True)
+                if row >= 0
+            ]
+            match = candidates[0].score <= threshold
+            results.append(
+                Identification(candidates, match=match, threshold=threshold, gallery_size=size)
+            )
+        return results
+
+    def _insert_rows(self, ids: list[str], records: np.ndarray) -> None:
+        start = len(self._ids)
+        stop = start + len(ids)
+        if stop > len(self._records):
+            self._reallocate(max(_MIN_CAPACITY, 2 * len(self._records), stop))
+        self._records[start:stop] = records
+        self._alive[start:stop] = True
+        self._ids.extend(ids)
+        self._rows_by_id.update(zip(ids, range(start, stop), strict=True))
+
     def _insert(self, subject_id: str, record: bytes) -> None:
         row = len(self._ids)
         if row == len(self._records):
@@ -242,10 +344,3 @@ class Gallery:
         alive = np.zeros(capacity, dtype=np.bool_)
         alive[:rows] = self._alive[:rows]
         self._records, self._alive = records, alive
-
-
-def _best_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Return the rows of the ``k`` lowest scores, best first, ties by row."""
-    rows = np.argpartition(scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-    order = np.lexsort((rows, scores[rows]))
-    return rows[order][:k]

@@ -51,6 +51,32 @@ class Identification:
         )
 
 
+@dataclass(frozen=True)
+class EnrollOutcome:
+    """Report an enroll: the search made first, and whether the probe was then added."""
+
+    identification: Identification
+    inserted: bool
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dictionary."""
+        return {
+            "identification": self.identification.to_dict(),
+            "inserted": self.inserted,
+            "count": self.count,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "EnrollOutcome":
+        """Rebuild from ``to_dict`` output."""
+        return cls(
+            identification=Identification.from_dict(data["identification"]),
+            inserted=bool(data["inserted"]),
+            count=int(data["count"]),
+        )
+
+
 class Abis(ABC):
     """Keep biometric references and search them 1:N, per modality.
 
@@ -67,6 +93,22 @@ class Abis(ABC):
         self, template: bytes, *, top_k: int = DEFAULT_TOP_K, modality: str = DEFAULT_MODALITY
     ) -> Identification:
         """Search the references of a modality for a probe."""
+
+    @abstractmethod
+    def enroll(
+        self,
+        subject_id: str,
+        template: bytes,
+        *,
+        top_k: int = DEFAULT_TOP_K,
+        modality: str = DEFAULT_MODALITY,
+    ) -> EnrollOutcome:
+        """Search for a probe and add it as ``subject_id`` only if nothing matches, atomically.
+
+        Two probes of one person enrolled at the same instant cannot both pass: the search and
+        the insert hold the gallery's lock together, so the second finds the first. A subject
+        already in the gallery is left as it is, and its own reference is not a match.
+        """
 
     @abstractmethod
     def delete(self, subject_id: str, *, modality: str = DEFAULT_MODALITY) -> int:

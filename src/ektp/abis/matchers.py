@@ -47,6 +47,58 @@ class Matcher(ABC):
         Return ``float64[N]`` dissimilarities, +inf where ``alive`` is false.
         """
 
+    def record_array(self, templates: Any) -> np.ndarray:
+        """Return many templates as ``uint8[n, template_size]``, validating each one.
+
+        ``templates`` is a sequence of templates or serialised bytes, or such an array. A bad
+        template raises ``InvalidTemplate`` naming its position.
+        """
+        if isinstance(templates, np.ndarray):
+            if templates.ndim != 2 or templates.shape[1] != self.template_size:
+                raise InvalidTemplate(
+                    f"templates must be uint8[n, {self.template_size}], got "
+                    f"{templates.dtype} {templates.shape}"
+                )
+            if templates.dtype != np.uint8:
+                raise InvalidTemplate(f"templates must be uint8, got {templates.dtype}")
+            records = np.ascontiguousarray(templates)
+            self.check_records(records)
+            return records
+        out = np.empty((len(templates), self.template_size), dtype=np.uint8)
+        for position, template in enumerate(templates):
+            try:
+                out[position] = np.frombuffer(self.record(template), dtype=np.uint8)
+            except InvalidTemplate as error:
+                raise InvalidTemplate(f"template {position}: {error}") from None
+        return out
+
+    def check_records(self, records: np.ndarray) -> None:
+        """Validate ``uint8[n, template_size]`` serialised templates (one decode each)."""
+        for position, record in enumerate(records):
+            try:
+                self.decode(record.tobytes())
+            except InvalidTemplate as error:
+                raise InvalidTemplate(f"template {position}: {error}") from None
+
+    def search(
+        self, probes: list[bytes], records: np.ndarray, alive: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return each serialised probe's ``k`` best rows and scores, best first, ties by row.
+
+        Return ``(int64[probes, k], float64[probes, k])``; when fewer than ``k`` rows are
+        alive the tail holds row -1 and score +inf. This default scans once per probe; a
+        matcher with a batched kernel reads the records once for all probes.
+        """
+        rows = np.full((len(probes), k), -1, dtype=np.int64)
+        scores = np.full((len(probes), k), np.inf, dtype=np.float64)
+        for index, probe in enumerate(probes):
+            scored = np.asarray(self.scan(probe, records, alive), dtype=np.float64)
+            best = best_rows(scored[alive], min(k, int(np.count_nonzero(alive))))
+            found = np.flatnonzero(alive)[best]
+            rows[index, : len(found)] = found
+            scores[index, : len(found)] = scored[found]
+        return rows, scores
+
     @abstractmethod
     def threshold(self, per_comparison_fmr: float) -> float:
         """Return the score at or below which an impostor falls with this probability."""
@@ -116,6 +168,23 @@ class IrisMatcher(Matcher):
         words = np.ascontiguousarray(records).view(np.uint64)
         return kernels.scan(words, alive, probes, self.reference_bits)
 
+    def check_records(self, records: np.ndarray) -> None:
+        """Reject, vectorised, any serialised template whose masks are both empty."""
+        masks = records.reshape(len(records), iris.EYES, 2, iris.CODE_BYTES)[:, :, 1]
+        blind = np.flatnonzero(~masks.any(axis=(1, 2)))
+        if len(blind):
+            raise InvalidTemplate(
+                f"template {blind[0]}: iris template has no usable bit: both masks are empty"
+            )
+
+    def search(
+        self, probes: list[bytes], records: np.ndarray, alive: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Search for all probes in one pass of the compiled kernel over the records."""
+        rotated = np.stack([iris.rotated_probes(probe, self.shifts) for probe in probes])
+        words = np.ascontiguousarray(records).view(np.uint64)
+        return kernels.search(words, alive, rotated, self.reference_bits, k)
+
     def threshold(self, per_comparison_fmr: float) -> float:
         """Return the template distance that holds the per-comparison false-match rate."""
         return iris.impostor_threshold(
@@ -129,6 +198,15 @@ class IrisMatcher(Matcher):
         probes = iris.rotated_probes(b, self.shifts)
         alive = np.ones(1, dtype=np.bool_)
         return float(kernels.scan(gallery, alive, probes, self.reference_bits)[0])
+
+
+def best_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Return the indices of the ``k`` lowest scores, best first, ties by index."""
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = np.argpartition(scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = np.lexsort((rows, scores[rows]))
+    return rows[order][:k]
 
 
 MATCHERS: dict[str, type[Matcher]] = {IrisMatcher.modality: IrisMatcher}

@@ -8,6 +8,7 @@ exposes it so that a national deployment can run ABIS nodes apart from the offic
     GET  /count?modality=iris                    {"modality": "iris", "count": 12}
     POST /insert    {"subject_id", "template", "modality"?}          {"subject_id", "count"}
     POST /identify  {"template", "top_k"?, "modality"?}              Identification.to_dict()
+    POST /enroll    {"subject_id", "template", "top_k"?, "modality"?}  EnrollOutcome.to_dict()
     POST /delete    {"subject_id", "modality"?}                      {"subject_id", "count"}
 
 Templates travel as standard base64 of the modality's serialised bytes; ``modality`` defaults
@@ -39,7 +40,13 @@ from ektp.abis.errors import (
     UnknownModality,
 )
 from ektp.abis.gallery import DEFAULT_FALSE_MATCH_RATE, Gallery
-from ektp.abis.interfaces import DEFAULT_MODALITY, DEFAULT_TOP_K, Abis, Identification
+from ektp.abis.interfaces import (
+    DEFAULT_MODALITY,
+    DEFAULT_TOP_K,
+    Abis,
+    EnrollOutcome,
+    Identification,
+)
 from ektp.abis.matchers import MATCHERS, Matcher, get_matcher
 
 logger = logging.getLogger(__name__)
@@ -94,6 +101,19 @@ class LocalAbis(Abis):
         """Search the references of a modality for a probe."""
         with self._job():
             return self.gallery(modality).identify(_template_bytes(template), top_k=top_k)
+
+    def enroll(
+        self,
+        subject_id: str,
+        template: bytes,
+        *,
+        top_k: int = DEFAULT_TOP_K,
+        modality: str = DEFAULT_MODALITY,
+    ) -> EnrollOutcome:
+        """Search for a probe and add it only if nothing matches, under the gallery's lock."""
+        with self._job():
+            gallery = self.gallery(modality)
+            return gallery.enroll(subject_id, _template_bytes(template), top_k=top_k)
 
     def delete(self, subject_id: str, *, modality: str = DEFAULT_MODALITY) -> int:
         """Remove a reference and return the modality's reference count."""
@@ -186,6 +206,15 @@ def _identify(abis: Abis, body: Any) -> dict[str, Any]:
     return abis.identify(template, top_k=top_k, modality=_modality(body)).to_dict()
 
 
+def _enroll(abis: Abis, body: Any) -> dict[str, Any]:
+    body = _fields(body, {"subject_id", "template"}, {"top_k", "modality"})
+    template = _decode_template(body["template"])
+    top_k = body.get("top_k", DEFAULT_TOP_K)
+    return abis.enroll(
+        body["subject_id"], template, top_k=top_k, modality=_modality(body)
+    ).to_dict()
+
+
 def _delete(abis: Abis, body: Any) -> dict[str, Any]:
     body = _fields(body, {"subject_id"}, {"modality"})
     count = abis.delete(body["subject_id"], modality=_modality(body))
@@ -204,6 +233,7 @@ ROUTES: dict[str, Route] = {
     "/count": ("GET", _count),
     "/insert": ("POST", _insert),
     "/identify": ("POST", _identify),
+    "/enroll": ("POST", _enroll),
     "/delete": ("POST", _delete),
 }
 

@@ -24,6 +24,7 @@ distances therefore lie in 0.10-0.30, as for a cooperative subject in Daugman's 
 """
 
 import numpy as np
+from numba import njit
 
 from ektp.abis import iris
 
@@ -51,14 +52,12 @@ def random_masks(rng: np.random.Generator, count: int) -> np.ndarray:
     usable_rings = iris.ROWS - np.minimum(depth, iris.ROWS)
     masks = ((np.left_shift(1, usable_rings) - 1) & 0xFF).astype(np.uint8)
     lashes = rng.random((count, iris.COLUMNS, 4), dtype=np.float32) < EYELASH_RATE
-    lash_bits = (lashes * (np.uint8(1) << np.arange(4, 8, dtype=np.uint8))).sum(
-        axis=-1, dtype=np.uint8
-    )
+    lash_bits = np.packbits(lashes, axis=-1, bitorder="little")[..., 0] << np.uint8(4)
     masks &= ~lash_bits
     start = rng.integers(0, iris.COLUMNS, size=(count, 1))
     width = rng.integers(3, 12, size=(count, 1))
-    reflection = (np.arange(iris.COLUMNS)[None, :] - start) % iris.COLUMNS < width
-    masks[reflection] &= np.uint8(0xFC)
+    reflection = (np.arange(iris.COLUMNS)[None, :] - start) & (iris.COLUMNS - 1) < width
+    masks &= ~(reflection.view(np.uint8) * np.uint8(0x03))
     return masks
 
 
@@ -71,13 +70,27 @@ def _eyelid_depth(
     depth: tuple[float, float],
 ) -> np.ndarray:
     """Return the number of outer rings one eyelid covers in each column."""
-    columns = np.arange(iris.COLUMNS)[None, :]
-    middle = centre + rng.normal(0.0, 8.0, size=(count, 1))
-    width = rng.uniform(*halfwidth, size=(count, 1))
-    deepest = rng.uniform(*depth, size=(count, 1))
-    distance = np.abs((columns - middle + iris.COLUMNS / 2) % iris.COLUMNS - iris.COLUMNS / 2)
-    rings = np.clip(deepest * (1.0 - (distance / width) ** 2), 0.0, None)
-    return (EYELID_STEP * np.rint(rings / EYELID_STEP)).astype(np.int64)
+    middle = centre + rng.normal(0.0, 8.0, size=count)
+    width = rng.uniform(*halfwidth, size=count)
+    deepest = rng.uniform(*depth, size=count)
+    return _eyelid_rings(middle, width, deepest, np.empty((count, iris.COLUMNS), np.int64))
+
+
+@njit(cache=True)
+def _eyelid_rings(middle, width, deepest, out):
+    """Fill ``out[eye, column]`` with the rings an eyelid covers, in steps of EYELID_STEP.
+
+    The eyelid's edge is a parabola: ``deepest`` rings at ``middle``, none ``width`` columns
+    away (angular distance, wrapping around).
+    """
+    half = iris.COLUMNS / 2
+    for eye in range(out.shape[0]):
+        for column in range(out.shape[1]):
+            distance = abs((column - middle[eye] + half) % iris.COLUMNS - half)
+            ratio = distance / width[eye]
+            rings = max(deepest[eye] * (1.0 - ratio * ratio), 0.0)
+            out[eye, column] = np.int64(EYELID_STEP * np.rint(rings / EYELID_STEP))
+    return out
 
 
 def make_population(count: int, seed: int) -> np.ndarray:

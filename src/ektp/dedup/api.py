@@ -1,4 +1,4 @@
-"""API for penunggalan: duplicate cases and their adjudication (staff token, jurisdiction-limited)."""
+"""API for penunggalan: duplicate cases, adjudication, engine failures to run again (staff token)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ektp.core.models import AuditEvent, Role
 from ektp.core.services import record_audit
 from ektp.dedup import selectors, services
 from ektp.dedup.errors import CaseAlreadyDecided, DedupError, NotAllowed
-from ektp.dedup.models import CaseStatus, DuplicateCase
+from ektp.dedup.models import CaseStatus, DuplicateCase, PenunggalanFailure
 
 router = Router(tags=["dedup"])
 
@@ -53,6 +53,29 @@ class CaseOut(Schema):
     @staticmethod
     def resolve_candidate_name(obj: DuplicateCase) -> str:
         return obj.candidate.name
+
+
+class FailureOut(Schema):
+    id: str
+    nik: str
+    name: str
+    kind: str
+    attempts: int
+    reason: str
+    created_at: dt.datetime
+    rerun_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_id(obj: PenunggalanFailure) -> str:
+        return str(obj.pk)
+
+    @staticmethod
+    def resolve_nik(obj: PenunggalanFailure) -> str:
+        return obj.enrollment.resident.nik
+
+    @staticmethod
+    def resolve_name(obj: PenunggalanFailure) -> str:
+        return obj.enrollment.resident.name
 
 
 class CasesIn(Schema):
@@ -121,3 +144,26 @@ def decide(request, case_id: str, payload: DecisionIn):
         raise HttpError(403, str(error)) from None
     except DedupError as error:
         raise HttpError(422, str(error)) from None
+
+
+@router.get("/failures", response=list[FailureOut])
+def list_failures(request):
+    """List records that failed penunggalan because of the engine and may be run again."""
+    _viewer(request)
+    return list(selectors.engine_failures_for(user=request.auth)[:200])
+
+
+@router.post("/failures/{failure_id}/rerun", response=FailureOut)
+def rerun(request, failure_id: str):
+    """Run penunggalan again for an engine failure, with the stored templates."""
+    failure = selectors.get_failure(user=request.auth, failure_id=failure_id[:64])
+    if failure is None:
+        raise HttpError(404, "Kegagalan penunggalan tidak ditemukan di wilayah kerja Anda.")
+    try:
+        return services.rerun_penunggalan(
+            failure=failure, actor=request.auth, request=request, channel="api"
+        )
+    except NotAllowed as error:
+        raise HttpError(403, str(error)) from None
+    except DedupError as error:
+        raise HttpError(409, str(error)) from None

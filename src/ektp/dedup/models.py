@@ -1,4 +1,4 @@
-"""Models for penunggalan: duplicate cases awaiting adjudication."""
+"""Models for penunggalan: duplicate cases awaiting adjudication, failed checks to run again."""
 
 from __future__ import annotations
 
@@ -92,3 +92,54 @@ class DuplicateCase(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CaseStatus.OPEN
+
+
+class FailureKind(models.TextChoices):
+    ENGINE = "engine", _("Mesin ABIS tidak dapat dihubungi")
+    TEMPLATE = "template", _("Kualitas atau templat biometrik ditolak")
+
+
+class PenunggalanFailure(models.Model):
+    """Why a recording's penunggalan ended in ENROLL_FAILURE, and whether it was run again.
+
+    An engine failure may be run again by a supervisor with the stored templates; a template or
+    quality failure needs a new recording.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    enrollment = models.ForeignKey(
+        "enrollment.Enrollment", on_delete=models.PROTECT, related_name="penunggalan_failures"
+    )
+    kind = models.CharField(_("jenis"), max_length=10, choices=FailureKind.choices)
+    attempts = models.PositiveSmallIntegerField(_("jumlah percobaan"), default=1)
+    reason = models.CharField(_("alasan"), max_length=250)
+    rerun_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rerun_at = models.DateTimeField(_("waktu diulang"), null=True, blank=True)
+    kabkota_code = models.CharField(max_length=5, db_index=True, editable=False)
+    province_code = models.CharField(max_length=2, db_index=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("kegagalan penunggalan")
+        verbose_name_plural = _("kegagalan penunggalan")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rerun_at__isnull=True, rerun_by__isnull=True)
+                | Q(kind="engine", rerun_at__isnull=False),
+                name="penunggalanfailure_rerun_engine_only",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id} {self.kind}"
+
+    @property
+    def may_rerun(self) -> bool:
+        return self.kind == FailureKind.ENGINE and self.rerun_at is None

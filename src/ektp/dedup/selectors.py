@@ -1,4 +1,4 @@
-"""Reads for penunggalan: the adjudication queue and one case, limited to the user's jurisdiction."""
+"""Reads for penunggalan: the adjudication queue, one case, engine failures; within jurisdiction."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 
 from ektp.core.access import limit_to_jurisdiction
 from ektp.core.models import User
-from ektp.dedup.models import CaseStatus, DuplicateCase
+from ektp.dedup.models import CaseStatus, DuplicateCase, FailureKind, PenunggalanFailure
+from ektp.residents.models import KtpStatus
 
 FIELDS = ("name", "mother_name", "birth_place", "birth_date", "sex")
 
@@ -28,6 +29,26 @@ def get_case(*, user: User, case_id) -> DuplicateCase | None:
     except ValueError:
         return None
     return cases_for(user=user, status=None).filter(pk=pk).first()
+
+
+def engine_failures_for(*, user: User) -> QuerySet[PenunggalanFailure]:
+    """Return the engine failures in the user's jurisdiction that may be run again, newest first."""
+    qs = PenunggalanFailure.objects.select_related("enrollment__resident").filter(
+        kind=FailureKind.ENGINE,
+        rerun_at__isnull=True,
+        enrollment__resident__ktp_status=KtpStatus.ENROLL_FAILURE,
+    )
+    return limit_to_jurisdiction(qs, user)
+
+
+def get_failure(*, user: User, failure_id) -> PenunggalanFailure | None:
+    """Return one penunggalan failure in the user's jurisdiction, or None."""
+    try:
+        pk = uuid.UUID(str(failure_id))
+    except ValueError:
+        return None
+    qs = PenunggalanFailure.objects.select_related("enrollment__resident")
+    return limit_to_jurisdiction(qs, user).filter(pk=pk).first()
 
 
 def side_by_side(case: DuplicateCase) -> list[tuple[str, str, str, bool]]:

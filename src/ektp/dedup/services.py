@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,10 +22,16 @@ from ektp.core.services import record_audit
 from ektp.dedup import demographic
 from ektp.dedup.engine import get_engine
 from ektp.dedup.errors import CaseAlreadyDecided, DedupError, NotAllowed
-from ektp.dedup.models import CaseSource, CaseStatus, DuplicateCase
+from ektp.dedup.models import (
+    CaseSource,
+    CaseStatus,
+    DuplicateCase,
+    FailureKind,
+    PenunggalanFailure,
+)
 from ektp.enrollment import services as enrollment_services
 from ektp.enrollment.biometrics import IRIS_EYE_BYTES, IRISES, quality_threshold
-from ektp.enrollment.models import Enrollment
+from ektp.enrollment.models import Enrollment, Penunggalan
 from ektp.regions.models import Region
 from ektp.residents.models import KtpStatus, Resident
 
@@ -31,6 +41,11 @@ ADJUDICATORS = {Role.SUPERVISOR, Role.SYSTEM_ADMIN}
 MAX_REASON = 250
 MAX_DEMOGRAPHIC_CANDIDATES = 500
 IRIS_TOP_K = 5
+SCAN_BATCH = 20_000
+# After an engine error: wait 30 s, 2 min, then 10 min before the 2nd, 3rd and 4th attempt.
+DEFAULT_RETRY_DELAYS = (30, 120, 600)
+
+log = logging.getLogger(__name__)
 REGION_CODE = re.compile(r"^\d{2}(\.\d{2}){0,3}$")
 
 
@@ -38,11 +53,16 @@ class Outcome:
     PRR = "PRR"
     DUPLICATE = "DUPLICATE_RECORD"
     FAILURE = "ENROLL_FAILURE"
+    RETRY = "retry"
     SKIPPED = "skipped"
 
 
 class PenunggalanFailed(DedupError):
-    """The record cannot be checked (bad template or quality, engine error); it fails recording."""
+    """The record cannot be checked (bad template or quality); it needs a new recording."""
+
+
+class EngineUnavailable(DedupError):
+    """The ABIS could not be reached or failed; the same record may be checked again later."""
 
 
 @dataclass
@@ -62,6 +82,7 @@ class ScanResult:
     pairs: list[demographic.Pair] = field(default_factory=list)
     clusters: list[list[str]] = field(default_factory=list)
     created: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def system_actor() -> User:
@@ -125,16 +146,15 @@ def _person(resident: Resident) -> demographic.Person:
 
 
 def demographic_matches(*, resident: Resident) -> list[demographic.Pair]:
-    """Check one resident against the registry with the demographic model; best first."""
-    first = demographic.normalise_name(resident.name).split(" ")[0]
-    year = resident.birth_date.year
-    blocks = Q(birth_date=resident.birth_date) | Q(
-        mother_name__iexact=resident.mother_name.strip(), birth_date__year=year
-    )
-    if first:
-        blocks |= Q(sex=resident.sex, birth_date__year=year, name__istartswith=first)
+    """Check one resident against the registry with the demographic model; best first.
+
+    The candidates are those the model's blocking forms (``demographic.TIGHT_BLOCKING``): the
+    residents born the same day, and those with the same name (as written or normalised), each
+    read through an index.
+    """
+    names = {resident.name, demographic.normalise_name(resident.name)} - {""}
     candidates = (
-        Resident.objects.filter(blocks)
+        Resident.objects.filter(Q(birth_date=resident.birth_date) | Q(name__in=names))
         .exclude(pk=resident.pk)
         .only("id", "name", "mother_name", "birth_place", "birth_date", "sex")[
             :MAX_DEMOGRAPHIC_CANDIDATES
@@ -153,7 +173,9 @@ def _resident_ids(subject_ids: list[str]) -> set[str]:
     return {str(pk) for pk in Resident.objects.filter(pk__in=valid).values_list("pk", flat=True)}
 
 
-def _findings(resident: Resident, identification: Identification | None) -> dict[str, Finding]:
+def _findings(
+    resident: Resident, identification: Identification | None, demographic_pairs
+) -> dict[str, Finding]:
     findings: dict[str, Finding] = {}
     if identification is not None:
         others = [m for m in identification.matches if m.subject_id != str(resident.pk)]
@@ -163,27 +185,107 @@ def _findings(resident: Resident, identification: Identification | None) -> dict
                 finding = findings.setdefault(match.subject_id, Finding())
                 finding.biometric_score = match.score
                 finding.biometric_threshold = identification.threshold
-    for pair in demographic_matches(resident=resident):
+    for pair in demographic_pairs:
         findings.setdefault(pair.right, Finding()).demographic_probability = pair.probability
     return findings
 
 
-def _fail(enrollment: Enrollment, actor: User, reason: str) -> str:
+def retry_delays() -> tuple[int, ...]:
+    """Return the seconds to wait before each new attempt after an engine error."""
+    return tuple(getattr(settings, "EKTP_PENUNGGALAN_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
+
+
+def _fail(
+    enrollment: Enrollment,
+    actor: User,
+    reason: str,
+    *,
+    kind: str = FailureKind.TEMPLATE,
+    attempts: int = 1,
+) -> str:
     with transaction.atomic():
         locked = Resident.objects.select_for_update().get(pk=enrollment.resident_id)
         if locked.ktp_status != S.SENT_FOR_ENROLLMENT:
             return Outcome.SKIPPED
+        text = f"Gagal penunggalan: {reason}"
         enrollment_services.complete_penunggalan(
+            enrollment=enrollment, outcome=S.ENROLL_FAILURE, actor=actor, reason=text
+        )
+        PenunggalanFailure.objects.create(
             enrollment=enrollment,
-            outcome=S.ENROLL_FAILURE,
-            actor=actor,
-            reason=f"Gagal penunggalan: {reason}",
+            kind=kind,
+            attempts=attempts,
+            reason=text[:MAX_REASON],
+            kabkota_code=locked.kabkota_code,
+            province_code=locked.province_code,
         )
     return Outcome.FAILURE
 
 
-def run_penunggalan(*, enrollment_id) -> str:
-    """Check one SFE recording for uniqueness and move it to PRR, DUPLICATE_RECORD or ENROLL_FAILURE."""
+def _retry_later(enrollment: Enrollment, actor: User, error: str, attempt: int) -> str:
+    """Schedule the next attempt after an engine error, or fail the record after the last one."""
+    delays = retry_delays()
+    total = len(delays) + 1
+    if attempt >= total:
+        return _fail(
+            enrollment,
+            actor,
+            f"mesin ABIS tidak dapat dihubungi setelah {total} percobaan ({error}). "
+            "Rekaman tidak perlu diulang; supervisor dapat mengulang penunggalan.",
+            kind=FailureKind.ENGINE,
+            attempts=total,
+        )
+    delay = delays[attempt - 1]
+    run_after = timezone.now() + dt.timedelta(seconds=delay)
+    note = (
+        f"Mesin ABIS tidak dapat dihubungi ({error}); percobaan {attempt} dari {total} gagal, "
+        f"dicoba lagi pukul {timezone.localtime(run_after):%H:%M:%S}."
+    )
+    with transaction.atomic():
+        locked = Resident.objects.select_for_update().get(pk=enrollment.resident_id)
+        if locked.ktp_status != S.SENT_FOR_ENROLLMENT:
+            return Outcome.SKIPPED
+        Enrollment.objects.filter(pk=enrollment.pk).update(
+            penunggalan=Penunggalan.QUEUED, penunggalan_note=note[:MAX_REASON]
+        )
+        enrollment_id, next_attempt = str(enrollment.pk), attempt + 1
+        transaction.on_commit(lambda: _enqueue_attempt(enrollment_id, next_attempt, run_after))
+    log.warning("penunggalan %s: %s", enrollment.pk, note)
+    return Outcome.RETRY
+
+
+def _enqueue_attempt(enrollment_id: str, attempt: int, run_after: dt.datetime) -> None:
+    from ektp.dedup.tasks import run_penunggalan as task
+
+    if task.get_backend().supports_defer:
+        task = task.using(run_after=run_after)
+    task.enqueue(enrollment_id=enrollment_id, attempt=attempt)
+
+
+def _check_iris(*, subject_id: str, template: bytes, enroll: bool) -> Identification:
+    """Search the gallery; with ``enroll``, add the template in the same step if nothing matches."""
+    try:
+        engine = get_engine()
+        if enroll:
+            return engine.enroll(subject_id, template, top_k=IRIS_TOP_K).identification
+        return engine.identify(template, top_k=IRIS_TOP_K)
+    except InvalidRequest as error:
+        raise PenunggalanFailed(
+            f"templat iris ditolak mesin ABIS ({str(error)[:120]}); rekam ulang."
+        ) from None
+    except (AbisError, OSError) as error:
+        raise EngineUnavailable(str(error)[:120] or type(error).__name__) from None
+
+
+def run_penunggalan(*, enrollment_id, attempt: int = 1) -> str:
+    """Check one SFE recording for uniqueness and move it to PRR, DUPLICATE_RECORD or ENROLL_FAILURE.
+
+    Demographics first: a recording that matches someone by name and birth is only searched in
+    the gallery (it waits for adjudication); otherwise its iris is enrolled, i.e. searched and
+    added in one step under the gallery's lock, so two recordings of one person checked at the
+    same instant cannot both pass. An engine error is retried later (``retry_delays``); after
+    the last attempt the record fails as an engine failure that a supervisor can run again.
+    """
     enrollment = Enrollment.objects.select_related("resident").filter(pk=enrollment_id).first()
     if enrollment is None or enrollment.resident.ktp_status != S.SENT_FOR_ENROLLMENT:
         return Outcome.SKIPPED
@@ -192,26 +294,17 @@ def run_penunggalan(*, enrollment_id) -> str:
     subject_id = str(resident.pk)
     try:
         template = iris_template(enrollment=enrollment, actor=actor)
-        engine = get_engine() if template is not None else None
-        identification = engine.identify(template, top_k=IRIS_TOP_K) if engine else None
-    except PenunggalanFailed as error:
-        return _fail(enrollment, actor, str(error))
-    except InvalidRequest as error:
-        return _fail(enrollment, actor, f"templat iris ditolak mesin ABIS ({str(error)[:120]}).")
-    except AbisError as error:
-        return _fail(
-            enrollment, actor, f"mesin ABIS tidak dapat dihubungi ({str(error)[:120]}); coba lagi."
-        )
-    findings = _findings(resident, identification)
-    if not findings and template is not None:
-        try:
-            engine.insert(subject_id, template)
-        except DuplicateSubject:
-            pass
-        except AbisError as error:
-            return _fail(
-                enrollment, actor, f"templat tidak dapat disimpan di ABIS ({str(error)[:120]})."
+        demographic_pairs = demographic_matches(resident=resident)
+        identification = None
+        if template is not None:
+            identification = _check_iris(
+                subject_id=subject_id, template=template, enroll=not demographic_pairs
             )
+    except PenunggalanFailed as error:
+        return _fail(enrollment, actor, str(error), attempts=attempt)
+    except EngineUnavailable as error:
+        return _retry_later(enrollment, actor, str(error), attempt)
+    findings = _findings(resident, identification, demographic_pairs)
     with transaction.atomic():
         locked = Resident.objects.select_for_update().get(pk=resident.pk)
         if locked.ktp_status != S.SENT_FOR_ENROLLMENT:
@@ -312,18 +405,34 @@ def region_q(code: str | None) -> Q:
     return Q(address_region_id=code) | Q(address_region_id__startswith=code + ".")
 
 
+def _registry_rows(code: str | None) -> list[tuple]:
+    """Read the compared fields of a region's residents with one raw cursor (no model objects)."""
+    queryset = Resident.objects.filter(region_q(code)).values_list(
+        "id", "name", "mother_name", "birth_place", "birth_date", "sex"
+    )
+    sql, params = queryset.query.sql_with_params()
+    rows: list[tuple] = []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(SCAN_BATCH):
+            rows.extend(batch)
+    return rows
+
+
 def scan_registry(*, region: str | None = None, actor: User | None = None) -> ScanResult:
     """Find duplicate clusters (double NIKs) in the registry and open a case for each new pair."""
     code = check_region_code(region)
-    rows = Resident.objects.filter(region_q(code)).values_list(
-        "id", "name", "mother_name", "birth_place", "birth_date", "sex"
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    rows = _registry_rows(code)
+    timings["read"] = time.perf_counter() - started
+    pairs = demographic.find_pairs(rows, timings=timings)
+    started = time.perf_counter()
+    result = ScanResult(
+        records=len(rows), pairs=pairs, clusters=demographic.clusters(pairs), timings=timings
     )
-    people = [
-        demographic.Person(str(pk), name, mother, place, born, sex)
-        for pk, name, mother, place, born, sex in rows.iterator(chunk_size=5000)
-    ]
-    pairs = demographic.find_pairs(people)
-    result = ScanResult(records=len(people), pairs=pairs, clusters=demographic.clusters(pairs))
+    timings["cluster"] = time.perf_counter() - started
+    started = time.perf_counter()
     if pairs:
         result.created = _open_scan_cases(pairs)
     record_audit(
@@ -334,23 +443,30 @@ def scan_registry(*, region: str | None = None, actor: User | None = None) -> Sc
         channel="web" if actor is not None else "task",
         detail={"records": result.records, "pairs": len(pairs), "created": result.created},
     )
+    timings["cases"] = time.perf_counter() - started
     return result
 
 
+def _chunks(items: list, size: int = 5000):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _open_scan_cases(pairs: list[demographic.Pair]) -> int:
-    ids = {p.left for p in pairs} | {p.right for p in pairs}
-    residents = {
-        str(r.pk): r
-        for r in Resident.objects.filter(pk__in=ids).only(
+    ids = sorted({p.left for p in pairs} | {p.right for p in pairs})
+    residents: dict[str, Resident] = {}
+    existing: set[frozenset] = set()
+    for chunk in _chunks(ids):
+        for r in Resident.objects.filter(pk__in=chunk).only(
             "id", "nik", "created_at", "kabkota_code", "province_code"
+        ):
+            residents[str(r.pk)] = r
+        existing.update(
+            frozenset((str(a), str(b)))
+            for a, b in DuplicateCase.objects.filter(resident_id__in=chunk).values_list(
+                "resident_id", "candidate_id"
+            )
         )
-    }
-    existing = {
-        frozenset((str(a), str(b)))
-        for a, b in DuplicateCase.objects.filter(
-            resident_id__in=ids, candidate_id__in=ids
-        ).values_list("resident_id", "candidate_id")
-    }
     new_cases = []
     for pair in pairs:
         if frozenset((pair.left, pair.right)) in existing:
@@ -452,3 +568,60 @@ def decide_case(
             transaction.on_commit(lambda: add_to_gallery.enqueue(enrollment_id=enrollment_id))
     case.refresh_from_db()
     return case
+
+
+def rerun_penunggalan(
+    *, failure: PenunggalanFailure, actor: User, request=None, channel: str = "web"
+) -> PenunggalanFailure:
+    """Send a record that failed on the engine back to penunggalan, with its stored templates.
+
+    Only an engine failure qualifies (a quality or template failure needs a new recording). The
+    record goes ENROLL_FAILURE → BIO_CAPTURED → SENT_FOR_ENROLLMENT, which queues the check.
+    """
+    if actor.role not in ADJUDICATORS:
+        raise NotAllowed("Hanya supervisor yang boleh mengulang penunggalan.")
+    with transaction.atomic():
+        locked = (
+            PenunggalanFailure.objects.select_for_update()
+            .select_related("enrollment")
+            .get(pk=failure.pk)
+        )
+        resident = Resident.objects.select_for_update().get(pk=locked.enrollment.resident_id)
+        if not within_jurisdiction(actor, resident.address_region_id):
+            raise NotAllowed("Penduduk ini berada di luar wilayah kerja Anda.")
+        if locked.kind != FailureKind.ENGINE:
+            raise DedupError(
+                "Kegagalan ini karena kualitas atau templat biometrik; penduduk harus direkam ulang."
+            )
+        if locked.rerun_at is not None:
+            raise DedupError("Penunggalan untuk kegagalan ini sudah diulang.")
+        if resident.ktp_status != S.ENROLL_FAILURE:
+            raise DedupError(
+                f"Status penduduk bukan lagi ENROLL_FAILURE ({resident.get_ktp_status_display()})."
+            )
+        locked.rerun_by = actor
+        locked.rerun_at = timezone.now()
+        locked.save(update_fields=["rerun_by", "rerun_at"])
+        enrollment_services.transition(
+            resident=resident,
+            to=S.BIO_CAPTURED,
+            actor=actor,
+            reason="Penunggalan diulang: mesin ABIS sempat gagal; biometrik yang tersimpan dipakai.",
+        )
+        enrollment_services.transition(
+            resident=resident,
+            to=S.SENT_FOR_ENROLLMENT,
+            actor=actor,
+            reason="Dikirim ulang untuk penunggalan oleh supervisor.",
+        )
+        record_audit(
+            user=actor,
+            action=AuditEvent.Action.UPDATE,
+            object_type="penunggalan_failure",
+            object_id=str(locked.pk),
+            request=request,
+            channel=channel,
+            detail={"nik": resident.nik, "action": "rerun"},
+        )
+    failure.refresh_from_db()
+    return failure

@@ -1,4 +1,4 @@
-"""Background work for penunggalan: check a recording, add an adjudicated record, scan a region."""
+"""Background work for penunggalan: check a recording (and retry it), add an adjudicated record, scan."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from ektp.dedup import services
 
 
 @task()
-def run_penunggalan(*, enrollment_id: str) -> str:
-    """Check one SFE recording for uniqueness; safe to run twice."""
-    return services.run_penunggalan(enrollment_id=enrollment_id)
+def run_penunggalan(*, enrollment_id: str, attempt: int = 1) -> str:
+    """Check one SFE recording for uniqueness (``attempt`` > 1 after engine errors); safe to run twice."""
+    return services.run_penunggalan(enrollment_id=enrollment_id, attempt=attempt)
 
 
 @task()

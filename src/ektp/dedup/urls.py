@@ -7,5 +7,6 @@ app_name = "dedup"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("pindai/", views.scan, name="scan"),
+    path("gagal/<str:failure_id>/ulangi/", views.rerun, name="rerun"),
     path("<str:case_id>/", views.case_detail, name="case"),
 ]

@@ -36,6 +36,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "status": status,
         "statuses": [*CaseStatus.choices, ("semua", "Semua")],
         "scan_form": ScanForm(initial={"region": request.user.region_id or ""}),
+        "failures": selectors.engine_failures_for(user=request.user)[:50],
     }
     return render(request, "dedup/queue.html", context, status=code)
 
@@ -113,4 +114,21 @@ def scan(request: HttpRequest) -> HttpResponse:
     )
     transaction.on_commit(lambda: scan_region.enqueue(region=region))
     messages.success(request, f"Pemindaian data ganda wilayah {region} dijadwalkan.")
+    return redirect("dedup:queue")
+
+
+@role_required(*DECIDERS)
+@require_POST
+def rerun(request: HttpRequest, failure_id: str) -> HttpResponse:
+    """Run penunggalan again for a record that failed because the ABIS could not be reached."""
+    failure = selectors.get_failure(user=request.user, failure_id=failure_id)
+    if failure is None:
+        raise Http404("Kegagalan penunggalan tidak ditemukan di wilayah kerja Anda.")
+    try:
+        services.rerun_penunggalan(failure=failure, actor=request.user, request=request)
+    except DedupError as error:
+        messages.error(request, str(error))
+    else:
+        nik = failure.enrollment.resident.nik
+        messages.success(request, f"Penunggalan NIK {nik} dijadwalkan ulang.")
     return redirect("dedup:queue")

@@ -226,6 +226,8 @@ class Resident(AddressMixin):
         indexes = [
             models.Index(fields=["address_region", "ktp_status"], name="resident_village_status"),
             models.Index(fields=["kabkota_code", "name"], name="resident_kab_name"),
+            # Penunggalan checks a new recording against everyone born the same day.
+            models.Index(fields=["birth_date"], name="resident_birth_date"),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,16 @@ from ektp.dedup import services
 from ektp.dedup.demo import plant_duplicates
 from ektp.dedup.errors import DedupError
 
+PHASES = {
+    "read": "baca registri",
+    "table": "normalisasi",
+    "load": "muat DuckDB",
+    "model": "model Splink",
+    "predict": "blocking+skor",
+    "cluster": "pengelompokan",
+    "cases": "buka kasus",
+}
+
 
 class Command(BaseCommand):
     help = "Penunggalan demografis: cari NIK ganda di registri dan buka kasus adjudikasi."
@@ -53,6 +63,10 @@ class Command(BaseCommand):
             f"{len(result.pairs)} pasangan, {len(result.clusters)} kelompok, "
             f"{result.created} kasus baru."
         )
+        phases = ", ".join(
+            f"{PHASES.get(name, name)} {seconds:.1f} s" for name, seconds in result.timings.items()
+        )
+        self.stdout.write(f"Rincian waktu: {phases}.")
 
 
 def _count(value: str) -> int:
