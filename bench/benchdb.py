@@ -32,3 +32,19 @@ def drop_database(name: str) -> None:
 
     with psycopg.connect(_admin_url(os.environ["DATABASE_URL"]), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def use_database(name: str, *, fresh: bool) -> None:
+    """Point DATABASE_URL (a PostgreSQL server) at database `name`: a new, empty one when
+    `fresh`, else the one kept from an earlier run (created empty when missing)."""
+    if fresh:
+        use_fresh_database(name)
+        return
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))

@@ -83,3 +83,36 @@ def test_seed_refuses_unknown_region_and_skips_when_not_empty(capsys):
     _seed(n=50)
     call_command("seed", region="18.09", residents=50, if_empty=True, no_progress=True)
     assert Resident.objects.count() == 50
+
+
+def test_seed_a_province_shares_the_residents_by_district_population():
+    from django.db import connection
+
+    from ektp.regions.models import Region
+    from ektp.residents.seed import district_sizes
+
+    call_command(
+        "seed", region="18", seed=3, residents=1500, today=TODAY.isoformat(), no_progress=True
+    )
+    counts = dict(Resident.objects.values_list("kabkota_code").annotate(n=Count("id")).order_by())
+    expected = {d.code: n for d, n in district_sizes(Region.objects.get(code="18"), 1500)}
+    assert sum(expected.values()) == 1500 and len(expected) == 15
+    assert counts == {code: n for code, n in expected.items() if n}
+    assert counts["18.71"] > counts["18.72"]  # Bandar Lampung is far larger than Metro
+    for r in Resident.objects.select_related("family")[:300]:
+        info = parse_nik(r.nik)
+        check_nik_matches(info, birth_date=r.birth_date, sex=r.sex)
+        assert info.kecamatan_code == r.kecamatan_code == r.family.kecamatan_code
+    # The plain indexes dropped for the load (PostgreSQL) are back.
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "residents_resident")
+    assert "resident_village_status" in constraints and "resident_kab_name" in constraints
+
+
+def test_seed_refuses_a_kecamatan_and_zero_jobs():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="provinsi atau kabupaten"):
+        call_command("seed", region="18.09.01", residents=10, no_progress=True)
+    with pytest.raises(CommandError, match="--jobs"):
+        call_command("seed", region="18", residents=10, jobs=0, no_progress=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ektp.core.access import limit_to_jurisdiction
 from ektp.core.models import User
-from ektp.coverage.models import CoverageSnapshot, PopulationKind, Target
+from ektp.coverage.models import CoveragePolicy, CoverageSnapshot, PopulationKind, Target
 from ektp.coverage.services import CoverageError, region_in_jurisdiction
 from ektp.coverage.stats import (
     GROUP_FIELD,
@@ -233,3 +233,17 @@ def stock_panel(office_code: str) -> dict:
     if office_cover is None or office is None:
         return {"available": False}
     return {"available": True, "cover": office_cover(office)}
+
+
+def policies_for(user: User) -> QuerySet[CoveragePolicy]:
+    """Return the zone policies that bear on the user's jurisdiction: national ones, those of
+    the regions above and of the jurisdiction itself, and those of the regions inside it."""
+    qs = CoveragePolicy.objects.select_related("region").order_by("region_id", "-valid_from")
+    code = user.jurisdiction_code
+    if code is None:
+        return qs
+    return qs.filter(
+        Q(region__isnull=True)
+        | Q(region_id__in=[*codes.ancestor_codes(code), code])
+        | Q(region__code__startswith=code + ".")
+    )

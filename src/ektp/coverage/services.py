@@ -112,6 +112,38 @@ def create_policy(
 
 
 @transaction.atomic
+def end_policy(*, actor: User, policy_id: int, valid_to: dt.date) -> CoveragePolicy:
+    """Close the period of a zone policy on a date (so that a new one can follow it)."""
+    if actor.role not in POLICY_ROLES:
+        raise CoverageError("Hanya admin provinsi atau admin sistem yang boleh mengatur zona.")
+    policy = CoveragePolicy.objects.select_for_update().filter(pk=policy_id).first()
+    allowed = policy is not None and (
+        within_jurisdiction(actor, policy.region_id)
+        if policy.region_id
+        else actor.jurisdiction_code is None
+    )
+    if not allowed:
+        raise CoverageError("Kebijakan zona tidak ditemukan di wilayah kerja Anda.")
+    if valid_to < policy.valid_from:
+        raise CoverageError("Tanggal berakhir tidak boleh sebelum tanggal mulai berlaku.")
+    if policy.valid_to is not None and valid_to > policy.valid_to:
+        raise CoverageError(
+            f"Kebijakan ini sudah berakhir {policy.valid_to:%d-%m-%Y}; tanggal berakhir hanya "
+            "boleh dimajukan."
+        )
+    policy.valid_to = valid_to
+    policy.save(update_fields=["valid_to"])
+    record_audit(
+        user=actor,
+        action=AuditEvent.Action.UPDATE,
+        object_type="coverage_policy",
+        object_id=str(policy.pk),
+        detail={"valid_to": valid_to.isoformat()},
+    )
+    return policy
+
+
+@transaction.atomic
 def create_target(
     *,
     actor: User,

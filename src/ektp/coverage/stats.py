@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.apps import apps
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from ektp.enrollment.models import StatusChange
 from ektp.regions import codes
 from ektp.regions.models import Region
 from ektp.residents.models import KtpStatus, Resident
@@ -131,12 +132,44 @@ COUNTS = ("wajib", "rec", "printed", "prr", "ikd")
 
 
 def _grouped(*, level: int, as_of: dt.date, within: str | None) -> dict[str, dict]:
-    """Run the one GROUP BY of a level and return the counts by region code."""
+    """Run the one GROUP BY of a level and return the counts by region code.
+
+    Printed and PRR count the status each resident had at the end of `as_of`: the current
+    status, corrected from the status history for those whose status changed later."""
     qs = Resident.objects.wajib_ktp(as_of).filter(scope_filter(within))
     if level == NATION:
-        return {"": qs.aggregate(**_aggregates(as_of))}
-    key = GROUP_FIELD[level]
-    return {r.pop(key): r for r in qs.order_by().values(key).annotate(**_aggregates(as_of))}
+        grouped = {"": qs.aggregate(**_aggregates(as_of))}
+    else:
+        key = GROUP_FIELD[level]
+        grouped = {r.pop(key): r for r in qs.order_by().values(key).annotate(**_aggregates(as_of))}
+    if as_of < timezone.localdate():
+        _apply_later_changes(grouped, qs=qs, level=level, as_of=as_of)
+    return grouped
+
+
+def _apply_later_changes(grouped: dict[str, dict], *, qs, level: int, as_of: dt.date) -> None:
+    """Move the recorded residents whose KTP status changed after `as_of` back to the status
+    they had then: the `from_status` of their first later change."""
+    since = StatusChange.objects.filter(at__gte=_end_of_day(as_of))
+    if not since.exists():  # nothing changed after that day: no second pass over residents
+        return
+    later = since.filter(resident=OuterRef("pk"))
+    changed = (
+        qs.filter(recorded_by(as_of), Exists(later))
+        .annotate(then=Subquery(later.order_by("at", "id").values("from_status")[:1]))
+        .order_by()
+    )
+    key = GROUP_FIELD.get(level)
+    fields = [key] if key else []
+    for row in changed.values(*fields, "ktp_status", "then").annotate(n=Count("pk")):
+        counts = grouped.setdefault(row[key] if key else "", dict.fromkeys(COUNTS, 0))
+        now, then, n = row["ktp_status"], row["then"], row["n"]
+        counts["printed"] = (counts.get("printed") or 0) + n * (
+            (then in PRINTED_STATUSES) - (now in PRINTED_STATUSES)
+        )
+        counts["prr"] = (counts.get("prr") or 0) + n * (
+            (then == KtpStatus.PRINT_READY_RECORD) - (now == KtpStatus.PRINT_READY_RECORD)
+        )
 
 
 def _roll_up(grouped: dict[str, dict], level: int) -> dict[str, dict]:

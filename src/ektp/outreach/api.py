@@ -26,6 +26,13 @@ class SuggestionOut(Schema):
     rate: Decimal | None
     needed_for_green: int
     planned: bool
+    distance_km: float | None = Field(
+        None, description="Jarak garis lurus (haversine) dari pangkalan; kosong bila tak ada titik"
+    )
+    distance_approximate: bool = Field(
+        False, description="Diukur ke titik kecamatan atau dari titik kabupaten/kota"
+    )
+    distance_from: str = Field("", description="Pangkalan asal jarak")
 
 
 class PersonOut(Schema):
@@ -91,19 +98,47 @@ def _bad(exc: Exception):
 
 
 @router.get("/suggestions", response=list[SuggestionOut])
-def suggestions(request, wilayah: str = "", tanggal: dt.date | None = None):
-    """Villages to visit next, closed ones left out."""
+def suggestions(
+    request,
+    wilayah: str = "",
+    tanggal: dt.date | None = None,
+    dari: UUID | None = None,
+    urut: str = "perlu",
+):
+    """Villages to visit next, closed ones left out, with the distance from the base
+    (`dari`: a mobile unit; else the office). `urut`: perlu (default) or jarak."""
     today = timezone.localdate()
+    within = wilayah[:13] or request.auth.jurisdiction_code or ""
     try:
+        unit = None
+        if dari is not None:
+            unit = selectors.mobile_units(request.auth).filter(pk=dari).first()
+            if unit is None:
+                raise selectors.OutreachInputError(
+                    "Mobil keliling tidak dikenal di wilayah kerja Anda."
+                )
         rows, _closed = selectors.suggestions(
             user=request.auth,
-            within=(wilayah[:13] or request.auth.jurisdiction_code or ""),
+            within=within,
             as_of=today,
             day=max(tanggal or today, today),
+            service_point=unit,
+            order=urut[:10],
         )
+        base = selectors.suggestion_base(user=request.auth, within=within, service_point=unit)
     except (CoverageError, selectors.OutreachInputError) as exc:
         _bad(exc)
-    return [{**s.row.as_dict(), "needed_for_green": s.needed, "planned": s.planned} for s in rows]
+    return [
+        {
+            **s.row.as_dict(),
+            "needed_for_green": s.needed,
+            "planned": s.planned,
+            "distance_km": s.distance_km,
+            "distance_approximate": bool(s.distance and s.distance.approximate),
+            "distance_from": base.name,
+        }
+        for s in rows
+    ]
 
 
 @router.get("/villages/{village}/people", response=list[PersonOut])

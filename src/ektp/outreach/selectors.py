@@ -14,6 +14,8 @@ from ektp.core.models import User
 from ektp.coverage.selectors import first_time_voters, scope_for
 from ektp.coverage.stats import CoverageRow, coverage_by_level
 from ektp.coverage.zones import thresholds_for
+from ektp.offices.models import ServicePoint
+from ektp.outreach.distance import Base, Distance, base_for, distance_to
 from ektp.outreach.models import OutreachVisit, SpecialNeed, ZoneClosure
 from ektp.regions import codes
 from ektp.residents.models import Resident, years_ago
@@ -71,12 +73,23 @@ def target_list(
     return people
 
 
+ORDERS = {
+    "perlu": "Paling banyak yang diperlukan untuk hijau, lalu yang terdekat",
+    "jarak": "Terdekat dulu",
+}
+
+
 @dataclass
 class Suggestion:
     row: CoverageRow
     goal_rate: Decimal
     needed: int
     planned: bool
+    distance: Distance | None = None
+
+    @property
+    def distance_km(self) -> float | None:
+        return None if self.distance is None else self.distance.km
 
     @property
     def gap(self) -> Decimal | None:
@@ -84,10 +97,21 @@ class Suggestion:
 
 
 def suggestions(
-    *, user: User, within: str, as_of: dt.date, day: dt.date, limit: int = 20
+    *,
+    user: User,
+    within: str,
+    as_of: dt.date,
+    day: dt.date,
+    limit: int = 20,
+    service_point: ServicePoint | None = None,
+    order: str = "perlu",
 ) -> tuple[list[Suggestion], list[CoverageRow]]:
-    """Rank the villages to visit next: most people still needed to reach the green zone first,
-    then most people missing; villages closed on `day` are left out (and returned apart)."""
+    """Rank the villages to visit next by the people still needed to reach the green zone
+    (then the nearest, then most people missing), or nearest first (`order="jarak"`);
+    the distance runs from the mobile unit's base (`distance.base_for`). Villages closed on
+    `day` are left out (and returned apart)."""
+    if order not in ORDERS:
+        raise OutreachInputError("Urutan harus salah satu dari: " + ", ".join(ORDERS) + ".")
     within = scope_for(user=user, code=within)
     if not within or codes.level_of(within) > codes.KECAMATAN:
         raise OutreachInputError("Pilih kabupaten/kota atau kecamatan untuk saran kunjungan.")
@@ -101,6 +125,7 @@ def suggestions(
         ).values_list("village_id", flat=True)
     )
     goal = thresholds_for(within[:5], day).green_min
+    base = base_for(within=within, service_point=service_point)
     closed, open_ = [], []
     for row in rows:
         if not row.missing:
@@ -110,10 +135,41 @@ def suggestions(
             continue
         needed = max(math.ceil(Decimal(row.wajib_ktp) * goal / 100) - row.recorded, 0)
         open_.append(
-            Suggestion(row=row, goal_rate=goal, needed=needed, planned=row.code in planned)
+            Suggestion(
+                row=row,
+                goal_rate=goal,
+                needed=needed,
+                planned=row.code in planned,
+                distance=distance_to(base, row.code),
+            )
         )
-    open_.sort(key=lambda s: (-s.needed, -s.row.missing, s.row.code))
+
+    def km(s: Suggestion) -> float:
+        return math.inf if s.distance is None else s.distance.km
+
+    if order == "jarak":
+        open_.sort(key=lambda s: (km(s), -s.needed, s.row.code))
+    else:
+        open_.sort(key=lambda s: (-s.needed, km(s), -s.row.missing, s.row.code))
     return open_[:limit], closed
+
+
+def suggestion_base(*, user: User, within: str, service_point: ServicePoint | None) -> Base:
+    """Return where the distances of the suggestions are measured from."""
+    return base_for(within=scope_for(user=user, code=within), service_point=service_point)
+
+
+def mobile_units(user: User) -> QuerySet[ServicePoint]:
+    """Return the active mobile units of the offices in the user's jurisdiction."""
+    qs = ServicePoint.objects.filter(kind=ServicePoint.Kind.MOBILE, is_active=True)
+    code = user.jurisdiction_code
+    if code is not None:
+        qs = (
+            qs.filter(office__region_id__startswith=code[:2])
+            if "." not in code
+            else qs.filter(office__region_id=code[:5])
+        )
+    return qs.select_related("office").order_by("name")
 
 
 def visits_for(user: User) -> QuerySet[OutreachVisit]:

@@ -105,6 +105,32 @@ def close_zone(
 
 
 @transaction.atomic
+def end_closure(*, actor: User, closure_id: int, ends_on: dt.date) -> ZoneClosure:
+    """Open a closed region again from the day after `ends_on`."""
+    _require(actor, PLANNERS, "membuka kembali wilayah")
+    closure = ZoneClosure.objects.select_for_update().filter(pk=closure_id).first()
+    if closure is None or not within_jurisdiction(actor, closure.region_id):
+        raise OutreachError("Penutupan wilayah tidak ditemukan di wilayah kerja Anda.")
+    if ends_on < closure.starts_on:
+        raise OutreachError("Tanggal akhir penutupan tidak boleh sebelum tanggal mulai.")
+    if closure.ends_on is not None and ends_on > closure.ends_on:
+        raise OutreachError(
+            f"Penutupan ini sudah berakhir {closure.ends_on:%d-%m-%Y}; tanggal akhir hanya "
+            "boleh dimajukan."
+        )
+    closure.ends_on = ends_on
+    closure.save(update_fields=["ends_on"])
+    record_audit(
+        user=actor,
+        action=AuditEvent.Action.UPDATE,
+        object_type="zone_closure",
+        object_id=str(closure.pk),
+        detail={"ends_on": ends_on.isoformat()},
+    )
+    return closure
+
+
+@transaction.atomic
 def plan_visit(
     *,
     actor: User,

@@ -10,4 +10,5 @@ urlpatterns = [
     path("kunjungan/baru/", views.plan, name="plan"),
     path("kunjungan/<uuid:pk>/hasil/", views.result, name="result"),
     path("penutupan/baru/", views.close, name="close"),
+    path("zona/", views.zones, name="zones"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -12,11 +13,19 @@ from django.utils import timezone
 
 from ektp.core.access import role_required
 from ektp.core.models import Role
-from ektp.coverage.selectors import parse_as_of
-from ektp.coverage.services import CoverageError
+from ektp.coverage.selectors import parse_as_of, policies_for
+from ektp.coverage.services import POLICY_ROLES, CoverageError, create_policy, end_policy
+from ektp.coverage.zones import thresholds_for
 from ektp.offices.models import ServicePoint
 from ektp.outreach import selectors, services
-from ektp.outreach.forms import ClosureForm, ResultForm, VisitForm
+from ektp.outreach.forms import (
+    ClosureForm,
+    EndForm,
+    PolicyForm,
+    ResultForm,
+    VisitForm,
+    ZoneClosureForm,
+)
 
 VIEWERS = (Role.SUPERVISOR, Role.PROVINCE_ADMIN, Role.OPERATOR)
 
@@ -25,16 +34,38 @@ def _error(request, message: str) -> HttpResponse:
     return render(request, "outreach/error.html", {"message": message}, status=400)
 
 
+def _chosen_unit(user, value: str | None) -> ServicePoint | None:
+    """Return the mobile unit named by `?dari=`, or None; refuse one outside the user's reach."""
+    if not value:
+        return None
+    try:
+        pk = uuid.UUID(value)
+    except ValueError:
+        pk = None
+    unit = selectors.mobile_units(user).filter(pk=pk).first() if pk else None
+    if unit is None:
+        raise selectors.OutreachInputError("Mobil keliling tidak dikenal di wilayah kerja Anda.")
+    return unit
+
+
 @role_required(*VIEWERS)
 def home(request: HttpRequest) -> HttpResponse:
     """Suggest the next villages and list planned visits and closures."""
     today = timezone.localdate()
+    order = request.GET.get("urut") or "perlu"
     try:
         day = parse_as_of(request.GET.get("tanggal"), today=today + dt.timedelta(days=365))
         within = request.GET.get("wilayah") or request.user.jurisdiction_code or ""
+        unit = _chosen_unit(request.user, request.GET.get("dari"))
         suggested, closed = selectors.suggestions(
-            user=request.user, within=within, as_of=today, day=max(day, today)
+            user=request.user,
+            within=within,
+            as_of=today,
+            day=max(day, today),
+            service_point=unit,
+            order=order,
         )
+        base = selectors.suggestion_base(user=request.user, within=within, service_point=unit)
     except (CoverageError, selectors.OutreachInputError) as exc:
         return _error(request, str(exc))
     visits = selectors.visits_for(request.user).filter(date__gte=today - dt.timedelta(days=30))
@@ -48,6 +79,11 @@ def home(request: HttpRequest) -> HttpResponse:
             "closed": closed,
             "visits": visits,
             "closures": selectors.closures_for(request.user)[:50],
+            "base": base,
+            "units": selectors.mobile_units(request.user),
+            "unit": unit,
+            "order": order,
+            "orders": selectors.ORDERS,
         },
     )
 
@@ -185,3 +221,104 @@ def close(request: HttpRequest) -> HttpResponse:
         {"form": form, "title": "Tutup wilayah untuk kunjungan"},
         status=status,
     )
+
+
+ZONE_PAGE_ROLES = (Role.SUPERVISOR, Role.PROVINCE_ADMIN)
+ZONE_ACTIONS = ("kebijakan", "penutupan", "akhiri_kebijakan", "akhiri_penutupan")
+
+
+@role_required(*ZONE_PAGE_ROLES)
+def zones(request: HttpRequest) -> HttpResponse:
+    """Zone policies (green/yellow/red thresholds with their periods) and the regions closed
+    to visits, with the forms to set and end them, for the head of office and the province."""
+    user = request.user
+    today = timezone.localdate()
+    action = request.POST.get("aksi", "") if request.method == "POST" else ""
+    may_set_policy = user.role in POLICY_ROLES
+    code = user.jurisdiction_code or ""
+    policy_form = PolicyForm(
+        request.POST if action == "kebijakan" else None,
+        initial={"region": code, "green_min": "92", "yellow_min": "80", "valid_from": today},
+    )
+    closure_form = ZoneClosureForm(
+        request.POST if action == "penutupan" else None, initial={"starts_on": today}
+    )
+    end_form = EndForm(request.POST if action.startswith("akhiri_") else None)
+    error = ""
+    if action and action not in ZONE_ACTIONS:
+        error = "Permintaan tidak dikenal."
+    elif action:
+        done = _zone_action(request, action, policy_form, closure_form, end_form, may_set_policy)
+        if done is not None:
+            messages.success(request, done)
+            return redirect("outreach:zones")
+        if end_form.is_bound:
+            error = " ".join(str(e) for errors in end_form.errors.values() for e in errors)
+    in_force = thresholds_for(code, today)
+    return render(
+        request,
+        "outreach/zones.html",
+        {
+            "today": today,
+            "code": code,
+            "in_force": in_force,
+            "policies": policies_for(user),
+            "closures": selectors.closures_for(user),
+            "policy_form": policy_form,
+            "closure_form": closure_form,
+            "may_set_policy": may_set_policy,
+            "error": error,
+        },
+        status=422 if action else 200,
+    )
+
+
+def _zone_action(request, action, policy_form, closure_form, end_form, may_set_policy):
+    """Run one POST of the zones page; return the success message, or None (errors are
+    left on the forms)."""
+    user = request.user
+    try:
+        if action == "kebijakan" and policy_form.is_valid():
+            if not may_set_policy:
+                raise CoverageError("Ambang zona ditetapkan oleh admin provinsi atau admin sistem.")
+            data = policy_form.cleaned_data
+            policy = create_policy(
+                actor=user,
+                region_code=data["region"] or None,
+                green_min=data["green_min"],
+                yellow_min=data["yellow_min"],
+                valid_from=data["valid_from"],
+                valid_to=data["valid_to"],
+                note=data["note"],
+            )
+            return f"Kebijakan zona tersimpan: hijau ≥ {policy.green_min} %, kuning ≥ {policy.yellow_min} %."
+        if action == "penutupan" and closure_form.is_valid():
+            data = closure_form.cleaned_data
+            closure = services.close_zone(
+                actor=user,
+                region_code=data["region"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                reason=data["reason"],
+            )
+            return (
+                f"{closure.region.name} ditutup untuk kunjungan sejak {closure.starts_on:%d-%m-%Y}."
+            )
+        if action == "akhiri_kebijakan" and end_form.is_valid():
+            policy = end_policy(
+                actor=user,
+                policy_id=end_form.cleaned_data["id"],
+                valid_to=end_form.cleaned_data["ends_on"],
+            )
+            return f"Kebijakan zona berlaku sampai {policy.valid_to:%d-%m-%Y}."
+        if action == "akhiri_penutupan" and end_form.is_valid():
+            closure = services.end_closure(
+                actor=user,
+                closure_id=end_form.cleaned_data["id"],
+                ends_on=end_form.cleaned_data["ends_on"],
+            )
+            return f"Penutupan {closure.region.name} berakhir {closure.ends_on:%d-%m-%Y}."
+    except (CoverageError, services.OutreachError) as exc:
+        form = {"kebijakan": policy_form, "penutupan": closure_form}.get(action, end_form)
+        form.add_error(None, str(exc))
+    return None

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
+import multiprocessing
 import random
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from faker.providers.person.id_ID import Provider as NameProvider
 
-from ektp.core.bulk import insert_rows
+from ektp.core.bulk import deferred_indexes, insert_rows
 from ektp.regions.models import Region
 from ektp.residents.models import (
     Family,
@@ -123,6 +125,12 @@ OTHER_BIRTH_PLACES = [
     "SEMARANG",
     "SURABAYA",
 ]
+
+
+def _cumulative(table: list[tuple[str, float]]) -> tuple[tuple[str, ...], list[float]]:
+    """Split a weighted table into its values and cumulative weights (for random.choices)."""
+    values, weights = zip(*table, strict=True)
+    return values, list(itertools.accumulate(weights))
 
 
 def _interp(table: list[tuple[int, float]], age: int) -> float:
@@ -284,33 +292,43 @@ class Seeder:
         self.kk_serials[probe[:12]] += 1
         return probe[:12] + f"{self.kk_serials[probe[:12]]:04d}", issued
 
-    def build_village(self, village: Region, n: int) -> tuple[list[Family], list[Resident]]:
+    def build_village(self, village: Region, n: int) -> tuple[list[dict], list[dict]]:
+        """Return the rows (column name → value) of a village's families and residents."""
         rng = random.Random(f"{self.seed}:{village.code}")
+        random_ = rng.random
         kecamatan = village.code[:8]
+        codes = {
+            "address_region_id": village.code,
+            "kecamatan_code": kecamatan,
+            "kabkota_code": village.code[:5],
+            "province_code": village.code[:2],
+        }
         coverage = rng.uniform(0.80, 1.0)
         people = self._people(rng, n)
         households = self._households(rng, people)
         local_place = self.kecamatan_names.get(kecamatan, village.name.upper())
         families, residents = [], []
-        religions, rel_w = zip(*RELIGIONS, strict=True)
-        jobs, job_w = zip(*OCCUPATIONS, strict=True)
-        statuses, status_w = zip(*RECORDED_STATUS, strict=True)
+        religions, rel_cum = _cumulative(RELIGIONS)
+        jobs, job_cum = _cumulative(OCCUPATIONS)
+        statuses, status_cum = _cumulative(RECORDED_STATUS)
+        recent = self.today - dt.timedelta(days=30)
         for members in households:
-            religion = rng.choices(religions, weights=rel_w)[0]
+            religion = rng.choices(religions, cum_weights=rel_cum)[0]
             kk_number, issued = self._kk(rng, kecamatan)
             rt, rw = f"{rng.randint(1, 12):03d}", f"{rng.randint(1, 6):03d}"
             street = f"DUSUN {rng.choice(['I', 'II', 'III', 'IV', 'V'])}"
-            family = Family(
-                id=self._uuid(rng),
-                kk_number=kk_number,
-                issued_on=issued,
-                address_region=village,
-                rt=rt,
-                rw=rw,
-                street=street,
+            family_id = self._uuid(rng)
+            families.append(
+                {
+                    "id": family_id,
+                    "kk_number": kk_number,
+                    "issued_on": issued,
+                    "rt": rt,
+                    "rw": rw,
+                    "street": street,
+                    **codes,
+                }
             )
-            family.set_region_codes()
-            families.append(family)
             head = people[members[0]]
             mother = next(
                 (
@@ -341,61 +359,58 @@ class Seeder:
                 elif age >= 65:
                     job = rng.choice(["BELUM/TIDAK BEKERJA", "PETANI/PEKEBUN", "PENSIUNAN"])
                 else:
-                    job = rng.choices(jobs, weights=job_w)[0]
+                    job = rng.choices(jobs, cum_weights=job_cum)[0]
                 wajib = age >= 17 or p.marital != "belum_kawin"
                 recorded_on, status = None, KtpStatus.BELUM_REKAM
-                if (wajib and rng.random() < coverage) or (age == 16 and rng.random() < 0.15):
+                if (wajib and random_() < coverage) or (age == 16 and random_() < 0.15):
                     start = max(
                         RECORDING_STARTED,
                         years_ago(p.birth_date, -16) if age >= 16 else p.birth_date,
                     )
                     span = max((self.today - start).days, 1)
-                    recorded_on = start + dt.timedelta(
-                        days=min(int(rng.random() ** 0.7 * span), span)
-                    )
-                    status = rng.choices(statuses, weights=status_w)[0]
-                    if (
-                        recorded_on > self.today - dt.timedelta(days=30)
-                        and status == KtpStatus.CARD_ISSUED
-                    ):
+                    recorded_on = start + dt.timedelta(days=min(int(random_() ** 0.7 * span), span))
+                    status = rng.choices(statuses, cum_weights=status_cum)[0]
+                    if recorded_on > recent and status == KtpStatus.CARD_ISSUED:
                         status = KtpStatus.PRINT_READY_RECORD
                 phone = (
                     f"08{rng.randint(11, 99)}{rng.randint(10_000_000, 99_999_999)}"
-                    if age >= 17 and rng.random() < 0.6
+                    if age >= 17 and random_() < 0.6
                     else ""
                 )
-                resident = Resident(
-                    id=self._uuid(rng),
-                    nik=self._nik(kecamatan, p),
-                    family=family,
-                    family_relation=relation,
-                    name=p.name,
-                    birth_place=local_place
-                    if rng.random() < 0.8
-                    else rng.choice(OTHER_BIRTH_PLACES),
-                    birth_date=p.birth_date,
-                    sex=p.sex,
-                    marital_status=p.marital,
-                    religion=religion,
-                    occupation=job,
-                    mother_name=mother_name,
-                    address_region=village,
-                    rt=rt,
-                    rw=rw,
-                    street=street,
-                    phone=phone,
-                    email=f"{p.name.split()[0].lower()}{rng.randint(1, 999)}@contoh.id"
-                    if phone and rng.random() < 0.25
-                    else "",
-                    ktp_status=status,
-                    recorded_on=recorded_on,
-                    origin_node="seed",
+                residents.append(
+                    {
+                        "id": self._uuid(rng),
+                        "nik": self._nik(kecamatan, p),
+                        "family_id": family_id,
+                        "family_relation": relation,
+                        "name": p.name,
+                        "birth_place": local_place
+                        if random_() < 0.8
+                        else rng.choice(OTHER_BIRTH_PLACES),
+                        "birth_date": p.birth_date,
+                        "sex": p.sex,
+                        "marital_status": p.marital,
+                        "religion": religion,
+                        "occupation": job,
+                        "mother_name": mother_name,
+                        "rt": rt,
+                        "rw": rw,
+                        "street": street,
+                        "phone": phone,
+                        "email": f"{p.name.split()[0].lower()}{rng.randint(1, 999)}@contoh.id"
+                        if phone and random_() < 0.25
+                        else "",
+                        "ktp_status": status,
+                        "recorded_on": recorded_on,
+                        "origin_node": "seed",
+                        **codes,
+                    }
                 )
-                resident.set_region_codes()
-                residents.append(resident)
         return families, residents
 
-    def run(self, progress: Callable[[int], None] | None = None) -> SeedResult:
+    def run(
+        self, progress: Callable[[int], None] | None = None, *, analyze: bool = True
+    ) -> SeedResult:
         n_res = n_fam = 0
         for village, size in zip(self.villages, self.village_sizes(), strict=True):
             families, residents = self.build_village(village, size)
@@ -406,13 +421,95 @@ class Seeder:
             n_fam += len(families)
             if progress:
                 progress(len(residents))
-        # Fresh statistics, so the planner knows half a million residents from a few messages.
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("ANALYZE residents_resident; ANALYZE residents_family;")
-            else:
-                cursor.execute("ANALYZE")
+        if analyze:
+            refresh_statistics()
         return SeedResult(residents=n_res, families=n_fam, villages=len(self.villages))
+
+
+def refresh_statistics() -> None:
+    """Fresh statistics, so the planner knows half a million residents from a few messages."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE residents_resident; ANALYZE residents_family;")
+        else:
+            cursor.execute("ANALYZE")
+
+
+def district_sizes(province: Region, residents: int | None) -> list[tuple[Region, int]]:
+    """Return the districts of a province with their number of residents: the Kemendagri
+    population of each, or `residents` shared out in proportion to it; largest first."""
+    districts = list(
+        Region.objects.filter(
+            level=Region.Level.KABKOTA, valid_to__isnull=True, code__startswith=province.code + "."
+        ).order_by("code")
+    )
+    real = [d.population or 0 for d in districts]
+    if residents is None:
+        sizes = real
+    else:
+        whole = sum(real) or 1
+        sizes = [residents * r // whole for r in real]
+        for i in range(residents - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+    return sorted(zip(districts, sizes, strict=True), key=lambda pair: -pair[1])
+
+
+def _seed_district(task: tuple[str, int, int, dt.date]) -> tuple[str, SeedResult]:
+    code, seed, residents, today = task
+    seeder = Seeder(
+        region=Region.objects.get(code=code), seed=seed, residents=residents, today=today
+    )
+    result = seeder.run(analyze=False)
+    connection.close()
+    return code, result
+
+
+def seed_province(
+    province: Region,
+    *,
+    seed: int,
+    residents: int | None,
+    today: dt.date,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> SeedResult:
+    """Seed every district of a province, each exactly as `Seeder` seeds it alone (NIK and
+    No. KK serials are per kecamatan, so districts are independent); on PostgreSQL `jobs`
+    processes generate and write districts side by side, and the plain indexes of the
+    residents and families are built once at the end instead of row by row."""
+    tasks = [(d.code, seed, n, today) for d, n in district_sizes(province, residents)]
+    with deferred_indexes(Family, Resident):
+        results = _seed_districts(tasks, jobs=jobs, progress=progress)
+    refresh_statistics()
+    return SeedResult(
+        residents=sum(r.residents for r in results),
+        families=sum(r.families for r in results),
+        villages=sum(r.villages for r in results),
+    )
+
+
+def _seed_districts(
+    tasks: list[tuple[str, int, int, dt.date]],
+    *,
+    jobs: int,
+    progress: Callable[[int], None] | None,
+) -> list[SeedResult]:
+    results: list[SeedResult] = []
+    if jobs > 1 and connection.vendor == "postgresql":
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs, maxtasksperchild=1) as pool:
+            for _, result in pool.imap_unordered(_seed_district, tasks):
+                results.append(result)
+                if progress:
+                    progress(result.residents)
+    else:
+        for code, seed, n, today in tasks:
+            seeder = Seeder(
+                region=Region.objects.get(code=code), seed=seed, residents=n, today=today
+            )
+            results.append(seeder.run(progress, analyze=False))
+    return results
 
 
 def iter_villages(region: Region) -> Iterator[Region]:
