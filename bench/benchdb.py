@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+# `python bench/x.py` puts bench/ first on sys.path, where coverage.py (the benchmark) would
+# shadow the coverage package that numba imports: scripts import this helper first, and it
+# takes bench/ off the path once loaded.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 
 
 def _admin_url(url: str) -> str:
