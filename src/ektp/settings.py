@@ -280,7 +280,7 @@ if not REDIS_URL and os.environ.get("CACHE_URL", "").startswith(("redis://", "re
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ektp.portal.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("EKTP_CACHE_PREFIX", "ektp"),
         }

@@ -129,7 +129,7 @@ def redis_cache(settings):
     prefix = f"ektp-test-{uuid.uuid4().hex[:8]}"
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ektp.portal.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
         }
@@ -148,6 +148,20 @@ def test_redis_clients_share_counters(redis_cache):
     assert first.add("portal-nik:y", 1, 60)
     assert second.incr("portal-nik:y") == 2
     assert first.get("portal-nik:y") == 2
+    assert first.incr("portal-nik:y", 3) == 5
+
+
+def test_redis_increment_of_a_missing_key_fails_and_keeps_the_expiry(redis_cache):
+    import redis
+
+    cache = caches["default"]
+    with pytest.raises(ValueError):
+        cache.incr("portal-nowhere")
+    assert cache.get("portal-nowhere") is None
+    cache.add("portal-ttl", 1, 600)
+    cache.incr("portal-ttl")
+    key = cache.make_and_validate_key("portal-ttl")
+    assert 0 < redis.Redis.from_url(REDIS_URL).ttl(key) <= 600
 
 
 @pytest.mark.django_db
@@ -182,3 +196,93 @@ def test_settings_choose_redis_from_the_environment(monkeypatch):
         monkeypatch.delenv("REDIS_URL", raising=False)
         monkeypatch.delenv("CACHE_URL", raising=False)
         importlib.reload(ektp.settings)
+
+
+@pytest.mark.django_db
+def test_add_replaces_only_an_expired_value():
+    cache = caches["default"]
+    assert cache.add("portal-add", 1, 3600)
+    assert not cache.add("portal-add", 5, 3600)
+    assert cache.get("portal-add") == 1
+    cache.set("portal-add", 2, -1)
+    assert cache.get("portal-add") is None
+    assert cache.add("portal-add", 7, 3600)
+    assert cache.get("portal-add") == 7
+
+
+@pytest.mark.django_db
+def test_values_other_than_integers_round_trip_and_pickled_integers_still_count():
+    cache = caches["default"]
+    cache.set("portal-obj", {"a": [1, "#2"]}, 60)
+    assert cache.get("portal-obj") == {"a": [1, "#2"]}
+    cache.set("portal-text", "#7", 60)
+    assert cache.get("portal-text") == "#7"
+    cache.set("portal-flag", True, 60)
+    assert cache.get("portal-flag") is True
+    # A value written pickled by Django's own DatabaseCache is still incremented.
+    from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
+
+    DjangoDatabaseCache("ektp_cache", {}).set("portal-old-int", 4, 60)
+    assert cache.incr("portal-old-int", 3) == 7
+    assert cache.get("portal-old-int") == 7
+    assert cache.incr("portal-old-int") == 8
+
+
+def _rows() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM ektp_cache")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_culling_still_bounds_the_table():
+    cache = DatabaseCache(
+        "ektp_cache", {"OPTIONS": {"MAX_ENTRIES": 20, "CULL_FREQUENCY": 2, "CULL_EVERY": 5}}
+    )
+    for number in range(200):
+        cache.add(f"portal-cull-{number}", 1, 3600)
+        assert _rows() <= 20 + 5
+    for number in range(200):
+        cache.set(f"portal-cull-set-{number}", 1, 3600)
+        assert _rows() <= 20 + 5
+
+
+@pytest.mark.django_db
+def test_culling_drops_expired_rows_first():
+    cache = DatabaseCache("ektp_cache", {"OPTIONS": {"MAX_ENTRIES": 10, "CULL_EVERY": 1}})
+    for number in range(10):
+        cache.set(f"portal-gone-{number}", 1, -1)
+    cache.add("portal-live-a", 1, 3600)
+    cache.add("portal-live-b", 1, 3600)
+    assert cache.get("portal-live-a") == 1
+    assert cache.get("portal-live-b") == 1
+    assert _rows() <= 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_add_then_incr_counts_every_try():
+    """The rate limiter's pattern (add 1, else incr) from threads: no count lost or doubled."""
+    counts, errors = [], []
+
+    def tries() -> None:
+        try:
+            cache = caches.create_connection("default")
+            for _ in range(10):
+                if cache.add("portal-burst", 1, 3600):
+                    counts.append(1)
+                else:
+                    counts.append(cache.incr("portal-burst"))
+        except Exception as exc:  # surfaced in the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=tries) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert sorted(counts) == list(range(1, 81))
+    assert caches["default"].get("portal-burst") == 80

@@ -67,12 +67,23 @@ def _flag(model_label: str, **lookups):
     return Exists(model.objects.filter(resident=OuterRef("pk"), **lookups))
 
 
+@dataclass(frozen=True)
+class _Lookup:
+    sql: str
+    params: list
+    fields: list[int]  # columns of the resident's fields
+    field_names: list[str]  # their attnames
+    converters: list[tuple[int, list, object]]  # (column, converters, expression)
+    flags: tuple[int, int]  # columns of has_suket and has_booking
+
+
 @functools.cache
-def _lookup_statement(alias: str) -> tuple[str, list]:
-    """Compile once per process the one query of an inquiry; return (sql, params with slots).
+def _lookup_statement(alias: str) -> _Lookup:
+    """Compile once per process the one query of an inquiry, with slots for its values.
 
     The ORM writes the SQL (the resident and whether a valid suket or an upcoming booking
-    exists); only the values change between inquiries, so compiling it every time is waste.
+    exists) and says how to read each column back; only the values change between
+    inquiries, so compiling it (or going through a RawQuerySet) every time is waste.
     """
     query = (
         Resident.objects.filter(nik=_NIK_SLOT, birth_date=_BIRTH_SLOT, life_status=LifeStatus.ALIVE)
@@ -87,8 +98,22 @@ def _lookup_statement(alias: str) -> tuple[str, list]:
         )
         .order_by()[:1]
     ).query
-    sql, params = query.get_compiler(alias).as_sql()
-    return sql, list(params)
+    compiler = query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    selected = compiler.klass_info["select_fields"]
+    field_names = [compiler.select[i][0].target.attname for i in selected]
+    converters = compiler.get_converters([column for column, _, _ in compiler.select])
+    return _Lookup(
+        sql=sql,
+        params=list(params),
+        fields=list(selected),
+        field_names=field_names,
+        converters=[(i, convs, expr) for i, (convs, expr) in converters.items()],
+        flags=(
+            compiler.annotation_col_map["has_suket"],
+            compiler.annotation_col_map["has_booking"],
+        ),
+    )
 
 
 def find_resident(*, nik: str, birth_date: dt.date) -> Resident | None:
@@ -97,19 +122,29 @@ def find_resident(*, nik: str, birth_date: dt.date) -> Resident | None:
     One query: the resident carries `has_suket` and `has_booking`, so that status_of
     reads suket and bookings only for the few who have them.
     """
-    sql, slotted = _lookup_statement(connection.alias)
+    lookup = _lookup_statement(connection.alias)
     ops = connection.ops
     values = {
         _NIK_SLOT: nik,
         ops.adapt_datefield_value(_BIRTH_SLOT): ops.adapt_datefield_value(birth_date),
         ops.adapt_datefield_value(_TODAY_SLOT): ops.adapt_datefield_value(timezone.localdate()),
     }
-    params = [values.get(p, p) if isinstance(p, (str, dt.date)) else p for p in slotted]
-    for resident in Resident.objects.raw(sql, params):
-        resident.has_suket = bool(resident.has_suket)
-        resident.has_booking = bool(resident.has_booking)
-        return resident
-    return None
+    params = [values.get(p, p) if isinstance(p, (str, dt.date)) else p for p in lookup.params]
+    with connection.cursor() as cursor:
+        cursor.execute(lookup.sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    row = list(row)
+    for index, convs, expression in lookup.converters:
+        for converter in convs:
+            row[index] = converter(row[index], expression, connection)
+    resident = Resident.from_db(
+        connection.alias, lookup.field_names, [row[i] for i in lookup.fields]
+    )
+    resident.has_suket = bool(row[lookup.flags[0]])
+    resident.has_booking = bool(row[lookup.flags[1]])
+    return resident
 
 
 def mask_name(name: str) -> str:

@@ -7,7 +7,9 @@ import uuid
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -54,7 +56,27 @@ def status(request: HttpRequest) -> HttpResponse:
     answer = selectors.status_of(resident)
     for suket in answer.sukets:
         suket["token"] = download_token(resident=resident, suket_id=suket["id"])
-    return render(request, "portal/status.html", {"answer": answer})
+    return answer_page(request, answer)
+
+
+STEPS = (_("Perekaman"), _("Penunggalan selesai, siap cetak"), _("Dicetak"), _("Diserahkan"))
+
+
+def answer_page(request: HttpRequest, answer: selectors.StatusAnswer) -> HttpResponse:
+    """Render the answer with only what its template reads (no form, no CSRF token).
+
+    The busiest page of the public site: no context processors run (the answer reads no
+    user, messages or request), the steps come translated, and the page links to its own
+    path instead of reversing the URL.
+    """
+    steps = [(str(label), number <= answer.steps_done) for number, label in enumerate(STEPS, 1)]
+    context = {
+        "answer": answer,
+        "steps": steps,
+        "status_url": request.path,
+        "LANGUAGE_CODE": translation.get_language(),
+    }
+    return HttpResponse(render_to_string("portal/status.html", context))
 
 
 @never_cache
