@@ -131,3 +131,18 @@ def test_api_gives_the_distance_and_its_base(client, supervisor, today):
     refused = client.get(f"/api/v1/outreach/suggestions?dari={other.pk}", **auth)
     assert refused.status_code == 422 and "tidak dikenal" in refused.json()["detail"]
     assert client.get("/api/v1/outreach/suggestions?urut=acak", **auth).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("role", "region"), [(Role.PROVINCE_ADMIN, "18"), (Role.SYSTEM_ADMIN, None)]
+)
+def test_province_and_national_users_see_their_mobile_units(client, make_staff, role, region):
+    ours = MobileUnitFactory(region_id="18.09.01")
+    elsewhere = MobileUnitFactory(office=OfficeFactory(region_id="31.71"), region_id="31.71.01")
+    user = make_staff(role, region=region)
+    assert ours in selectors.mobile_units(user)
+    assert (elsewhere in selectors.mobile_units(user)) is (region is None)
+    client.force_login(user)
+    page = client.get("/jemput-bola/", {"wilayah": "18.09", "urut": "jarak"})
+    assert page.status_code == 200
+    assert ours.name in page.content.decode()

@@ -165,9 +165,9 @@ def mobile_units(user: User) -> QuerySet[ServicePoint]:
     code = user.jurisdiction_code
     if code is not None:
         qs = (
-            qs.filter(office__region_id__startswith=code[:2])
+            qs.filter(office__region__code__startswith=f"{code}.")
             if "." not in code
-            else qs.filter(office__region_id=code[:5])
+            else qs.filter(office__region__code=code[:5])
         )
     return qs.select_related("office").order_by("name")
 
