@@ -157,3 +157,17 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def log_in(live_server):
+    """Log a staff user in through the live server's login page, as a person would."""
+
+    def log_in(page, user) -> None:
+        page.goto(f"{live_server.url}/masuk/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("h1")
+
+    return log_in

@@ -7,20 +7,17 @@ import pytest
 from ektp.cards.models import CardPrint
 from ektp.residents.models import KtpStatus
 from tests.cards.factories import PrrResidentFactory
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_operator_prints_a_card_and_hands_it_over(live_server, page, operator, stocked_point):
+def test_operator_prints_a_card_and_hands_it_over(
+    live_server, log_in, page, operator, stocked_point
+):
     resident = PrrResidentFactory()
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{live_server.url}/masuk/")
-    page.fill("#id_username", operator.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1")
+    log_in(page, operator)
 
     page.goto(f"{live_server.url}/cetak/")
     page.select_option("#id_titik", str(stocked_point.pk))

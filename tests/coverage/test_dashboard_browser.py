@@ -8,7 +8,6 @@ import pytest
 from django.utils import timezone
 
 from ektp.core.models import Role
-from tests.conftest import PASSWORD
 from tests.coverage.factories import adults
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -16,6 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_supervisor_dashboard_draws_charts_and_map_without_csp_errors(
     live_server,
+    log_in,
     page,
     make_staff,
 ):
@@ -34,11 +34,7 @@ def test_supervisor_dashboard_draws_charts_and_map_without_csp_errors(
         ),
     )
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{live_server.url}/masuk/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1")
+    log_in(page, user)
     page.goto(f"{live_server.url}/cakupan/")
     page.wait_for_selector("#chart-children .main-svg")
     page.wait_for_selector("#chart-villages .main-svg")

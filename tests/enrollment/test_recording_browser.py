@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ektp.enrollment.models import Enrollment
-from tests.conftest import PASSWORD
 from tests.enrollment.factories import open_point
 from tests.residents.factories import ResidentFactory
 
@@ -13,17 +12,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_operator_records_with_an_amputated_finger_and_sends_for_penunggalan(
-    live_server, page, operator
+    live_server, log_in, page, operator
 ):
     resident = ResidentFactory()
     _point, kit = open_point()
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{live_server.url}/masuk/")
-    page.fill("#id_username", operator.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1")
+    log_in(page, operator)
 
     page.goto(f"{live_server.url}/perekaman/")
     page.fill("#id_q", resident.nik)

@@ -6,13 +6,12 @@ import pytest
 
 from ektp.core.models import Role
 from ektp.coverage.models import CoveragePolicy
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_province_admin_sets_thresholds_after_an_overlap_is_pointed_out(
-    live_server, page, make_staff
+    live_server, log_in, page, make_staff
 ):
     user = make_staff(Role.PROVINCE_ADMIN, region="18")
     problems: list[str] = []
@@ -27,11 +26,7 @@ def test_province_admin_sets_thresholds_after_an_overlap_is_pointed_out(
         ),
     )
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{live_server.url}/masuk/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1")
+    log_in(page, user)
     page.goto(f"{live_server.url}/jemput-bola/zona/")
     form = page.locator("#form-kebijakan")
     form.locator("#id_region").fill("18")

@@ -8,21 +8,16 @@ import pytest
 
 from ektp.suket import signing
 from ektp.suket.models import Suket
-from tests.conftest import PASSWORD
 from tests.suket.factories import RecordedResidentFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_operator_issues_a_suket_and_a_stranger_verifies_it(
-    live_server, browser, page, operator, office, tmp_path
+    live_server, log_in, browser, page, operator, office, tmp_path
 ):
     resident = RecordedResidentFactory(name="SITI RAHAYU")
-    page.goto(f"{live_server.url}/masuk/")
-    page.fill("#id_username", operator.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1")
+    log_in(page, operator)
 
     page.goto(f"{live_server.url}/suket/")
     page.fill("input[name=nik]", resident.nik)
