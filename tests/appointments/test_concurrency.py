@@ -66,7 +66,9 @@ def _run_threads(count, work):
 
 
 def test_200_concurrent_bookings_fill_a_15_place_window_exactly():
-    window = TimeWindowFactory(day=timezone.localdate() + dt.timedelta(days=2), capacity=15)
+    day = timezone.localdate() + dt.timedelta(days=2)
+    window = TimeWindowFactory(day=day, capacity=15)
+    open_on(window.service_point, day)  # whatever weekday the test runs on
     residents = [ResidentFactory() for _ in range(200)]
     results, errors = _run_threads(
         200, lambda i: services.book(resident=residents[i], window=window).queue_number
