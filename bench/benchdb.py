@@ -56,3 +56,18 @@ def use_database(name: str, *, fresh: bool) -> None:
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def migrated_django(name: str) -> None:
+    """Set Django up on a fresh database `name` (see use_fresh_database), migrated and with the
+    regions loaded. The caller sets EKTP_VAR_DIR first (where SQLite keeps its file)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ektp.settings")
+    use_fresh_database(name)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    with open(os.devnull, "w") as quiet:
+        call_command("regions", "load", stdout=quiet)

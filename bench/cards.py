@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchdb import drop_database, use_fresh_database
+from benchdb import drop_database, migrated_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -64,11 +64,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ektp-bench-ledger-") as tmp:
         os.environ.update(EKTP_VAR_DIR=tmp, DJANGO_SETTINGS_MODULE="ektp.settings")
-        use_fresh_database(BENCH_DB)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        migrated_django(BENCH_DB)
         from django.db import connection, transaction
 
         from ektp.cards import services
@@ -80,8 +76,6 @@ def main() -> int:
         from ektp.residents.models import KtpStatus, Resident
         from ektp.residents.nik import make_nik
 
-        call_command("migrate", verbosity=0)
-        call_command("regions", "load", stdout=open(os.devnull, "w"))  # noqa: SIM115
         vendor = connection.vendor
         office = Office.objects.create(region_id="18.09", name="Disdukcapil Kabupaten Pesawaran")
         point = ServicePoint.objects.create(
