@@ -100,6 +100,12 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The public pages (see ektp.core.jinja): templates in each app's jinja2/ directory.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "ektp.core.jinja.environment", "autoescape": True},
+    },
 ]
 
 # SQLite (WAL) under var/ by default; PostgreSQL through DATABASE_URL.

@@ -6,6 +6,8 @@ from django.urls import include, path
 from ektp.api import api
 
 urlpatterns = [
+    # The public status inquiry first: it is the busiest page, and URLs resolve in order.
+    path("cek/", include("ektp.portal.urls")),
     path("", include("ektp.core.urls")),
     path("wilayah/", include("ektp.regions.urls")),
     path("penduduk/", include("ektp.residents.urls")),
@@ -21,7 +23,6 @@ urlpatterns = [
     path("janji/", include("ektp.appointments.public_urls")),
     path("notifikasi/", include("ektp.notifications.urls")),
     path("webhook/whatsapp/", include("ektp.notifications.webhook_urls")),
-    path("cek/", include("ektp.portal.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
-from django_ratelimit import ALL
-from django_ratelimit.core import is_ratelimited
 
 from ektp.notifications import services
 from ektp.notifications.channels import normalize_msisdn
 from ektp.notifications.models import Channel, Language
-from ektp.portal.limits import nik_over_limit, per_ip_rate
+from ektp.portal.limits import NIK_GROUP, nik_over_limit, over_limit, per_ip_rate, per_nik_rate
 from ektp.residents.models import Resident
 
 HELP = (
@@ -84,13 +82,6 @@ def parse_messages(payload) -> list[Incoming]:
     return found
 
 
-def _limited(request: HttpRequest, group: str, key: str, rate: str) -> bool:
-    """Count one use of a key in a group and tell whether it is over the rate."""
-    return is_ratelimited(
-        request, group=group, key=lambda g, r: key, rate=rate, method=ALL, increment=True
-    )
-
-
 def _check_status(request: HttpRequest, sender: str, words: list[str]) -> str:
     from ektp.portal import selectors as portal
 
@@ -104,7 +95,7 @@ def _check_status(request: HttpRequest, sender: str, words: list[str]) -> str:
         birth_date = portal.parse_birth_date(words[1])
     except portal.InquiryInvalid as exc:
         return str(exc)
-    if _limited(request, "wa-sender", sender, per_ip_rate()) or nik_over_limit(request, nik):
+    if over_limit(("wa-sender", sender, per_ip_rate()), (NIK_GROUP, nik, per_nik_rate())):
         return TOO_MANY
     resident = portal.find_resident(nik=nik, birth_date=birth_date)
     if resident is None:

@@ -43,15 +43,18 @@ class StatusOut(Schema):
 @router.post("/status", response=StatusOut, auth=None)
 def check_status(request, payload: InquiryIn):
     """Say where a KTP-el stands for a NIK and birth date that both match."""
-    if limits.client_over_limit(request):
-        raise HttpError(429, "Terlalu banyak permintaan. Coba lagi nanti.")
     try:
         nik = selectors.parse_nik(payload.nik)
         birth_date = selectors.parse_birth_date(payload.birth_date)
     except selectors.InquiryInvalid as exc:
-        raise HttpError(422, str(exc)) from exc
-    if limits.nik_over_limit(request, nik):
+        invalid = exc
+        nik = birth_date = None
+    else:
+        invalid = None
+    if limits.inquiry_over_limit(request, nik):
         raise HttpError(429, "Terlalu banyak permintaan. Coba lagi nanti.")
+    if invalid is not None:
+        raise HttpError(422, str(invalid)) from invalid
     resident = selectors.find_resident(nik=nik, birth_date=birth_date)
     if resident is None:
         return StatusOut(found=False, message=selectors.GENERIC_NOT_FOUND)

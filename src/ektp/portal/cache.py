@@ -12,8 +12,13 @@ value and keeps the expiry. The table is counted (and culled when over MAX_ENTRI
 once in CULL_EVERY writes of a process, by default one in a thousandth of MAX_ENTRIES
 (at most 1,000): a process can overshoot the bound by that many rows between two counts.
 
-With Redis, the increment is one server-side script instead of EXISTS then INCRBY, so a
-rate-limit check (SET NX, then the increment when the key exists) makes two round trips.
+With Redis, the increment is one server-side script instead of EXISTS then INCRBY.
+
+`count_hits` counts one try in several fixed windows at once (the public inquiry counts
+the client's address and the NIK): one statement, or one Redis script, instead of an add
+and an increment per window. On PostgreSQL the table is UNLOGGED: counters do not need the write-ahead log, and writing
+them then costs no disk flush at commit (they are lost if the server crashes, which only
+forgives a few tries).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import base64
 import itertools
 import pickle
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -35,6 +41,9 @@ COUNTER_MARK = "#"  # not in the base64 alphabet: a value starting with it is a 
 
 _writes = itertools.count(1)  # writes of this process, for the occasional count of the table
 
+# (cache key, timeout in seconds, limit): one window of a rate, as count_hits takes it.
+Window = tuple[str, int, int]
+
 
 class DatabaseCache(DjangoDatabaseCache):
     """Django's DatabaseCache with one-statement writes and an atomic increment."""
@@ -45,6 +54,7 @@ class DatabaseCache(DjangoDatabaseCache):
         default_every = min(1000, max(1, self._max_entries // 1000))
         self._cull_every = max(1, int(options.get("CULL_EVERY", default_every)))
         self._quoted: dict[str, dict[str, str]] = {}
+        self._counting: dict[tuple[str, int], tuple[str, str | None]] = {}
 
     # Encoding -----------------------------------------------------------------------------
 
@@ -195,6 +205,104 @@ class DatabaseCache(DjangoDatabaseCache):
             )
         return value
 
+    def count_hits(self, windows: Sequence[Window], version=None) -> list[int]:
+        """Count one hit in each window in turn and return the counts.
+
+        A window's key starts at 1 (expiring after its timeout) when missing, expired or not
+        a counter, else goes up by one and keeps its expiry. Counting stops after the first
+        window whose count goes over its limit: the later ones are not counted. Callers pass
+        their windows in one order (the client before the NIK), so that concurrent calls take
+        the rows' locks in that order.
+
+        One statement whatever the number of windows, so one short write transaction. On
+        PostgreSQL a chain of upserts, each counting only when the one before returned a
+        count within its limit (a count read under the row's lock, so that two calls at the
+        same moment cannot both pass a limit). On SQLite, where one writer at a time runs a
+        statement, an INSERT … SELECT keeps a window's row while every earlier window's count
+        is under its limit; the counts are then read back.
+        """
+        if not windows:
+            return []
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        write, read = self._counting_sql(connection, len(windows))
+        current = self._now(connection)
+        keys = [self.make_key(key, version=version) for key, _, _ in windows]
+        expiries = [self._expiry(connection, timeout) for _, timeout, _ in windows]
+        limits = [int(limit) for _, _, limit in windows]
+        params: list = []
+        if read is None:
+            for order, (key, expiry) in enumerate(zip(keys, expiries, strict=True)):
+                params += [key, expiry]
+                if order:  # counted only within the limit of the window before
+                    params.append(limits[order - 1])
+                params += [current, current]
+        else:
+            for order, (key, expiry) in enumerate(zip(keys, expiries, strict=True)):
+                params += [key, expiry, order]
+            for key, limit in zip(keys[:-1], limits, strict=False):
+                params += [key, current, limit]
+            params += [current, current]
+        with connection.cursor() as cursor:
+            cursor.execute(write, params)
+            if read is not None:
+                cursor.execute(read, keys)
+            counted = {key: self._decode(connection, value) for key, value in cursor.fetchall()}
+        self._maybe_cull(db)
+        counts: list[int] = []
+        for key, limit in zip(keys, limits, strict=True):
+            if key not in counted:
+                break
+            counts.append(counted[key])
+            if counts[-1] > limit:
+                break
+        return counts
+
+    def _counting_sql(self, connection, windows: int) -> tuple[str, str | None]:
+        """Return count_hits' statements for a number of windows: the write (returning the
+        counts on PostgreSQL) and, on SQLite, the read of the counts (None elsewhere)."""
+        cached = self._counting.get((connection.vendor, windows))
+        if cached is not None:
+            return cached
+        n = self._names(connection)
+        t, k, v, e = n["table"], n["key"], n["value"], n["expires"]
+        mark = COUNTER_MARK
+        stale = f"{t}.{e} < %s OR SUBSTR({t}.{v}, 1, 1) <> '{mark}'"
+        on_conflict = (
+            f"ON CONFLICT ({k}) DO UPDATE SET "
+            f"{v} = CASE WHEN {stale} THEN excluded.{v} ELSE '{mark}' || "
+            f"(CAST(SUBSTR({t}.{v}, 2) AS BIGINT) + 1) END, "
+            f"{e} = CASE WHEN {stale} THEN excluded.{e} ELSE {t}.{e} END"
+        )
+        if connection.vendor != "sqlite":
+            chain = [f"c0 AS (INSERT INTO {t} ({k}, {v}, {e}) VALUES (%s, '{mark}1', %s) "]
+            chain += [
+                f"c{i} AS (INSERT INTO {t} ({k}, {v}, {e}) SELECT %s, '{mark}1', %s FROM c{i - 1} "
+                f"WHERE CAST(SUBSTR(c{i - 1}.{v}, 2) AS BIGINT) <= %s "
+                for i in range(1, windows)
+            ]
+            ctes = ", ".join(f"{cte}{on_conflict} RETURNING {k}, {v})" for cte in chain)
+            counts = " UNION ALL ".join(f"SELECT {k}, {v} FROM c{i}" for i in range(windows))
+            self._counting[(connection.vendor, windows)] = (f"WITH {ctes} {counts}", None)
+            return self._counting[(connection.vendor, windows)]
+        rows = ", ".join(["(%s, %s, %s)"] * windows)
+        guards = ["1 = 1"] + [
+            f"(column3 <= {order} OR COALESCE((SELECT CAST(SUBSTR({v}, 2) AS BIGINT) "
+            f"FROM {t} WHERE {k} = %s AND {e} >= %s AND SUBSTR({v}, 1, 1) = '{mark}'), 0) < %s)"
+            for order in range(windows - 1)
+        ]
+        write = (
+            f"INSERT INTO {t} ({k}, {v}, {e}) "
+            f"SELECT column1, '{mark}1', column2 FROM (VALUES {rows}) AS hits "
+            f"WHERE {' AND '.join(guards)} {on_conflict}"
+        )
+        # SQLite keeps its write lock until a statement with RETURNING has been read to the
+        # end, and this thread may wait for the GIL in between, holding up every writer of
+        # every process: write without it, then read the counts.
+        read = f"SELECT {k}, {v} FROM {t} WHERE {k} IN ({', '.join(['%s'] * windows)})"
+        self._counting[(connection.vendor, windows)] = (write, read)
+        return write, read
+
     def _maybe_cull(self, db) -> None:
         """Count the table once in CULL_EVERY writes and cull it when over MAX_ENTRIES."""
         if next(_writes) % self._cull_every:
@@ -232,6 +340,25 @@ class _CountingRedisClient(RedisCacheClient):
         return value
 
 
+# count_hits in one round trip: ARGV holds (timeout, limit) per key; a key that does not
+# hold a counter starts again at 1, as in the database.
+COUNT_HITS = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.pcall('INCR', key)
+  if type(count) == 'table' then  -- not a counter: start again
+    redis.call('SET', key, 1, 'EX', ARGV[2 * i - 1])
+    count = 1
+  elseif redis.call('TTL', key) == -1 then
+    redis.call('EXPIRE', key, ARGV[2 * i - 1])
+  end
+  counts[i] = count
+  if count > tonumber(ARGV[2 * i]) then break end
+end
+return counts
+"""
+
+
 class RedisCache(DjangoRedisCache):
     """Django's RedisCache whose increment is one round trip (a server-side script)."""
 
@@ -239,9 +366,55 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = _CountingRedisClient
 
+    def count_hits(self, windows: Sequence[Window], version=None) -> list[int]:
+        """Count one hit in each window in turn (see DatabaseCache.count_hits): one script."""
+        keys = [self.make_and_validate_key(key, version=version) for key, _, _ in windows]
+        args = [n for _, timeout, limit in windows for n in (int(timeout), int(limit))]
+        client = self._cache.get_client(keys[0] if keys else None, write=True)
+        return list(client.register_script(COUNT_HITS)(keys=keys, args=args))
+
+
+def count_hits(cache, windows: Sequence[Window]) -> list[int]:
+    """Count one hit in each window of any cache (see DatabaseCache.count_hits).
+
+    The caches of this module do it in one round trip; others (the local memory cache of a
+    single process) add, then increment, window by window.
+    """
+    if hasattr(cache, "count_hits"):
+        return cache.count_hits(windows)
+    counts: list[int] = []
+    for key, timeout, limit in windows:
+        if cache.add(key, 1, timeout):
+            counts.append(1)
+        else:
+            try:
+                counts.append(cache.incr(key))
+            except (ValueError, TypeError):  # expired since, or not a counter
+                cache.set(key, 1, timeout)
+                counts.append(1)
+        if counts[-1] > limit:
+            break
+    return counts
+
 
 def create_cache_table(*, using: str = "default", **kwargs) -> None:
     """Create the cache table after `migrate` when a cache is kept in the database."""
     from django.core.management import call_command
 
     call_command("createcachetable", database=using, verbosity=0)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    for cache in settings.CACHES.values():
+        if cache["BACKEND"] != f"{__name__}.DatabaseCache":
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relpersistence FROM pg_class WHERE oid = to_regclass(%s)",
+                [connection.ops.quote_name(cache["LOCATION"])],
+            )
+            row = cursor.fetchone()
+            if row is not None and row[0] == "p":
+                cursor.execute(
+                    f"ALTER TABLE {connection.ops.quote_name(cache['LOCATION'])} SET UNLOGGED"
+                )

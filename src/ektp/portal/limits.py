@@ -1,11 +1,37 @@
-"""Rate limits of the public inquiry: per client address and per NIK, against enumeration."""
+"""Rate limits of the public inquiry: per client address and per NIK, against enumeration.
+
+django-ratelimit says how a rate reads ("30/10m"), which address a client has (its
+RATELIMIT_IP_META_KEY and IPv6 mask), when each key's window ends and what the cache key is,
+so its `get_usage` reads the same counters. The counting is ours: the client's and the NIK's
+windows are counted in one round trip to the shared cache (see cache.count_hits) instead of
+an add and an increment each, and a client already over its rate counts nothing against a
+NIK (it cannot lock residents out by trying their numbers).
+"""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
+from django.core.cache import caches
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from django_ratelimit import ALL
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import (
+    EXPIRATION_FUDGE,
+    _get_ip,
+    _get_window,
+    _make_cache_key,
+    _split_rate,
+)
+from redis.exceptions import RedisError
+
+from ektp.portal.cache import Window, count_hits
+
+log = logging.getLogger(__name__)
+
+CLIENT_GROUP = "portal-ip"
+NIK_GROUP = "portal-nik"
 
 
 def per_ip_rate() -> str:
@@ -16,20 +42,45 @@ def per_nik_rate() -> str:
     return getattr(settings, "PORTAL_RATE_PER_NIK", "5/h")
 
 
+def _window(group: str, value: str, rate: str) -> Window:
+    limit, period = _split_rate(rate)
+    key = _make_cache_key(group, _get_window(value, period), rate, value, ALL)
+    return key, period + EXPIRATION_FUDGE, limit
+
+
+def over_limit(*counters: tuple[str, str, str]) -> bool:
+    """Count one try in each (group, value, rate) in turn, in one round trip to the shared
+    cache; tell whether one went over its rate (counting stops there).
+
+    When the shared cache cannot be reached, the try is refused ("try again later") unless
+    RATELIMIT_FAIL_OPEN is set, as django-ratelimit does.
+    """
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return False
+    windows = [_window(group, value, rate) for group, value, rate in counters]
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    try:
+        counts = count_hits(cache, windows)
+    except (OperationalError, InterfaceError, OSError, RedisError) as exc:
+        log.warning("rate-limit counters unavailable: %s", exc)
+        return not getattr(settings, "RATELIMIT_FAIL_OPEN", False)
+    return any(count > limit for count, (_, _, limit) in zip(counts, windows, strict=False))
+
+
 def client_over_limit(request: HttpRequest) -> bool:
     """Count one inquiry from the client's address and tell whether it is over the rate."""
-    return is_ratelimited(
-        request, group="portal-ip", key="ip", rate=per_ip_rate(), method=ALL, increment=True
-    )
+    return over_limit((CLIENT_GROUP, _get_ip(request), per_ip_rate()))
 
 
 def nik_over_limit(request: HttpRequest, nik: str) -> bool:
     """Count one inquiry about a NIK (known or not) and tell whether it is over the rate."""
-    return is_ratelimited(
-        request,
-        group="portal-nik",
-        key=lambda group, req: nik,
-        rate=per_nik_rate(),
-        method=ALL,
-        increment=True,
-    )
+    return over_limit((NIK_GROUP, nik, per_nik_rate()))
+
+
+def inquiry_over_limit(request: HttpRequest, nik: str | None = None) -> bool:
+    """Count one inquiry from the client's address and, when a well-formed NIK was typed, one
+    about that NIK (known or not); tell whether either is over its rate."""
+    counters = [(CLIENT_GROUP, _get_ip(request), per_ip_rate())]
+    if nik is not None:
+        counters.append((NIK_GROUP, nik, per_nik_rate()))
+    return over_limit(*counters)
