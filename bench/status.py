@@ -2,14 +2,17 @@
 
     [DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres] [REDIS_URL=redis://…] \
         python bench/status.py [--residents 50000] [--clients 100] [--seconds 30] \
-        [--workers N] [--threads 8]
+        [--worker-class gthread|sync] [--workers N] [--threads 8]
 
 Builds a throwaway database (PostgreSQL `ektp_bench_status` when DATABASE_URL points
 at a server, otherwise a temporary SQLite file), seeds Kabupaten Pesawaran (18.09) with
 `--residents` synthetic people (0 = its real population), and serves the project with
 gunicorn on loopback: `--workers` processes (one per core) of `--threads` threads each
-(gthread), as it would run in production. The rate-limit counters go to the configured
-shared cache: the database table by default, Redis when REDIS_URL is set.
+(gthread, which keeps the clients' connections open), as it would run in production.
+`--worker-class sync` runs gunicorn's one-request-at-a-time workers instead (they close
+the connection after each answer, so every request also opens one). The rate-limit
+counters go to the configured shared cache: the database table by default, Redis when
+REDIS_URL is set.
 
 The load comes from a second process, `wrk` (installed with apt-get when missing), with a
 Lua script: `--clients` keep-alive connections for `--seconds` seconds, each posting the
@@ -21,7 +24,7 @@ wrk cannot be had, an asyncio/aiohttp client does the same (and the figures say 
 
 Reference, measured in the same run against the same server, middleware and CSRF: a
 bare view that reads the same POST and answers "ok". The ratio shows what the inquiry
-itself costs (form, rate-limit counters, resident lookup, template). Rate limits are raised
+itself costs (rate-limit counters, form, resident lookup, template). Rate limits are raised
 in these settings only, so that the benchmark measures the page, not the 429.
 
 The load is a closed loop: by Little's law the mean latency is clients / rate, so with 100
@@ -211,12 +214,14 @@ def load_python(base: str, path: str, clients: int, seconds: float, tmp: Path) -
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def start_server(port: int, workers: int, threads: int, tmp: Path) -> subprocess.Popen:
-    """Start gunicorn (gthread) on loopback and wait until it answers."""
+def start_server(
+    port: int, worker_class: str, workers: int, threads: int, tmp: Path
+) -> subprocess.Popen:
+    """Start gunicorn on loopback and wait until it answers."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp), str(ROOT / "src")])}
     command = [
         sys.executable, "-m", "gunicorn", "ektp.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
+        "--bind", f"127.0.0.1:{port}", "--worker-class", worker_class,
         "--workers", str(workers), "--threads", str(threads),
         "--backlog", "2048", "--keep-alive", "30", "--log-level", "warning",
     ]  # fmt: skip
@@ -243,8 +248,9 @@ def main() -> int:
     parser.add_argument("--residents", type=int, default=50_000)
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=8, help="per gthread worker")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     with tempfile.TemporaryDirectory(prefix="ektp-bench-status-") as tmpdir:
@@ -286,7 +292,7 @@ def main() -> int:
         client = "wrk" if wrk else "aiohttp (Python; shares the CPU with the server)"
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = start_server(port, args.workers, args.threads, tmp)
+        server = start_server(port, args.worker_class, args.workers, args.threads, tmp)
 
         def run(path: str, clients: int, seconds: float) -> dict:
             if wrk:
@@ -304,8 +310,9 @@ def main() -> int:
         engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
         print(
             f"{engine}, cache {cache}, {seeded} residents, {args.clients} clients, "
-            f"{args.seconds:.0f} s, gunicorn gthread {args.workers} workers x "
-            f"{args.threads} threads, load from {client}"
+            f"{args.seconds:.0f} s, gunicorn {args.worker_class} {args.workers} workers"
+            f"{f' x {args.threads} threads' if args.worker_class == 'gthread' else ''}, "
+            f"load from {client}"
         )
         for name, r in (("bare view", bare), ("status page", page)):
             print(

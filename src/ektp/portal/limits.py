@@ -10,6 +10,7 @@ NIK (it cannot lock residents out by trying their numbers).
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.conf import settings
@@ -42,9 +43,14 @@ def per_nik_rate() -> str:
     return getattr(settings, "PORTAL_RATE_PER_NIK", "5/h")
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(rate: str) -> tuple[int, int]:
+    return _split_rate(rate)
+
+
 def _window(group: str, value: str, rate: str) -> Window:
-    limit, period = _split_rate(rate)
-    key = _make_cache_key(group, _get_window(value, period), rate, value, ALL)
+    limit, period = parsed = _parsed(rate)  # the library reads a parsed rate as it is
+    key = _make_cache_key(group, _get_window(value, period), parsed, value, ALL)
     return key, period + EXPIRATION_FUDGE, limit
 
 
