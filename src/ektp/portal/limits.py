@@ -2,10 +2,12 @@
 
 django-ratelimit says how a rate reads ("30/10m"), which address a client has (its
 RATELIMIT_IP_META_KEY and IPv6 mask), when each key's window ends and what the cache key is,
-so its `get_usage` reads the same counters. The counting is ours: the client's and the NIK's
-windows are counted in one round trip to the shared cache (see cache.count_hits) instead of
-an add and an increment each, and a client already over its rate counts nothing against a
-NIK (it cannot lock residents out by trying their numbers).
+through helpers of its core module that are not public (uv.lock pins the version, and
+tests/portal/test_counting.py checks that its `get_usage` reads the same counters). The
+counting is ours: the client's and the NIK's windows are counted in one round trip to the
+shared cache (see cache.count_hits) instead of an add and an increment each, and a client
+already over its rate counts nothing against a NIK (it cannot lock residents out by trying
+their numbers).
 """
 
 from __future__ import annotations
