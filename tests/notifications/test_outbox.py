@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from ektp.notifications.models import ChannelOptOut, Event, Message, MessageStat
 from ektp.notifications.services import NotificationInvalid, deliver, notify, retry_due
 from tests.notifications.conftest import IMMEDIATE_TASKS
 from tests.notifications.factories import ReachableResidentFactory
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -220,21 +219,12 @@ def test_status_without_a_notice_is_ignored():
 def test_concurrent_workers_send_a_message_exactly_once(settings):
     resident = ReachableResidentFactory()
     [message] = _notify(resident, channels=["whatsapp"])
-    barrier = threading.Barrier(8)
     results = []
 
     def worker():
-        try:
-            barrier.wait()
-            results.append(deliver(message_id=str(message.id)))
-        finally:
-            connection.close()
+        results.append(deliver(message_id=str(message.id)))
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert run_in_threads(worker, 8) == []
     lines = (settings.NOTIFICATIONS_OUTBOX_DIR / "whatsapp.jsonl").read_text().splitlines()
     assert len(lines) == 1
     message.refresh_from_db()
@@ -246,22 +236,9 @@ def test_concurrent_workers_send_a_message_exactly_once(settings):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_notify_of_the_same_event_stores_one_message():
     resident = ReachableResidentFactory()
-    barrier = threading.Barrier(6)
-    errors = []
 
     def worker():
-        try:
-            barrier.wait()
-            _notify(resident, key="race", channels=["whatsapp"])
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
+        _notify(resident, key="race", channels=["whatsapp"])
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_in_threads(worker, 6) == []
     assert Message.objects.filter(dedup_key="race").count() == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 import uuid
 
@@ -20,39 +19,10 @@ from django_ratelimit.core import get_usage
 from ektp.portal import limits
 from ektp.portal.cache import DatabaseCache, RedisCache, count_hits
 from ektp.portal.forms import InquiryForm
+from tests.portal.conftest import REDIS_URL
+from tests.threads import run_in_threads
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 NIK = "1809015705900001"
-
-
-def redis_up() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=0.5).ping())
-    except Exception:
-        return False
-
-
-@pytest.fixture
-def redis_cache(settings):
-    if not redis_up():
-        pytest.skip(f"needs Redis at {REDIS_URL}")
-    prefix = f"ektp-test-{uuid.uuid4().hex[:8]}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "ektp.portal.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
-    yield
-    import redis
-
-    server = redis.Redis.from_url(REDIS_URL)
-    keys = list(server.scan_iter(f"{prefix}:*"))
-    if keys:
-        server.delete(*keys)
 
 
 # One cache of each kind, seen through what the tests need: how to count, when a key expires
@@ -264,24 +234,14 @@ def test_redis_sets_the_window_ttl_and_keeps_it(redis_cache):
 
 
 def _race(windows, per_thread: int = 10, threads: int = 8):
-    results, errors = [], []
+    results = []
 
     def tries() -> None:
-        try:
-            cache = caches.create_connection("default")
-            for _ in range(per_thread):
-                results.append(cache.count_hits(windows))
-        except Exception as exc:  # surfaced in the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+        cache = caches.create_connection("default")
+        for _ in range(per_thread):
+            results.append(cache.count_hits(windows))
 
-    workers = [threading.Thread(target=tries) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results, errors
+    return results, run_in_threads(tries, threads)
 
 
 @pytest.mark.postgres

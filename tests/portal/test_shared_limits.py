@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 
 import pytest
 from django.core.cache import caches
@@ -11,22 +10,13 @@ from django.db import connection
 from django.urls import reverse
 
 from ektp.portal.cache import DatabaseCache
+from tests.portal.conftest import REDIS_URL
 from tests.portal.factories import PortalResidentFactory
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.threads import run_in_threads
 
 
 def check(client, nik: str, birth_date: str = "17-05-1990"):
     return client.post(reverse("portal:status"), {"nik": nik, "birth_date": birth_date})
-
-
-def redis_up() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=0.5).ping())
-    except Exception:
-        return False
 
 
 @pytest.mark.django_db
@@ -101,46 +91,14 @@ def test_tries_counted_by_other_workers_block_the_next_one(client, settings):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_increments_lose_no_count():
     caches["default"].add("portal-race", 0, 3600)
-    errors = []
 
     def bump() -> None:
-        try:
-            cache = caches.create_connection("default")
-            for _ in range(10):
-                cache.incr("portal-race")
-        except Exception as exc:  # surfaced in the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+        cache = caches.create_connection("default")
+        for _ in range(10):
+            cache.incr("portal-race")
 
-    workers = [threading.Thread(target=bump) for _ in range(8)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
+    assert run_in_threads(bump, 8) == []
     assert caches["default"].get("portal-race") == 80
-
-
-@pytest.fixture
-def redis_cache(settings):
-    if not redis_up():
-        pytest.skip(f"needs Redis at {REDIS_URL}")
-    prefix = f"ektp-test-{uuid.uuid4().hex[:8]}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "ektp.portal.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
-    yield
-    import redis
-
-    server = redis.Redis.from_url(REDIS_URL)
-    keys = list(server.scan_iter(f"{prefix}:*"))
-    if keys:
-        server.delete(*keys)
 
 
 def test_redis_clients_share_counters(redis_cache):
@@ -263,26 +221,16 @@ def test_culling_drops_expired_rows_first():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_add_then_incr_counts_every_try():
     """The rate limiter's pattern (add 1, else incr) from threads: no count lost or doubled."""
-    counts, errors = [], []
+    counts = []
 
     def tries() -> None:
-        try:
-            cache = caches.create_connection("default")
-            for _ in range(10):
-                if cache.add("portal-burst", 1, 3600):
-                    counts.append(1)
-                else:
-                    counts.append(cache.incr("portal-burst"))
-        except Exception as exc:  # surfaced in the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+        cache = caches.create_connection("default")
+        for _ in range(10):
+            if cache.add("portal-burst", 1, 3600):
+                counts.append(1)
+            else:
+                counts.append(cache.incr("portal-burst"))
 
-    workers = [threading.Thread(target=tries) for _ in range(8)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
+    assert run_in_threads(tries, 8) == []
     assert sorted(counts) == list(range(1, 81))
     assert caches["default"].get("portal-burst") == 80
