@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -303,6 +304,16 @@ else:
     }
 
 # Public pages: rate limits against NIK enumeration, counted in the shared cache.
+# django-ratelimit's own settings, each at the library's default, written out: a setting
+# that is not defined is looked up again (and fails) on every inquiry.
+RATELIMIT_ENABLE = True
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = False
+RATELIMIT_IP_META_KEY = None
+RATELIMIT_IPV4_MASK = 32
+RATELIMIT_IPV6_MASK = 64
+RATELIMIT_CACHE_PREFIX = "rl:"
+RATELIMIT_HASH_ALGORITHM = hashlib.sha256
 PORTAL_RATE_PER_IP = os.environ.get("EKTP_PORTAL_RATE_PER_IP", "30/10m")
 PORTAL_RATE_PER_NIK = os.environ.get("EKTP_PORTAL_RATE_PER_NIK", "5/h")
 

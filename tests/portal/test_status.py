@@ -228,3 +228,19 @@ def test_api_rate_limit(client, settings):
     blocked = client.post("/api/v1/portal/status", body, content_type="application/json")
     assert blocked.status_code == 429
     assert "Coba lagi nanti" in blocked.json()["detail"]
+
+
+def test_answer_speaks_the_language_of_each_request(client):
+    """The answer's texts are translated once per language, never one request's for another."""
+    resident = PortalResidentFactory(ktp_status="CARD_ISSUED", recorded_on=dt.date(2026, 1, 5))
+    url = reverse("portal:status")
+    form = {"nik": resident.nik, "birth_date": "17-05-1990"}
+    for language, words, absent in [
+        ("en", ["Recording", "Printed", "Check another NIK"], "Perekaman"),
+        ("id", ["Perekaman", "Dicetak", "Cek NIK lain"], "Recording"),
+        ("en", ["Recording", "Check another NIK"], "Cek NIK lain"),
+    ]:
+        text = client.post(url, form, headers={"accept-language": language}).content.decode()
+        assert f'lang="{language}"' in text
+        assert all(word in text for word in words), (language, text)
+        assert absent not in text

@@ -25,6 +25,30 @@ def _static(path: str) -> str:
     return static(path)
 
 
+class _Catalog(dict):
+    """Messages already translated into one language, each looked up on first use."""
+
+    def __init__(self, language: str | None):
+        super().__init__()
+        self.language = language
+
+    def __missing__(self, message: str) -> str:
+        with translation.override(self.language):
+            text = self[message] = translation.gettext(message)
+        return text
+
+
+@functools.cache
+def catalog(language: str | None) -> _Catalog:
+    """Return the translations of one language as a mapping, for a page rendered often.
+
+    Django's gettext looks the active language up on every call; a page that renders the
+    same texts thousands of times in one language passes `catalog(language).__getitem__`
+    as its `_` instead. The catalogues do not change while a process runs.
+    """
+    return _Catalog(language)
+
+
 def url(name: str, *args) -> str:
     return reverse(name, args=args)
 

@@ -37,7 +37,7 @@ class InquiryForm(forms.Form):
             raise forms.ValidationError(str(exc)) from exc
 
     @classmethod
-    def parse(cls, data) -> tuple[str, dt.date] | None:
+    def parse(cls, data, *, today: dt.date | None = None) -> tuple[str, dt.date] | None:
         """Return (NIK, birth date) when the form would be valid, without building it.
 
         The busiest path of the public site: a bound form copies its fields and runs every
@@ -54,6 +54,7 @@ class InquiryForm(forms.Form):
                 return None
             values.append(text)
         try:
-            return selectors.parse_nik(values[0]), selectors.parse_birth_date(values[1])
+            nik = selectors.parse_nik(values[0])
+            return nik, selectors.parse_birth_date(values[1], today=today)
         except selectors.InquiryInvalid:
             return None

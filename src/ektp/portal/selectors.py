@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import FieldError
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 
@@ -35,7 +35,7 @@ def parse_nik(text: str) -> str:
     return nik
 
 
-def parse_birth_date(text: str) -> dt.date:
+def parse_birth_date(text: str, *, today: dt.date | None = None) -> dt.date:
     """Return a birth date written DD-MM-YYYY (or DD/MM/YYYY, or YYYY-MM-DD)."""
     text = (text or "").strip()
     for pattern in ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d"):
@@ -43,7 +43,7 @@ def parse_birth_date(text: str) -> dt.date:
             day = dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-        if day > timezone.localdate() or day.year < 1900:
+        if day > (today or timezone.localdate()) or day.year < 1900:
             raise InquiryInvalid("Tanggal lahir tidak mungkin (di masa depan atau sebelum 1900).")
         return day
     raise InquiryInvalid("Tanggal lahir harus ditulis HH-BB-TTTT, misalnya 17-08-1990.")
@@ -116,21 +116,24 @@ def _lookup_statement(alias: str) -> _Lookup:
     )
 
 
-def find_resident(*, nik: str, birth_date: dt.date) -> Resident | None:
+def find_resident(
+    *, nik: str, birth_date: dt.date, today: dt.date | None = None
+) -> Resident | None:
     """Return the living resident with both this NIK and this birth date, or None.
 
     One query: the resident carries `has_suket` and `has_booking`, so that status_of
     reads suket and bookings only for the few who have them.
     """
-    lookup = _lookup_statement(connection.alias)
-    ops = connection.ops
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy looks it up again
+    lookup = _lookup_statement(db.alias)
+    adapt = db.ops.adapt_datefield_value
     values = {
         _NIK_SLOT: nik,
-        ops.adapt_datefield_value(_BIRTH_SLOT): ops.adapt_datefield_value(birth_date),
-        ops.adapt_datefield_value(_TODAY_SLOT): ops.adapt_datefield_value(timezone.localdate()),
+        adapt(_BIRTH_SLOT): adapt(birth_date),
+        adapt(_TODAY_SLOT): adapt(today or timezone.localdate()),
     }
     params = [values.get(p, p) if isinstance(p, (str, dt.date)) else p for p in lookup.params]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(lookup.sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -138,10 +141,8 @@ def find_resident(*, nik: str, birth_date: dt.date) -> Resident | None:
     row = list(row)
     for index, convs, expression in lookup.converters:
         for converter in convs:
-            row[index] = converter(row[index], expression, connection)
-    resident = Resident.from_db(
-        connection.alias, lookup.field_names, [row[i] for i in lookup.fields]
-    )
+            row[index] = converter(row[index], expression, db)
+    resident = Resident.from_db(db.alias, lookup.field_names, [row[i] for i in lookup.fields])
     resident.has_suket = bool(row[lookup.flags[0]])
     resident.has_booking = bool(row[lookup.flags[1]])
     return resident

@@ -8,11 +8,12 @@ from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import engines
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from ektp.core.jinja import catalog
 from ektp.portal import limits, selectors
 from ektp.portal.forms import InquiryForm
 from ektp.residents.models import Resident
@@ -38,38 +39,46 @@ def status(request: HttpRequest) -> HttpResponse:
     """Ask for NIK and birth date, then say where the KTP-el stands; never reveal a NIK exists."""
     if request.method == "GET":
         return render(request, "portal/status.html", {"form": InquiryForm()})
-    inquiry = InquiryForm.parse(request.POST)
+    today = timezone.localdate()
+    inquiry = InquiryForm.parse(request.POST, today=today)
     if limits.inquiry_over_limit(request, inquiry[0] if inquiry else None):
         return too_many(request)
     if inquiry is None:
         form = InquiryForm(request.POST)
         return render(request, "portal/status.html", {"form": form}, status=400)
     nik, birth_date = inquiry
-    resident = selectors.find_resident(nik=nik, birth_date=birth_date)
+    resident = selectors.find_resident(nik=nik, birth_date=birth_date, today=today)
     if resident is None:
         return render(
             request,
             "portal/status.html",
             {"form": InquiryForm(), "not_found": selectors.GENERIC_NOT_FOUND},
         )
-    answer = selectors.status_of(resident)
+    answer = selectors.status_of(resident, today=today)
     for suket in answer.sukets:
         suket["token"] = download_token(resident=resident, suket_id=suket["id"])
     return answer_page(request, answer)
 
 
-STEPS = (_("Perekaman"), _("Penunggalan selesai, siap cetak"), _("Dicetak"), _("Diserahkan"))
+STEPS = (
+    gettext_noop("Perekaman"),
+    gettext_noop("Penunggalan selesai, siap cetak"),
+    gettext_noop("Dicetak"),
+    gettext_noop("Diserahkan"),
+)
 
 
 def answer_page(request: HttpRequest, answer: selectors.StatusAnswer) -> HttpResponse:
     """Render the answer with only what its template reads (no form, no CSRF token).
 
     The busiest page of the public site: a compiled Jinja2 template (see ektp.core.jinja)
-    with no context processors (the answer reads no user, messages or request), the steps
-    come translated, and the page links to its own path instead of reversing the URL.
+    with no context processors (the answer reads no user, messages or request), its texts
+    and steps translated once per language, and a link to its own path instead of a
+    reversed URL.
     """
-    steps = [(str(label), number <= answer.steps_done) for number, label in enumerate(STEPS, 1)]
-    context = {"answer": answer, "steps": steps, "status_url": request.path}
+    texts = catalog(translation.get_language())
+    steps = [(texts[label], number <= answer.steps_done) for number, label in enumerate(STEPS, 1)]
+    context = {"answer": answer, "steps": steps, "status_url": request.path, "_": texts.__getitem__}
     return HttpResponse(engines["jinja2"].get_template("portal/status.html").render(context))
 
 
