@@ -90,7 +90,9 @@ def test_booked_resident_checks_in_with_code_and_gets_series_a(point, today, gat
 
 
 def test_check_in_refused_for_another_day_point_or_unknown_code(point, today, gate_officer):
-    tomorrow_window = TimeWindowFactory(service_point=point, day=today + dt.timedelta(days=1))
+    tomorrow = today + dt.timedelta(days=1)
+    open_on(point, tomorrow)  # whatever weekday tomorrow is
+    tomorrow_window = TimeWindowFactory(service_point=point, day=tomorrow)
     future = services.book(
         resident=ResidentFactory(), window=tomorrow_window, now=at(today - dt.timedelta(days=1), 8)
     )

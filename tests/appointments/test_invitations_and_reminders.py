@@ -198,6 +198,7 @@ def test_invitation_form_bad_input(point, tomorrow, supervisor, client, data, me
 @override_settings(TASKS=IMMEDIATE)
 def test_reminders_for_tomorrow_sent_once_by_command():
     window = TimeWindowFactory(day=timezone.localdate() + dt.timedelta(days=1), capacity=5)
+    open_on(window.service_point, window.day)  # whatever weekday tomorrow is
     booking = services.book(
         resident=ResidentFactory(), window=window, now=at(timezone.localdate(), 0, 1)
     )
