@@ -31,7 +31,7 @@ demo: install ## Migrate, load regions, seed Pesawaran if empty, serve app + wor
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(EKTP) db_worker --interval 1 & \
 	  (while true; do $(EKTP) daily >/dev/null || true; sleep 3600; done) & \
-	  $(EKTP) runserver --noreload --insecure $(HOST):$(PORT)
+	  $(EKTP) serve --host $(HOST) --port $(PORT)
 
 test: install lint migrations-check pytest ## ruff, migrations check, the whole pytest suite
 

@@ -2,17 +2,20 @@
 
     [DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres] [REDIS_URL=redis://…] \
         python bench/status.py [--residents 50000] [--clients 100] [--seconds 30] \
-        [--worker-class gthread|sync] [--workers N] [--threads 8]
+        [--server granian|gunicorn] [--workers N] [--threads N] [--worker-class gthread|sync]
 
 Builds a throwaway database (PostgreSQL `ektp_bench_status` when DATABASE_URL points
 at a server, otherwise a temporary SQLite file), seeds Kabupaten Pesawaran (18.09) with
-`--residents` synthetic people (0 = its real population), and serves the project with
-gunicorn on loopback: `--workers` processes (one per core) of `--threads` threads each
-(gthread, which keeps the clients' connections open), as it would run in production.
-`--worker-class sync` runs gunicorn's one-request-at-a-time workers instead (they close
-the connection after each answer, so every request also opens one). The rate-limit
-counters go to the configured shared cache: the database table by default, Redis when
-REDIS_URL is set.
+`--residents` synthetic people (0 = its real population), and serves the project on
+loopback with `--workers` processes (default one per core).
+
+`--server granian` (the default) starts `ektp serve`, the command production runs, with
+`--threads` blocking (Python) threads per worker (default 1, as `ektp serve`); granian's
+own threads keep the clients' connections open. `--server gunicorn` is the comparison:
+`--threads` threads per gthread worker (default 8, keep-alive connections), or with
+`--worker-class sync` one-request-at-a-time workers (they close the connection after
+each answer, so every request also opens one). The rate-limit counters go to the
+configured shared cache: the database table by default, Redis when REDIS_URL is set.
 
 The load comes from a second process, `wrk` (installed with apt-get when missing), with a
 Lua script: `--clients` keep-alive connections for `--seconds` seconds, each posting the
@@ -215,26 +218,35 @@ def load_python(base: str, path: str, clients: int, seconds: float, tmp: Path) -
 
 
 def start_server(
-    port: int, worker_class: str, workers: int, threads: int, tmp: Path
+    server: str, port: int, worker_class: str, workers: int, threads: int, tmp: Path
 ) -> subprocess.Popen:
-    """Start gunicorn on loopback and wait until it answers."""
+    """Start the server (granian through `ektp serve`, or gunicorn) and wait until it answers."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp), str(ROOT / "src")])}
-    command = [
-        sys.executable, "-m", "gunicorn", "ektp.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--worker-class", worker_class,
-        "--workers", str(workers), "--threads", str(threads),
-        "--backlog", "2048", "--keep-alive", "30", "--log-level", "warning",
-    ]  # fmt: skip
-    server = subprocess.Popen(command, env=env, cwd=tmp)
+    if server == "granian":
+        command = [
+            sys.executable, "-m", "ektp", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads),
+            "--log-level", "warning",
+        ]  # fmt: skip
+    else:
+        command = [
+            sys.executable, "-m", "gunicorn", "ektp.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--worker-class", worker_class,
+            "--workers", str(workers), "--threads", str(threads),
+            "--backlog", "2048", "--keep-alive", "30", "--log-level", "warning",
+        ]  # fmt: skip
+    process = subprocess.Popen(command, env=env, cwd=tmp)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/cek/", timeout=5).read()
-            return server
+            return process
         except OSError:
+            if process.poll() is not None:
+                raise SystemExit(f"{server} stopped with exit code {process.returncode}") from None
             time.sleep(0.3)
-    server.terminate()
-    raise SystemExit("gunicorn did not answer within 60 s")
+    process.terminate()
+    raise SystemExit(f"{server} did not answer within 60 s")
 
 
 def free_port() -> int:
@@ -244,14 +256,35 @@ def free_port() -> int:
 
 
 def main() -> int:
+    from ektp.core.management.commands.serve import cpu_cores
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--residents", type=int, default=50_000)
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--threads", type=int, default=8, help="per gthread worker")
+    parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
+    parser.add_argument("--workers", type=int, default=cpu_cores(), help="default: one per core")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="per worker: granian's blocking threads (default 1, as `ektp serve`) or "
+        "gunicorn's gthread threads (default 8)",
+    )
+    parser.add_argument(
+        "--worker-class", choices=["gthread", "sync"], default="gthread", help="gunicorn only"
+    )
     args = parser.parse_args()
+    if args.threads is None:
+        args.threads = 1 if args.server == "granian" else 8
+    if args.server == "granian":
+        plural = "s" if args.threads > 1 else ""
+        served = (
+            f"granian (ektp serve) {args.workers} workers x {args.threads} blocking thread{plural}"
+        )
+    elif args.worker_class == "gthread":
+        served = f"gunicorn gthread {args.workers} workers x {args.threads} threads"
+    else:
+        served = f"gunicorn sync {args.workers} workers"
     url = os.environ.get("DATABASE_URL", "")
     with tempfile.TemporaryDirectory(prefix="ektp-bench-status-") as tmpdir:
         tmp = Path(tmpdir)
@@ -292,7 +325,7 @@ def main() -> int:
         client = "wrk" if wrk else "aiohttp (Python; shares the CPU with the server)"
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = start_server(port, args.worker_class, args.workers, args.threads, tmp)
+        server = start_server(args.server, port, args.worker_class, args.workers, args.threads, tmp)
 
         def run(path: str, clients: int, seconds: float) -> dict:
             if wrk:
@@ -306,13 +339,15 @@ def main() -> int:
             page = run("/cek/", args.clients, args.seconds)
         finally:
             server.terminate()
-            server.wait(30)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
         print(
             f"{engine}, cache {cache}, {seeded} residents, {args.clients} clients, "
-            f"{args.seconds:.0f} s, gunicorn {args.worker_class} {args.workers} workers"
-            f"{f' x {args.threads} threads' if args.worker_class == 'gthread' else ''}, "
-            f"load from {client}"
+            f"{args.seconds:.0f} s, {served}, load from {client}"
         )
         for name, r in (("bare view", bare), ("status page", page)):
             print(
