@@ -19,13 +19,23 @@ the client's address and the NIK): one statement, or one Redis script, instead o
 and an increment per window. On PostgreSQL the table is UNLOGGED: counters do not need the write-ahead log, and writing
 them then costs no disk flush at commit (they are lost if the server crashes, which only
 forgives a few tries).
+
+On a SQLite file, the counting writes of every thread and process take turns through an
+exclusive lock on a file beside the database (`write_turn`) before they reach SQLite. Two
+writers that meet inside SQLite are parted by its busy handler, which puts the second to
+sleep for a millisecond or more and polls again: with one Python thread per web worker,
+that sleep stops the worker. Waiting on the file lock, the kernel wakes the next writer the
+moment the write before it is done.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
+import os
 import pickle
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -37,9 +47,52 @@ from django.core.cache.backends.redis import RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils.timezone import now
 
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: SQLite's own busy handler parts the writers
+    fcntl = None
+
 COUNTER_MARK = "#"  # not in the base64 alphabet: a value starting with it is a plain integer
 
 _writes = itertools.count(1)  # writes of this process, for the occasional count of the table
+
+_turns = threading.local()  # per thread: {lock path: (process id, descriptor)}
+
+
+def turn_path(connection) -> str | None:
+    """Return the file whose lock orders the counting writes on a SQLite database file, or
+    None where there is nothing to order (another database, SQLite in memory, no fcntl)."""
+    if fcntl is None or connection.vendor != "sqlite" or connection.is_in_memory_db():
+        return None
+    return f"{connection.settings_dict['NAME']}.writers"
+
+
+@contextlib.contextmanager
+def write_turn(connection):
+    """Hold the exclusive lock of a SQLite database's counting writes (see the module).
+
+    Each thread opens the lock file itself, so that threads exclude one another as
+    processes do (flock's lock belongs to the open file), and opens it again after a fork.
+    Inside a transaction nothing is taken: SQLite keeps the transaction's write lock until
+    it ends, and a writer holding this lock while waiting for that one would stall the rest.
+    """
+    path = turn_path(connection)
+    if path is None or connection.in_atomic_block:
+        yield
+        return
+    held = getattr(_turns, "held", None)
+    if held is None:
+        held = _turns.held = {}
+    pid, fd = held.get(path, (None, None))
+    if pid != os.getpid():
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        held[path] = (os.getpid(), fd)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
 
 # (cache key, timeout in seconds, limit): one window of a rate, as count_hits takes it.
 Window = tuple[str, int, int]
@@ -244,7 +297,8 @@ class DatabaseCache(DjangoDatabaseCache):
                 params += [key, current, limit]
             params += [current, current]
         with connection.cursor() as cursor:
-            cursor.execute(write, params)
+            with write_turn(connection):
+                cursor.execute(write, params)
             if read is not None:
                 cursor.execute(read, keys)
             counted = {key: self._decode(connection, value) for key, value in cursor.fetchall()}
