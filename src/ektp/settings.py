@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "ektp.core.middleware.RegionChoiceMiddleware",
 ]
 
 ROOT_URLCONF = "ektp.urls"

@@ -25,19 +25,11 @@ from ektp.cards.printers import default_printer
 from ektp.core.access import role_required
 from ektp.core.models import Role
 from ektp.offices.models import Office
+from ektp.offices.views import office_of_page
 from ektp.residents.selectors import get_resident_by_nik
 
 PRINTERS = (Role.OPERATOR, Role.SUPERVISOR)
 STOCK_READERS = (Role.OPERATOR, Role.SUPERVISOR, Role.PROVINCE_ADMIN)
-
-
-def _office(request: HttpRequest) -> Office:
-    """The office the page is about: the user's own, or ?kab= for province staff."""
-    code = request.GET.get("kab") or request.POST.get("kab") or request.user.region_id or ""
-    office = selectors.office_for(request.user, str(code)[:5])
-    if office is None:
-        raise Http404("Kantor Disdukcapil tidak ditemukan di wilayah kerja Anda.")
-    return office
 
 
 def _back(name: str, office: Office, **query) -> HttpResponse:
@@ -55,7 +47,7 @@ def _first_error(form) -> str:
 @role_required(*PRINTERS)
 def queue(request: HttpRequest) -> HttpResponse:
     """Show the print queue of an office or one of its points, in print order."""
-    office = _office(request)
+    office = office_of_page(request)
     point = (
         selectors.point_of(office, request.GET.get("titik")) if request.GET.get("titik") else None
     )
@@ -81,7 +73,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @role_required(*PRINTERS)
 def print_view(request: HttpRequest) -> HttpResponse:
     """Print one card from the queue."""
-    office = _office(request)
+    office = office_of_page(request)
     form = PrintForm(request.POST)
     if not form.is_valid():
         messages.error(request, _first_error(form))
@@ -130,7 +122,7 @@ def _card(request: HttpRequest, office: Office, card_id) -> CardPrint:
 @role_required(*PRINTERS)
 def hand_over_view(request: HttpRequest, card_id) -> HttpResponse:
     """Record the hand-over of a printed card."""
-    office = _office(request)
+    office = office_of_page(request)
     card = _card(request, office, card_id)
     form = HandOverForm(request.POST)
     if not form.is_valid():
@@ -154,7 +146,7 @@ def hand_over_view(request: HttpRequest, card_id) -> HttpResponse:
 @role_required(*PRINTERS)
 def misprint_view(request: HttpRequest, card_id) -> HttpResponse:
     """Void a misprinted card and print again on the next blank."""
-    office = _office(request)
+    office = office_of_page(request)
     card = _card(request, office, card_id)
     form = MisprintForm(request.POST)
     if not form.is_valid():
@@ -178,7 +170,7 @@ def misprint_view(request: HttpRequest, card_id) -> HttpResponse:
 @role_required(*PRINTERS)
 def reprint_request_view(request: HttpRequest) -> HttpResponse:
     """Put a resident in the queue for a replacement card."""
-    office = _office(request)
+    office = office_of_page(request)
     form = ReprintRequestForm(request.POST)
     if not form.is_valid():
         messages.error(request, _first_error(form))
@@ -225,7 +217,7 @@ def _stock_context(request: HttpRequest, office: Office, **forms) -> dict:
 @role_required(*STOCK_READERS)
 def stock(request: HttpRequest) -> HttpResponse:
     """Show the stock per location and the ledger."""
-    office = _office(request)
+    office = office_of_page(request)
     return render(request, "cards/stock.html", _stock_context(request, office))
 
 
@@ -245,7 +237,7 @@ def _stock_post(request, office, form_name, form, action) -> HttpResponse:
 @require_POST
 @role_required(Role.OPERATOR, Role.SUPERVISOR)
 def receive_view(request: HttpRequest) -> HttpResponse:
-    office = _office(request)
+    office = office_of_page(request)
     form = ReceiptForm(request.POST, office=office)
 
     def act(f):
@@ -269,7 +261,7 @@ def receive_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.OPERATOR, Role.SUPERVISOR)
 def transfer_view(request: HttpRequest) -> HttpResponse:
-    office = _office(request)
+    office = office_of_page(request)
     form = TransferForm(request.POST, office=office)
 
     def act(f):
@@ -290,7 +282,7 @@ def transfer_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.OPERATOR, Role.SUPERVISOR)
 def spoil_view(request: HttpRequest) -> HttpResponse:
-    office = _office(request)
+    office = office_of_page(request)
     form = SpoilForm(request.POST, office=office)
 
     def act(f):
@@ -309,7 +301,7 @@ def spoil_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.OPERATOR, Role.SUPERVISOR)
 def count_view(request: HttpRequest) -> HttpResponse:
-    office = _office(request)
+    office = office_of_page(request)
     form = CountForm(request.POST, office=office)
 
     def act(f):
@@ -330,7 +322,7 @@ def count_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.SUPERVISOR, Role.PROVINCE_ADMIN)
 def receive_loan_view(request: HttpRequest, entry_id) -> HttpResponse:
-    office = _office(request)
+    office = office_of_page(request)
     loan = selectors.pending_loans(office).filter(pk=entry_id).first()
     if loan is None:
         raise Http404("Pinjaman tidak ditemukan.")
@@ -346,7 +338,7 @@ def receive_loan_view(request: HttpRequest, entry_id) -> HttpResponse:
 @role_required(*STOCK_READERS)
 def cover(request: HttpRequest) -> HttpResponse:
     """Show days of cover, the alert and the blank requests."""
-    office = _office(request)
+    office = office_of_page(request)
     return render(
         request,
         "cards/cover.html",
@@ -363,7 +355,7 @@ def cover(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.OPERATOR, Role.SUPERVISOR)
 def draft_request_view(request: HttpRequest) -> HttpResponse:
-    office = _office(request)
+    office = office_of_page(request)
     try:
         draft = services.draft_blank_request(office=office, actor=request.user)
     except services.CardsError as exc:
@@ -376,7 +368,7 @@ def draft_request_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.SUPERVISOR)
 def submit_request_view(request: HttpRequest, request_id) -> HttpResponse:
-    office = _office(request)
+    office = office_of_page(request)
     blank_request = selectors.requests_of(office).filter(pk=request_id).first()
     if blank_request is None:
         raise Http404("Permohonan blangko tidak ditemukan.")
@@ -392,7 +384,7 @@ def submit_request_view(request: HttpRequest, request_id) -> HttpResponse:
 @role_required(Role.SUPERVISOR, Role.PROVINCE_ADMIN)
 def request_letter(request: HttpRequest, request_id) -> HttpResponse:
     """Show the request letter with the figures behind the quantity."""
-    office = _office(request)
+    office = office_of_page(request)
     blank_request = selectors.requests_of(office).filter(pk=request_id).first()
     if blank_request is None:
         raise Http404("Permohonan blangko tidak ditemukan.")

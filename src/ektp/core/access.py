@@ -12,6 +12,20 @@ from django.db.models import Q, QuerySet
 from ektp.core.models import Role, User
 
 
+class RegionNotChosen(Exception):
+    """A page about one kab/kota, opened by staff who see several without saying which.
+
+    Raised by a view like Http404; RegionChoiceMiddleware answers it with the list of
+    `choices` ((code, name) pairs), each a link to the same page with `param` set.
+    """
+
+    def __init__(self, message: str, choices, *, param: str = "kab"):
+        super().__init__(message)
+        self.message = message
+        self.choices = list(choices)
+        self.param = param
+
+
 def role_required(*roles: str) -> Callable:
     """Let only logged-in staff with one of these roles (or a system admin) through."""
 

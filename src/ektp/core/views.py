@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404
 from django.views.decorators.http import require_GET
 
 from ektp.core import selectors
@@ -36,13 +37,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """Say what was not found when a view said it (its Http404 message), else that the
+    address does not exist."""
+    message = "Alamat yang Anda buka tidak ada. Periksa kembali atau kembali ke beranda."
+    said = getattr(exception, "args", None)
+    if not isinstance(exception, Resolver404) and said and isinstance(said[0], str):
+        message = said[0]
     return render(
         request,
         "core/error.html",
-        {
-            "title": "Halaman tidak ditemukan",
-            "message": "Alamat yang Anda buka tidak ada. Periksa kembali atau kembali ke beranda.",
-        },
+        {"title": "Halaman tidak ditemukan", "message": message},
         status=404,
     )
 

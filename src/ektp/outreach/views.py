@@ -11,12 +11,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from ektp.core.access import role_required
+from ektp.core.access import RegionNotChosen, role_required
 from ektp.core.models import Role
 from ektp.coverage.selectors import parse_as_of, policies_for
 from ektp.coverage.services import POLICY_ROLES, CoverageError, create_policy, end_policy
 from ektp.coverage.zones import thresholds_for
 from ektp.offices.models import ServicePoint
+from ektp.offices.selectors import offices_for
 from ektp.outreach import selectors, services
 from ektp.outreach.forms import (
     ClosureForm,
@@ -56,6 +57,12 @@ def home(request: HttpRequest) -> HttpResponse:
     try:
         day = parse_as_of(request.GET.get("tanggal"), today=today + dt.timedelta(days=365))
         within = request.GET.get("wilayah") or request.user.jurisdiction_code or ""
+        if not within:
+            raise RegionNotChosen(
+                "Saran kunjungan dihitung per kabupaten/kota: pilih yang ingin direncanakan.",
+                offices_for(request.user).order_by("region_id").values_list("region_id", "name"),
+                param="wilayah",
+            )
         unit = _chosen_unit(request.user, request.GET.get("dari"))
         suggested, closed = selectors.suggestions(
             user=request.user,

@@ -14,11 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from ektp.cards.selectors import office_for
 from ektp.core.access import role_required
 from ektp.core.models import AuditEvent, Role
 from ektp.core.services import record_audit
-from ektp.offices.models import Office
+from ektp.offices.views import office_of_page
 from ektp.residents.selectors import get_resident_by_nik
 from ektp.suket import documents, selectors, services
 from ektp.suket.forms import IssueForm, ResidentDownloadForm, RevokeForm
@@ -27,15 +26,6 @@ from ektp.suket.policy import rule_in_force
 
 ISSUERS = (Role.OPERATOR, Role.SUPERVISOR)
 READERS = (Role.OPERATOR, Role.SUPERVISOR, Role.PROVINCE_ADMIN)
-
-
-def _office(request: HttpRequest) -> Office:
-    """The office the page is about: the user's own, or ?kab= for province staff."""
-    code = request.GET.get("kab") or request.POST.get("kab") or request.user.region_id or ""
-    office = office_for(request.user, str(code)[:5])
-    if office is None:
-        raise Http404("Kantor Disdukcapil tidak ditemukan di wilayah kerja Anda.")
-    return office
 
 
 def _first_error(form) -> str:
@@ -63,7 +53,7 @@ def pdf_response(request: HttpRequest, suket: Suket) -> HttpResponse:
 @role_required(*READERS)
 def suket_list(request: HttpRequest) -> HttpResponse:
     """List an office's suket with the rule in force, the issue form and the outstanding count."""
-    office = _office(request)
+    office = office_of_page(request)
     today = timezone.localdate()
     status = request.GET.get("status", "")
     qs = selectors.office_sukets(user=request.user, office=office, status=status, today=today)
@@ -89,7 +79,7 @@ def suket_list(request: HttpRequest) -> HttpResponse:
 @role_required(*ISSUERS)
 def issue_view(request: HttpRequest) -> HttpResponse:
     """Issue a suket for a resident, or say why not."""
-    office = _office(request)
+    office = office_of_page(request)
     back = f"{reverse('suket:list')}?kab={office.region_id}"
     form = IssueForm(request.POST)
     if not form.is_valid():
@@ -180,7 +170,7 @@ def pdf(request: HttpRequest, suket_id) -> HttpResponse:
 @role_required(Role.SUPERVISOR, Role.PROVINCE_ADMIN)
 def outstanding(request: HttpRequest) -> HttpResponse:
     """Show the head of office the suket outstanding against blanks in stock."""
-    office = _office(request)
+    office = office_of_page(request)
     return render(
         request,
         "suket/outstanding.html",
