@@ -15,6 +15,14 @@ from ektp.regions.models import Region
 from ektp.regions.services import load_regions
 
 PASSWORD = "kata-sandi-uji-2026"
+# Every role, with a region its staff can hold: district staff, a province, the nation.
+EVERY_ROLE = [
+    (Role.GATE_OFFICER, "18.09"),
+    (Role.OPERATOR, "18.09"),
+    (Role.SUPERVISOR, "18.09"),
+    (Role.PROVINCE_ADMIN, "18"),
+    (Role.SYSTEM_ADMIN, None),
+]
 
 
 @pytest.fixture(scope="session")

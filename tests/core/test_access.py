@@ -4,22 +4,13 @@ from django.urls import reverse
 
 from ektp.core.models import AuditEvent, Role
 from ektp.core.services import InvalidStaffAssignment
-from tests.conftest import PASSWORD
+from tests.conftest import EVERY_ROLE, PASSWORD
 from tests.residents.factories import ResidentFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(
-    ("role", "region"),
-    [
-        (Role.GATE_OFFICER, "18.09"),
-        (Role.OPERATOR, "18.09"),
-        (Role.SUPERVISOR, "18.09"),
-        (Role.PROVINCE_ADMIN, "18"),
-        (Role.SYSTEM_ADMIN, None),
-    ],
-)
+@pytest.mark.parametrize(("role", "region"), EVERY_ROLE)
 def test_each_role_logs_in_and_sees_its_home(client, make_staff, role, region):
     user = make_staff(role, region=region)
     response = client.post(reverse("core:login"), {"username": user.username, "password": PASSWORD})

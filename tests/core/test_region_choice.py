@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from ektp.core.models import Role
 from tests.cards.factories import OfficeFactory
+from tests.conftest import EVERY_ROLE
 
 pytestmark = pytest.mark.django_db
 
@@ -105,16 +106,7 @@ def test_an_unknown_address_keeps_the_general_message(client, national):
     assert "Alamat yang Anda buka tidak ada." in response.content.decode()
 
 
-@pytest.mark.parametrize(
-    ("role", "region"),
-    [
-        (Role.GATE_OFFICER, "18.09"),
-        (Role.OPERATOR, "18.09"),
-        (Role.SUPERVISOR, "18.09"),
-        (Role.PROVINCE_ADMIN, "18"),
-        (Role.SYSTEM_ADMIN, None),
-    ],
-)
+@pytest.mark.parametrize(("role", "region"), EVERY_ROLE)
 def test_no_menu_link_leads_to_an_error_page(client, make_staff, offices, role, region):
     """Every link of the top menu opens a page, a choice, or says the role may not open it."""
     client.force_login(make_staff(role, region=region))

@@ -1,18 +1,10 @@
 import pytest
 
 from ektp.core.models import Role
-from tests.conftest import PASSWORD
+from tests.conftest import EVERY_ROLE, PASSWORD
 from tests.residents.factories import ResidentFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-ROLES = [
-    (Role.GATE_OFFICER, "18.09"),
-    (Role.OPERATOR, "18.09"),
-    (Role.SUPERVISOR, "18.09"),
-    (Role.PROVINCE_ADMIN, "18"),
-    (Role.SYSTEM_ADMIN, None),
-]
 
 
 def _login(page, base, username):
@@ -24,7 +16,7 @@ def _login(page, base, username):
 
 def test_each_role_logs_in_and_finds_a_resident_by_nik(live_server, page, make_staff):
     resident = ResidentFactory(name="RATNA SARI", address_region_id="18.09.01.2001")
-    for role, region in ROLES:
+    for role, region in EVERY_ROLE:
         user = make_staff(role, region=region)
         _login(page, live_server.url, user.username)
         page.wait_for_selector("h1:has-text('Selamat datang')")

@@ -22,6 +22,12 @@ def offices_for(user: User) -> QuerySet[Office]:
     return Office.objects.filter(_office_q(user)).order_by("name")
 
 
+def office_choices(user: User) -> QuerySet:
+    """Return (kab/kota code, office name) of the offices this user may see, by code: the
+    choices of a page about one district (RegionNotChosen)."""
+    return offices_for(user).order_by("region_id").values_list("region_id", "name")
+
+
 def points_for(user: User) -> QuerySet[ServicePoint]:
     """Return the service points this user may see, with their kit counts."""
     kits = Q(devices__kind=Device.Kind.RECORDING_KIT)

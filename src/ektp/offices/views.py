@@ -36,7 +36,7 @@ def office_of_page(request: HttpRequest) -> Office:
     if not named and request.method == "GET" and "." not in (request.user.jurisdiction_code or ""):
         raise RegionNotChosen(
             "Halaman ini tentang satu kantor Disdukcapil: pilih kabupaten/kota yang ingin dibuka.",
-            offices.order_by("region_id").values_list("region_id", "name"),
+            selectors.office_choices(request.user),
         )
     raise Http404("Kantor Disdukcapil tidak ditemukan di wilayah kerja Anda.")
 

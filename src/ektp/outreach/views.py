@@ -17,7 +17,7 @@ from ektp.coverage.selectors import parse_as_of, policies_for
 from ektp.coverage.services import POLICY_ROLES, CoverageError, create_policy, end_policy
 from ektp.coverage.zones import thresholds_for
 from ektp.offices.models import ServicePoint
-from ektp.offices.selectors import offices_for
+from ektp.offices.selectors import office_choices
 from ektp.outreach import selectors, services
 from ektp.outreach.forms import (
     ClosureForm,
@@ -60,7 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
         if not within:
             raise RegionNotChosen(
                 "Saran kunjungan dihitung per kabupaten/kota: pilih yang ingin direncanakan.",
-                offices_for(request.user).order_by("region_id").values_list("region_id", "name"),
+                office_choices(request.user),
                 param="wilayah",
             )
         unit = _chosen_unit(request.user, request.GET.get("dari"))
