@@ -162,6 +162,37 @@ def test_valid_suket_is_shown_with_a_download(client):
     assert pdf.content.startswith(b"%PDF")
 
 
+def test_only_a_valid_suket_is_shown(client):
+    resident = PortalResidentFactory(ktp_status="BIO_CAPTURED", recorded_on=dt.date(2026, 1, 5))
+    suket = valid_suket(resident)
+    suket.status, suket.status_reason = "revoked", "Data salah"
+    suket.save(update_fields=["status", "status_reason"])
+    text = check(client, resident.nik).content.decode()
+    assert suket.number not in text
+    assert "/cek/suket/" not in text
+
+
+def test_the_lookup_sends_only_what_was_typed_and_today(client):
+    """The constants of the lookup are written into its SQL: SQLite compiles a statement
+    again on every run when a parameter could decide a partial index (suket_one_valid_per_
+    resident), which cost most of the query's time."""
+    from django.db import connection
+    from django.utils import timezone
+
+    resident = PortalResidentFactory()
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        if "residents_resident" in sql:
+            sent.append([str(p) for p in params])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert resident.name[:2] in check(client, resident.nik).content.decode()
+    today = str(timezone.localdate())
+    assert sorted(sent[0]) == sorted([resident.nik, "1990-05-17", today, today])
+
+
 def test_forged_download_link_is_refused(client):
     response = client.get("/cek/suket/palsu:1a2b:3c/")
     assert response.status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import re
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ def _flag(model_label: str, **lookups):
 @dataclass(frozen=True)
 class _Lookup:
     sql: str
-    params: list
+    slots: list  # the slot of each parameter, in order (the constants are in the SQL)
     fields: list[int]  # columns of the resident's fields
     field_names: list[str]  # their attnames
     converters: list[tuple[int, list, object]]  # (column, converters, expression)
@@ -84,6 +85,12 @@ def _lookup_statement(alias: str) -> _Lookup:
     The ORM writes the SQL (the resident and whether a valid suket or an upcoming booking
     exists) and says how to read each column back; only the values change between
     inquiries, so compiling it (or going through a RawQuerySet) every time is waste.
+
+    The constants ("valid", the booking statuses, the life status) are written into the SQL
+    as literals, quoted by the backend; only the slots stay parameters. SQLite compiles a
+    statement again on every run when a parameter could decide whether a partial index
+    applies (suket_one_valid_per_resident holds only status = 'valid'): that was most of
+    the query's time.
     """
     query = (
         Resident.objects.filter(nik=_NIK_SLOT, birth_date=_BIRTH_SLOT, life_status=LifeStatus.ALIVE)
@@ -100,12 +107,13 @@ def _lookup_statement(alias: str) -> _Lookup:
     ).query
     compiler = query.get_compiler(alias)
     sql, params = compiler.as_sql()
+    sql, slots = _inline_constants(connections[alias], sql, params)
     selected = compiler.klass_info["select_fields"]
     field_names = [compiler.select[i][0].target.attname for i in selected]
     converters = compiler.get_converters([column for column, _, _ in compiler.select])
     return _Lookup(
         sql=sql,
-        params=list(params),
+        slots=slots,
         fields=list(selected),
         field_names=field_names,
         converters=[(i, convs, expr) for i, (convs, expr) in converters.items()],
@@ -114,6 +122,31 @@ def _lookup_statement(alias: str) -> _Lookup:
             compiler.annotation_col_map["has_booking"],
         ),
     )
+
+
+def _inline_constants(connection, sql: str, params) -> tuple[str, list]:
+    """Write every parameter that is not a slot into the SQL as a literal; return the SQL and
+    the slots of the parameters left."""
+    slots = (_NIK_SLOT, _BIRTH_SLOT, _TODAY_SLOT)
+    adapt = connection.ops.adapt_datefield_value
+    marks = {_NIK_SLOT: _NIK_SLOT, adapt(_BIRTH_SLOT): _BIRTH_SLOT, adapt(_TODAY_SLOT): _TODAY_SLOT}
+    params = [param.value if isinstance(param, enum.Enum) else param for param in params]
+    slot_of = [marks.get(param) if isinstance(param, (str, dt.date)) else None for param in params]
+    pieces = sql.split("%s")
+    if len(pieces) != len(params) + 1:  # a literal "%s" in the SQL: keep every parameter
+        return sql, [slot or param for slot, param in zip(slot_of, params, strict=True)]
+    connection.ensure_connection()  # PostgreSQL quotes with the connection's encoding
+    quote = connection.schema_editor().quote_value
+    kept: list = []
+    written = [pieces[0]]
+    for param, slot, piece in zip(params, slot_of, pieces[1:], strict=True):
+        if slot in slots:
+            kept.append(slot)
+            written.append("%s")
+        else:
+            written.append(quote(param).replace("%", "%%"))
+        written.append(piece)
+    return "".join(written), kept
 
 
 def find_resident(
@@ -129,10 +162,10 @@ def find_resident(
     adapt = db.ops.adapt_datefield_value
     values = {
         _NIK_SLOT: nik,
-        adapt(_BIRTH_SLOT): adapt(birth_date),
-        adapt(_TODAY_SLOT): adapt(today or timezone.localdate()),
+        _BIRTH_SLOT: adapt(birth_date),
+        _TODAY_SLOT: adapt(today or timezone.localdate()),
     }
-    params = [values.get(p, p) if isinstance(p, (str, dt.date)) else p for p in lookup.params]
+    params = [values.get(slot, slot) for slot in lookup.slots]
     with db.cursor() as cursor:
         cursor.execute(lookup.sql, params)
         row = cursor.fetchone()
