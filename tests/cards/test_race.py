@@ -95,3 +95,43 @@ def test_many_operators_never_use_a_serial_twice(office, point, supervisor, oper
     assert len(refused) == 4
     assert Blank.objects.filter(service_point=point, state=Blank.State.IN_STOCK).count() == 0
     assert CardPrint.objects.values("blank").distinct().count() == 20
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_operators_at_once_never_print_beyond_the_daily_allowance(office, stocked_point, operator):
+    """Under shortage the day's allowance is one card: four operators try at the same moment,
+    one prints and three are told the allowance is used up."""
+    from ektp.cards import rationing
+
+    residents = [PrrResidentFactory() for _ in range(12)]
+    assert rationing.shortage(office).daily_allowance == 1
+    barrier = threading.Barrier(4)
+    outcomes: list[object] = []
+
+    def work(resident):
+        try:
+            barrier.wait(timeout=10)
+            card = services.print_card(
+                request_or_resident=resident,
+                service_point=stocked_point,
+                printer=PdfProofPrinter(),
+                operator=operator,
+            )
+            outcomes.append(card.pk)
+        except services.PrintDeferred as exc:
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in residents[:4]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    deferred = [o for o in outcomes if isinstance(o, services.PrintDeferred)]
+    assert len(outcomes) == 4 and len(deferred) == 3
+    assert all("Jatah cetak hari ini (1 kartu) sudah habis" in str(d) for d in deferred)
+    assert CardPrint.objects.count() == 1
+    assert Blank.objects.filter(state=Blank.State.USED).count() == 1

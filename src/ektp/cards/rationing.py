@@ -113,7 +113,10 @@ def shortage(office: Office) -> Shortage:
 def check_print(
     *, office: Office, reason: str, request: ReprintRequest | None, resident: Resident
 ) -> None:
-    """Refuse a print that rationing defers; store the reason on a deferred request."""
+    """Refuse a print that rationing defers; store the reason on a deferred request.
+
+    Called inside the print's transaction (it locks the office's row until the print commits).
+    """
     state = shortage(office)
     if not state.short:
         return
@@ -124,7 +127,13 @@ def check_print(
     )
     if cat == "damaged_usable" and policy.defer_damaged_usable:
         raise PrintDeferred(DEFERRED_USABLE, store_on_request=request is not None)
-    if state.daily_allowance is not None and state.printed_today >= state.daily_allowance:
+    if state.daily_allowance is None:
+        return
+    # The prints of one office take turns on its row while stock is rationed: each counts
+    # today's cards after the print before it has committed, so that two operators at once
+    # cannot both print the last card of the day's allowance.
+    Office.objects.select_for_update().filter(pk=office.pk).values_list("pk", flat=True).get()
+    if _printed_today(office) >= state.daily_allowance:
         raise PrintDeferred(
             f"Jatah cetak hari ini ({state.daily_allowance} kartu) sudah habis agar stok cukup "
             f"sampai pengiriman berikutnya ({state.days_to_next_delivery} hari lagi)."
