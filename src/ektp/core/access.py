@@ -37,6 +37,7 @@ def role_required(*roles: str) -> Callable:
                 raise PermissionDenied("Peran Anda tidak diizinkan membuka halaman ini.")
             return view(request, *args, **kwargs)
 
+        wrapped.allowed_roles = frozenset(roles) | {Role.SYSTEM_ADMIN}  # read by the menu
         return wrapped
 
     return decorator

@@ -1,6 +1,48 @@
+"""What every staff page shows: the user's role and jurisdiction, and the top menu."""
+
+from __future__ import annotations
+
+import functools
+
+from django.urls import resolve, reverse
+from django.utils.translation import gettext_lazy as _
+
+# The top menu, in order. A link shows only to the roles its view lets in (role_required).
+MENU = (
+    ("residents:search", _("Penduduk")),
+    ("appointments:index", _("Antrean")),
+    ("enrollment:find", _("Perekaman")),
+    ("enrollment:daily", _("Rekap harian")),
+    ("cards:queue", _("Cetak KTP-el")),
+    ("suket:list", _("Suket")),
+    ("notifications:outbox", _("Pesan")),
+    ("offices:points", _("Titik layanan")),
+    ("coverage:dashboard", _("Cakupan")),
+    ("outreach:home", _("Jemput bola")),
+    ("dedup:queue", _("Penunggalan")),
+    ("regions:browse", _("Wilayah")),
+)
+
+
+@functools.cache
+def menu_for(role: str) -> tuple[tuple[str, str], ...]:
+    """Return the (address, label) of each menu link whose page lets this role in."""
+    links = []
+    for name, label in MENU:
+        url = reverse(name)
+        allowed = getattr(resolve(url).func, "allowed_roles", None)
+        if allowed is None or role in allowed:
+            links.append((url, label))
+    return tuple(links)
+
+
 def navigation(request):
-    """Expose the user's role and jurisdiction to every template."""
+    """Expose the user's role, jurisdiction and menu to every template."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_role": user.get_role_display(), "nav_region": user.region}
+    return {
+        "nav_role": user.get_role_display(),
+        "nav_region": user.region,
+        "nav_links": menu_for(user.role),
+    }
