@@ -114,6 +114,12 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # psycopg prepares a statement run this many times on a connection through a cursor of
+    # ektp.core.prepared (the public status inquiry): "off" behind a proxy that pools by
+    # transaction and cannot keep prepared statements.
+    _prepare = os.environ.get("EKTP_PG_PREPARE_THRESHOLD", "5")
+    if _prepare.lower() not in ("", "off", "none"):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(_prepare)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -47,6 +47,8 @@ from django.core.cache.backends.redis import RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils.timezone import now
 
+from ektp.core.prepared import prepared_cursor
+
 try:
     import fcntl
 except ImportError:  # not a POSIX system: SQLite's own busy handler parts the writers
@@ -296,7 +298,7 @@ class DatabaseCache(DjangoDatabaseCache):
             for key, limit in zip(keys[:-1], limits, strict=False):
                 params += [key, current, limit]
             params += [current, current]
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             with write_turn(connection):
                 cursor.execute(write, params)
             if read is not None:

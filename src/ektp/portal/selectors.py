@@ -14,6 +14,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Exists, OuterRef, Value
 from django.utils import timezone
 
+from ektp.core.prepared import prepared_cursor
 from ektp.notifications.events import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
 
@@ -90,7 +91,8 @@ def _lookup_statement(alias: str) -> _Lookup:
     as literals, quoted by the backend; only the slots stay parameters. SQLite compiles a
     statement again on every run when a parameter could decide whether a partial index
     applies (suket_one_valid_per_resident holds only status = 'valid'): that was most of
-    the query's time.
+    the query's time. On PostgreSQL the statement is prepared on the server (see
+    ektp.core.prepared).
     """
     query = (
         Resident.objects.filter(nik=_NIK_SLOT, birth_date=_BIRTH_SLOT, life_status=LifeStatus.ALIVE)
@@ -166,7 +168,7 @@ def find_resident(
         _TODAY_SLOT: adapt(today or timezone.localdate()),
     }
     params = [values.get(slot, slot) for slot in lookup.slots]
-    with db.cursor() as cursor:
+    with prepared_cursor(db) as cursor:
         cursor.execute(lookup.sql, params)
         row = cursor.fetchone()
     if row is None:
