@@ -12,6 +12,7 @@ from ektp.cards.models import Blank, CardPrint, LedgerEntry
 from ektp.cards.printers import PdfProofPrinter
 from ektp.residents.models import KtpStatus
 from tests.cards.factories import PrrResidentFactory
+from tests.threads import run_in_threads
 
 
 @pytest.mark.postgres
@@ -106,32 +107,18 @@ def test_operators_at_once_never_print_beyond_the_daily_allowance(office, stocke
 
     residents = [PrrResidentFactory() for _ in range(12)]
     assert rationing.shortage(office).daily_allowance == 1
-    barrier = threading.Barrier(4)
-    outcomes: list[object] = []
+    waiting = residents[:4]
 
-    def work(resident):
-        try:
-            barrier.wait(timeout=10)
-            card = services.print_card(
-                request_or_resident=resident,
-                service_point=stocked_point,
-                printer=PdfProofPrinter(),
-                operator=operator,
-            )
-            outcomes.append(card.pk)
-        except services.PrintDeferred as exc:
-            outcomes.append(exc)
-        finally:
-            connection.close()
+    def work():
+        services.print_card(
+            request_or_resident=waiting.pop(),
+            service_point=stocked_point,
+            printer=PdfProofPrinter(),
+            operator=operator,
+        )
 
-    threads = [threading.Thread(target=work, args=(r,)) for r in residents[:4]]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-
-    deferred = [o for o in outcomes if isinstance(o, services.PrintDeferred)]
-    assert len(outcomes) == 4 and len(deferred) == 3
-    assert all("Jatah cetak hari ini (1 kartu) sudah habis" in str(d) for d in deferred)
+    refused = run_in_threads(work, 4)
+    assert [type(e) for e in refused] == [services.PrintDeferred] * 3
+    assert all("Jatah cetak hari ini (1 kartu) sudah habis" in str(e) for e in refused)
     assert CardPrint.objects.count() == 1
     assert Blank.objects.filter(state=Blank.State.USED).count() == 1
