@@ -14,6 +14,7 @@ from ektp.cards.models import CardPrint, LedgerEntry, ReprintRequest
 from ektp.cards.printers import default_printer
 from ektp.core.models import Role
 from ektp.offices.models import Office, ServicePoint
+from ektp.offices.selectors import office_for
 from ektp.residents.selectors import get_resident_by_nik
 
 router = Router(tags=["cards"])
@@ -26,7 +27,7 @@ KAB_PATTERN = r"^\d{2}\.\d{2}$"
 def _office(request, kab: str) -> Office:
     if request.auth.role not in READER_ROLES:
         raise HttpError(403, "Peran Anda tidak boleh melihat data blangko.")
-    office = selectors.office_for(request.auth, kab)
+    office = office_for(request.auth, kab)
     if office is None:
         raise HttpError(404, "Kantor Disdukcapil tidak ditemukan di wilayah kerja Anda.")
     return office
@@ -138,7 +139,7 @@ def print_card(request, payload: PrintIn):
     if bool(payload.nik) == bool(payload.request_id):
         raise HttpError(422, "Isi salah satu: nik atau request_id.")
     point = ServicePoint.objects.select_related("office").filter(pk=payload.point).first()
-    if point is None or selectors.office_for(request.auth, point.office.region_id) is None:
+    if point is None or office_for(request.auth, point.office.region_id) is None:
         raise HttpError(404, "Titik layanan tidak ditemukan di wilayah kerja Anda.")
     if payload.request_id:
         target = ReprintRequest.objects.filter(pk=payload.request_id, office=point.office).first()
@@ -169,10 +170,7 @@ def hand_over(request, card_id: uuid.UUID, payload: HandOverIn):
     """Record who received a printed card."""
     _printer_role(request)
     card = CardPrint.objects.select_related("service_point__office").filter(pk=card_id).first()
-    if (
-        card is None
-        or selectors.office_for(request.auth, card.service_point.office.region_id) is None
-    ):
+    if card is None or office_for(request.auth, card.service_point.office.region_id) is None:
         raise HttpError(404, "Cetakan kartu tidak ditemukan.")
     try:
         card = services.hand_over(

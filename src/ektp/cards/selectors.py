@@ -17,24 +17,10 @@ from ektp.cards.models import (
     ReprintRequest,
 )
 from ektp.cards.rationing import QueueItem, Shortage, category, order_and_cap
-from ektp.core.access import jurisdiction_q
-from ektp.core.models import User
 from ektp.offices.models import Office, ServicePoint
 from ektp.residents.models import KtpStatus, Resident
 
 QUEUE_LIMIT = 500
-
-
-def offices_for(user: User) -> QuerySet[Office]:
-    """Return the offices whose stock this user may see."""
-    return Office.objects.filter(
-        jurisdiction_q(user, kabkota_field="region_id", province_field="region__parent_id")
-    ).order_by("region_id")
-
-
-def office_for(user: User, region_code: str) -> Office | None:
-    """Return the office of a kab/kota if it lies in the user's jurisdiction."""
-    return offices_for(user).filter(region_id=region_code).first()
 
 
 def point_of(office: Office, point_id) -> ServicePoint | None:

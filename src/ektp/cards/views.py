@@ -25,6 +25,7 @@ from ektp.cards.printers import default_printer
 from ektp.core.access import role_required
 from ektp.core.models import Role
 from ektp.offices.models import Office
+from ektp.offices.selectors import offices_for
 from ektp.offices.views import office_of_page
 from ektp.residents.selectors import get_resident_by_nik
 
@@ -395,7 +396,7 @@ def request_letter(request: HttpRequest, request_id) -> HttpResponse:
 def province(request: HttpRequest) -> HttpResponse:
     """Show every district's stock, cover and loans in the province."""
     rows = []
-    for office in selectors.offices_for(request.user).select_related("region"):
+    for office in offices_for(request.user).order_by("region_id").select_related("region"):
         rows.append(
             {
                 "office": office,

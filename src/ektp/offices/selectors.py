@@ -22,6 +22,11 @@ def offices_for(user: User) -> QuerySet[Office]:
     return Office.objects.filter(_office_q(user)).order_by("name")
 
 
+def office_for(user: User, region_code: str) -> Office | None:
+    """Return the office of a kab/kota if it lies in the user's jurisdiction."""
+    return offices_for(user).filter(region_id=region_code).first()
+
+
 def office_choices(user: User) -> QuerySet:
     """Return (kab/kota code, office name) of the offices this user may see, by code: the
     choices of a page about one district (RegionNotChosen)."""

@@ -12,9 +12,9 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from ektp.cards.selectors import office_for
 from ektp.core.models import Role
 from ektp.offices.models import Office
+from ektp.offices.selectors import office_for
 from ektp.residents.selectors import get_resident_by_nik
 from ektp.suket import selectors, services, signing
 from ektp.suket.models import Suket
