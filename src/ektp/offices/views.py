@@ -29,8 +29,7 @@ def office_of_page(request: HttpRequest) -> Office:
     """
     named = request.GET.get("kab") or request.POST.get("kab") or ""
     code = str(named or request.user.region_id or "")[:5]
-    offices = selectors.offices_for(request.user)
-    office = offices.filter(region_id=code).first() if code else None
+    office = selectors.office_for(request.user, code) if code else None
     if office is not None:
         return office
     if not named and request.method == "GET" and "." not in (request.user.jurisdiction_code or ""):

@@ -129,7 +129,6 @@ def _lookup_statement(alias: str) -> _Lookup:
 def _inline_constants(connection, sql: str, params) -> tuple[str, list]:
     """Write every parameter that is not a slot into the SQL as a literal; return the SQL and
     the slots of the parameters left."""
-    slots = (_NIK_SLOT, _BIRTH_SLOT, _TODAY_SLOT)
     adapt = connection.ops.adapt_datefield_value
     marks = {_NIK_SLOT: _NIK_SLOT, adapt(_BIRTH_SLOT): _BIRTH_SLOT, adapt(_TODAY_SLOT): _TODAY_SLOT}
     params = [param.value if isinstance(param, enum.Enum) else param for param in params]
@@ -142,7 +141,7 @@ def _inline_constants(connection, sql: str, params) -> tuple[str, list]:
     kept: list = []
     written = [pieces[0]]
     for param, slot, piece in zip(params, slot_of, pieces[1:], strict=True):
-        if slot in slots:
+        if slot is not None:
             kept.append(slot)
             written.append("%s")
         else:
