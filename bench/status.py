@@ -1,6 +1,7 @@
 """Load the public status page with concurrent clients, next to a bare Django view.
 
-    [DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres] [REDIS_URL=redis://…] \
+    [DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres] [EKTP_CACHE=host|database] \
+        [REDIS_URL=redis://…] \
         python bench/status.py [--residents 50000] [--clients 100] [--seconds 30] \
         [--server granian|gunicorn] [--workers N] [--threads N] [--worker-class gthread|sync]
 
@@ -15,7 +16,8 @@ own threads keep the clients' connections open. `--server gunicorn` is the compa
 `--threads` threads per gthread worker (default 8, keep-alive connections), or with
 `--worker-class sync` one-request-at-a-time workers (they close the connection after
 each answer, so every request also opens one). The rate-limit counters go to the
-configured shared cache: the database table by default, Redis when REDIS_URL is set.
+configured shared cache: on SQLite the host's LMDB file, on PostgreSQL the database table
+(EKTP_CACHE=host for the file), Redis when REDIS_URL is set.
 
 The load comes from a second process, `wrk` (installed with apt-get when missing), with a
 Lua script: `--clients` keep-alive connections for `--seconds` seconds, each posting the

@@ -53,6 +53,21 @@ def _default_language():
     translation.activate("id")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _host_cache_of_the_session(tmp_path_factory):
+    """Keep the counters of a test run in a file of their own (the host cache under var/ is
+    the demo's)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    if not settings.CACHES["default"]["BACKEND"].endswith(".HostCache"):
+        yield
+        return
+    own = {**settings.CACHES["default"], "LOCATION": str(tmp_path_factory.mktemp("host-cache"))}
+    with override_settings(CACHES={**settings.CACHES, "default": own}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(request):
     """Start every test with empty rate-limit counters and cached judgements."""

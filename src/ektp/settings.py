@@ -285,13 +285,23 @@ SMS_GATEWAY_METHOD = os.environ.get("SMS_GATEWAY_METHOD", "POST")
 SMS_GATEWAY_BODY = os.environ.get("SMS_GATEWAY_BODY", '{"to": "{to}", "text": "{text}"}')
 SMS_GATEWAY_CONTENT_TYPE = os.environ.get("SMS_GATEWAY_CONTENT_TYPE", "application/json")
 
-# Cache shared by every process of one install (it holds the rate-limit counters): Redis
-# when REDIS_URL (or a redis:// CACHE_URL) is set, else a table in the database that
-# `migrate` creates.
+# Cache shared by every process of one install (it holds the rate-limit counters), chosen by
+# EKTP_CACHE:
+# - "redis": Redis at REDIS_URL (or a redis:// CACHE_URL), the default when one is set;
+# - "host": an LMDB file under var/ that every process of this machine shares, the default on
+#   SQLite (an install on SQLite is one machine);
+# - "database": a table in the database that `migrate` creates, the default on PostgreSQL,
+#   whose web processes may run on several machines (one that runs them all on one machine
+#   can say EKTP_CACHE=host).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if not REDIS_URL and os.environ.get("CACHE_URL", "").startswith(("redis://", "rediss://")):
     REDIS_URL = os.environ["CACHE_URL"]
-if REDIS_URL:
+CACHE_KIND = os.environ.get("EKTP_CACHE", "").strip().lower() or (
+    "redis" if REDIS_URL else "database" if DATABASE_URL else "host"
+)
+if CACHE_KIND == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("EKTP_CACHE=redis needs REDIS_URL.")
     CACHES = {
         "default": {
             "BACKEND": "ektp.portal.cache.RedisCache",
@@ -299,16 +309,26 @@ if REDIS_URL:
             "KEY_PREFIX": os.environ.get("EKTP_CACHE_PREFIX", "ektp"),
         }
     }
-else:
+elif CACHE_KIND == "host":
     CACHES = {
         "default": {
-            "BACKEND": "ektp.portal.cache.DatabaseCache",
-            "LOCATION": "ektp_cache",
-            # Culling drops live counters once the table is full: keep it far above the keys
+            "BACKEND": "ektp.portal.hostcache.HostCache",
+            "LOCATION": os.environ.get("EKTP_CACHE_DIR", str(VAR_DIR / "cache")),
+            # Culling drops live counters once the file is full: keep it far above the keys
             # one hour of enumeration attempts can make.
             "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
+elif CACHE_KIND == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "ektp.portal.cache.DatabaseCache",
+            "LOCATION": "ektp_cache",
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }
+else:
+    raise ImproperlyConfigured(f"EKTP_CACHE={CACHE_KIND!r}: choose host, database or redis.")
 
 # Public pages: rate limits against NIK enumeration, counted in the shared cache.
 # django-ratelimit's own settings, each at the library's default, written out: a setting

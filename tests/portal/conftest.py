@@ -51,3 +51,34 @@ def redis_cache(settings):
     keys = list(server.scan_iter(f"{prefix}:*"))
     if keys:
         server.delete(*keys)
+
+
+@pytest.fixture
+def database_cache(settings, db):
+    """The default cache in the database table (the default on PostgreSQL), emptied. On
+    SQLite `migrate` made no table for it: it is made here, inside the test's transaction."""
+    from django.core.cache import caches
+
+    from ektp.portal.cache import create_cache_table
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "ektp.portal.cache.DatabaseCache",
+            "LOCATION": "ektp_cache",
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }
+    create_cache_table()
+    caches["default"].clear()
+
+
+@pytest.fixture
+def host_cache(settings, tmp_path):
+    """The default cache in an LMDB file of its own (the default on SQLite)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "ektp.portal.hostcache.HostCache",
+            "LOCATION": str(tmp_path / "host-cache"),
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import OperationalError, connection, models
 from django.http import QueryDict
 from django.test import RequestFactory
@@ -19,6 +20,7 @@ from django_ratelimit.core import get_usage
 from ektp.portal import limits
 from ektp.portal.cache import DatabaseCache, RedisCache, count_hits
 from ektp.portal.forms import InquiryForm
+from ektp.portal.hostcache import HEADER, HostCache
 from tests.portal.conftest import REDIS_URL
 from tests.threads import run_in_threads
 
@@ -86,6 +88,25 @@ class RedisCounting(Counting):
             time.sleep(0.005)
 
 
+class HostCounting(Counting):
+    def _header(self, key: str) -> tuple[float, int]:
+        raw_key = self.cache._key(key, None)
+        return self.cache._run(lambda txn: HEADER.unpack_from(txn.get(raw_key)))
+
+    def deadline(self, key: str) -> float:
+        return self._header(key)[0]
+
+    def expire_now(self, key: str) -> None:
+        raw_key = self.cache._key(key, None)
+
+        def expire(txn) -> None:
+            stored = txn.get(raw_key)
+            kind = HEADER.unpack_from(stored)[1]
+            txn.put(raw_key, HEADER.pack(time.time() - 3600, kind) + stored[HEADER.size :])
+
+        self.cache._run(expire)
+
+
 class LocMemCounting(Counting):
     """Django's local-memory cache has no count_hits: the module function adds, then increments."""
 
@@ -99,12 +120,20 @@ class LocMemCounting(Counting):
         self.cache._expire_info[self.cache.make_key(key)] = time.time() - 3600
 
 
-@pytest.fixture(params=[pytest.param("database", marks=pytest.mark.django_db), "redis", "locmem"])
+@pytest.fixture(
+    params=[pytest.param("database", marks=pytest.mark.django_db), "host", "redis", "locmem"]
+)
 def counting(request, settings) -> Counting:
     if request.param == "database":
+        request.getfixturevalue("database_cache")
         cache = caches["default"]
         assert isinstance(cache, DatabaseCache)
         return DatabaseCounting(cache)
+    if request.param == "host":
+        request.getfixturevalue("host_cache")
+        cache = caches["default"]
+        assert isinstance(cache, HostCache)
+        return HostCounting(cache)
     if request.param == "redis":
         request.getfixturevalue("redis_cache")
         cache = caches.create_connection("default")
@@ -207,7 +236,7 @@ def test_module_function_uses_the_cache_own_counting(db):
     assert count_hits(cache, windows) == [3, 3]
 
 
-def test_database_counters_are_shared_between_cache_clients(db):
+def test_database_counters_are_shared_between_cache_clients(database_cache):
     first, second = caches.create_connection("default"), caches.create_connection("default")
     assert first is not second
     assert first.count_hits([("shared", 3600, 100)]) == [1]
@@ -295,6 +324,10 @@ def client_count(address: str, rate: str) -> int:
 
 
 def _cache_rows() -> int:
+    """The entries of the default cache: a host file's or the database table's."""
+    cache = caches["default"]
+    if isinstance(cache, HostCache):
+        return cache._run(lambda txn: txn.stat(cache._main(txn))["entries"])
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM ektp_cache")
         return cursor.fetchone()[0]
@@ -352,6 +385,34 @@ def test_limits_switched_off_never_limit_nor_count(settings):
 
 
 @pytest.mark.django_db
+def test_one_ipv6_network_is_one_client_as_django_ratelimit_counts_it(settings):
+    settings.PORTAL_RATE_PER_IP = "2/h"
+    assert not limits.inquiry_over_limit(inquiry("2001:db8:1:2::a"))
+    assert not limits.inquiry_over_limit(inquiry("2001:db8:1:2:ffff::b"))
+    assert limits.inquiry_over_limit(inquiry("2001:db8:1:2::c"))  # the same /64
+    assert not limits.inquiry_over_limit(inquiry("2001:db8:1:3::a"))
+    assert client_count("2001:db8:1:2::1", "2/h") == 3
+    for address in ("10.1.2.3", "2001:db8:1:2::a", "2001:db8:1:2:ffff::b"):
+        assert limits.client_address(inquiry(address)) == limits._get_ip(inquiry(address))
+
+
+@pytest.mark.django_db
+def test_the_client_address_follows_the_settings_of_django_ratelimit(settings):
+    forwarded = RequestFactory().post("/cek/", REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP="10.7.7.7")
+    assert limits.client_address(forwarded) == "10.0.0.1"
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    assert limits.client_address(forwarded) == "10.7.7.7"
+    settings.RATELIMIT_IP_META_KEY = lambda request: "10.9.9.9"
+    assert limits.client_address(forwarded) == "10.9.9.9"
+    settings.RATELIMIT_IP_META_KEY = None
+    settings.RATELIMIT_IPV4_MASK = 24
+    assert limits.client_address(forwarded) == "10.0.0.0"
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_NOWHERE"
+    with pytest.raises(ImproperlyConfigured):
+        limits.client_address(forwarded)
+
+
+@pytest.mark.django_db
 def test_unreachable_counters_refuse_the_inquiry_unless_fail_open(settings, monkeypatch, caplog):
     def unreachable(windows, version=None):
         raise OperationalError("could not connect to server")
@@ -359,6 +420,21 @@ def test_unreachable_counters_refuse_the_inquiry_unless_fail_open(settings, monk
     monkeypatch.setattr(caches["default"], "count_hits", unreachable)
     assert limits.inquiry_over_limit(inquiry(), NIK)
     assert "rate-limit counters unavailable" in caplog.text
+    settings.RATELIMIT_FAIL_OPEN = True
+    assert not limits.inquiry_over_limit(inquiry(), NIK)
+
+
+def test_a_host_cache_that_fails_refuses_the_inquiry_unless_fail_open(
+    settings, host_cache, monkeypatch, caplog
+):
+    import lmdb
+
+    def failing(windows, version=None):
+        raise lmdb.DiskError("No space left on device")
+
+    monkeypatch.setattr(caches["default"], "count_hits", failing)
+    assert limits.inquiry_over_limit(inquiry(), NIK)
+    assert "No space left on device" in caplog.text
     settings.RATELIMIT_FAIL_OPEN = True
     assert not limits.inquiry_over_limit(inquiry(), NIK)
 
@@ -407,6 +483,17 @@ FORM_CASES = [
     (NIK, TOMORROW, False),
     (NIK, "31-12-1899", False),
     (NIK, "31-02-1990", False),
+    (NIK, "29-02-1990", False),  # not a leap year
+    (NIK, "17-5-1990", True),
+    (NIK, "1990-5-17", True),
+    (NIK, "17-05/1990", False),  # one separator or the other, not both
+    (NIK, "1990/05/17", False),
+    (NIK, "17.05.1990", False),
+    (NIK, "117-05-1990", False),
+    (NIK, "17-05-19900", False),
+    (NIK, "00-05-1990", False),
+    (NIK, "17-13-1990", False),
+    (NIK, "١٧-٠٥-١٩٩٠", False),  # digits of another script
     ("18090157059000AB", "17-05-1990", False),
     (NIK, "kemarin", False),
     ("12345", "17-05-1990", False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -10,6 +11,7 @@ from django.db import connection
 from django.urls import reverse
 
 from ektp.portal.cache import DatabaseCache
+from ektp.portal.hostcache import HostCache
 from tests.portal.conftest import REDIS_URL
 from tests.portal.factories import PortalResidentFactory
 from tests.threads import run_in_threads
@@ -20,9 +22,14 @@ def check(client, nik: str, birth_date: str = "17-05-1990"):
 
 
 @pytest.mark.django_db
-def test_default_cache_is_the_shared_database_table():
+def test_default_cache_is_the_host_file_on_sqlite_and_the_database_table_elsewhere():
     cache = caches["default"]
-    assert isinstance(cache, DatabaseCache)
+    expected = HostCache if connection.vendor == "sqlite" else DatabaseCache
+    assert isinstance(cache, expected)
+
+
+def test_the_database_table_holds_what_is_set(database_cache):
+    cache = caches["default"]
     cache.set("portal-probe", 1, 60)
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM ektp_cache")
@@ -40,8 +47,7 @@ def test_two_cache_clients_count_the_same_key():
     assert second.get("portal-nik:x") == 3
 
 
-@pytest.mark.django_db
-def test_increment_keeps_the_window_expiry():
+def test_increment_keeps_the_window_expiry(database_cache):
     cache = caches["default"]
     cache.add("portal-window", 1, 3600)
     cache.incr("portal-window")
@@ -149,10 +155,63 @@ def test_settings_choose_redis_from_the_environment(monkeypatch):
         monkeypatch.setenv("CACHE_URL", "memcached://x")
         assert importlib.reload(ektp.settings).CACHES["default"]["BACKEND"] == (
             "ektp.portal.cache.DatabaseCache"
+            if os.environ.get("DATABASE_URL")
+            else "ektp.portal.hostcache.HostCache"
         )
     finally:
         monkeypatch.delenv("REDIS_URL", raising=False)
         monkeypatch.delenv("CACHE_URL", raising=False)
+        importlib.reload(ektp.settings)
+
+
+@pytest.mark.parametrize(
+    ("database_url", "chosen", "backend"),
+    [
+        ("", "", "ektp.portal.hostcache.HostCache"),
+        ("postgres://postgres@127.0.0.1:5432/x", "", "ektp.portal.cache.DatabaseCache"),
+        ("postgres://postgres@127.0.0.1:5432/x", "host", "ektp.portal.hostcache.HostCache"),
+        ("postgres://postgres@127.0.0.1:5432/x", " Host ", "ektp.portal.hostcache.HostCache"),
+        ("", "database", "ektp.portal.cache.DatabaseCache"),
+    ],
+)
+def test_settings_choose_the_cache_by_database_or_as_told(
+    monkeypatch, database_url, chosen, backend
+):
+    import importlib
+
+    import ektp.settings
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("CACHE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("EKTP_CACHE", chosen)
+    monkeypatch.setenv("EKTP_CACHE_DIR", "/srv/ektp/cache")
+    try:
+        caches_chosen = importlib.reload(ektp.settings).CACHES["default"]
+        assert caches_chosen["BACKEND"] == backend
+        if backend.endswith("HostCache"):
+            assert caches_chosen["LOCATION"] == "/srv/ektp/cache"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(ektp.settings)
+
+
+@pytest.mark.parametrize("chosen", ["redis", "memcached", "lokal"])
+def test_settings_refuse_a_cache_they_cannot_make(monkeypatch, chosen):
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    import ektp.settings
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("CACHE_URL", raising=False)
+    monkeypatch.setenv("EKTP_CACHE", chosen)
+    try:
+        with pytest.raises(ImproperlyConfigured, match="EKTP_CACHE"):
+            importlib.reload(ektp.settings)
+    finally:
+        monkeypatch.undo()
         importlib.reload(ektp.settings)
 
 
@@ -168,8 +227,7 @@ def test_add_replaces_only_an_expired_value():
     assert cache.get("portal-add") == 7
 
 
-@pytest.mark.django_db
-def test_values_other_than_integers_round_trip_and_pickled_integers_still_count():
+def test_values_other_than_integers_round_trip_and_pickled_integers_still_count(database_cache):
     cache = caches["default"]
     cache.set("portal-obj", {"a": [1, "#2"]}, 60)
     assert cache.get("portal-obj") == {"a": [1, "#2"]}
@@ -192,8 +250,7 @@ def _rows() -> int:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.django_db
-def test_culling_still_bounds_the_table():
+def test_culling_still_bounds_the_table(database_cache):
     cache = DatabaseCache(
         "ektp_cache", {"OPTIONS": {"MAX_ENTRIES": 20, "CULL_FREQUENCY": 2, "CULL_EVERY": 5}}
     )
@@ -205,8 +262,7 @@ def test_culling_still_bounds_the_table():
         assert _rows() <= 20 + 5
 
 
-@pytest.mark.django_db
-def test_culling_drops_expired_rows_first():
+def test_culling_drops_expired_rows_first(database_cache):
     cache = DatabaseCache("ektp_cache", {"OPTIONS": {"MAX_ENTRIES": 10, "CULL_EVERY": 1}})
     for number in range(10):
         cache.set(f"portal-gone-{number}", 1, -1)

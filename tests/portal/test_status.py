@@ -7,7 +7,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from ektp.portal.selectors import GENERIC_NOT_FOUND
+from ektp.cards.models import CardPrint
+from ektp.portal.selectors import GENERIC_NOT_FOUND, find_resident, status_of
+from ektp.residents.models import Resident
+from tests.cards.factories import ServicePointFactory
 from tests.portal.factories import PortalResidentFactory, printed_card, valid_suket
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +54,64 @@ def test_printed_card_says_where_and_from_when(client):
     text = check(client, resident.nik).content.decode()
     assert "ambil di UPT Gedong Tataan" in text
     assert "mulai 3 Maret 2026" in text
+
+
+def test_the_latest_card_in_hand_says_where_and_a_voided_one_is_not(client):
+    resident = PortalResidentFactory(ktp_status="CARD_PRINTED", recorded_on=dt.date(2026, 1, 5))
+    old = printed_card(resident, printed_at=dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC))
+    point = ServicePointFactory(name="Kantor Disdukcapil Pesawaran")
+    newer = printed_card(
+        resident, point=point, printed_at=dt.datetime(2026, 4, 6, 3, 0, tzinfo=dt.UTC)
+    )
+    text = check(client, resident.nik).content.decode()
+    assert "ambil di Kantor Disdukcapil Pesawaran" in text
+    assert "mulai 7 April 2026" in text
+    CardPrint.objects.filter(pk=newer.pk).update(
+        voided_at=dt.datetime(2026, 4, 6, 4, tzinfo=dt.UTC), void_reason="rusak"
+    )
+    text = check(client, resident.nik, "17-05-1990").content.decode()
+    assert "ambil di UPT Gedong Tataan" in text
+    CardPrint.objects.filter(pk=old.pk).update(
+        voided_at=dt.datetime(2026, 4, 6, 4, tzinfo=dt.UTC), void_reason="rusak"
+    )
+    text = check(client, resident.nik, "17-05-1990").content.decode()
+    assert "KTP-el Anda sudah dicetak." in text
+    assert "ambil di" not in text
+
+
+def test_status_of_a_resident_read_elsewhere_finds_the_card_itself():
+    """The WhatsApp bot and the API may hand status_of a resident of their own."""
+    resident = PortalResidentFactory(ktp_status="CARD_PRINTED", recorded_on=dt.date(2026, 1, 5))
+    printed_card(resident, printed_at=dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC))
+    plain = Resident.objects.get(pk=resident.pk)
+    found = find_resident(nik=resident.nik, birth_date=resident.birth_date)
+    assert not hasattr(plain, "printed_at")
+    assert (
+        status_of(plain).headline
+        == status_of(found).headline
+        == ("Sudah dicetak, ambil di UPT Gedong Tataan")
+    )
+
+
+@pytest.mark.parametrize("birth_date", ["17-05-1990", "1990-05-17", "kemarin"])
+def test_every_answer_of_the_page_is_never_cached(client, birth_date):
+    resident = PortalResidentFactory()
+    for response in (client.get(URL), check(client, resident.nik, birth_date)):
+        assert (
+            response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+        )
+        assert response["Expires"].endswith(" GMT")
+
+
+def test_the_cache_headers_are_those_of_djangos_never_cache():
+    from django.http import HttpResponse
+    from django.utils.cache import add_never_cache_headers
+
+    from ektp.portal.views import NEVER_CACHE
+
+    response = HttpResponse()
+    add_never_cache_headers(response)
+    assert response["Cache-Control"] == NEVER_CACHE
 
 
 def test_personal_data_is_masked(client):

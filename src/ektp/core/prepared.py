@@ -8,6 +8,12 @@ the values on the server instead, so that psycopg prepares the statement once it
 server only executes it from then on. Where that setting is off (a transaction-pooling
 proxy in front of PostgreSQL) or on SQLite, it is the usual cursor.
 
+On SQLite the cursor is SQLite's own, wrapped by Django as usual but without its
+translation of every statement from Django's %s placeholders to SQLite's ? (a regular
+expression over the whole text, on every run: for the status lookup it cost more than
+SQLite's own work). `statement` translates a statement once, and callers keep what it
+returns.
+
 Only for statements written with this in mind: server-side binding needs every
 parameter's type to follow from its place in the SQL.
 """
@@ -25,17 +31,33 @@ def prepares_statements(connection: BaseDatabaseWrapper) -> bool:
     )
 
 
-def prepared_cursor(connection: BaseDatabaseWrapper):
-    """Return a cursor whose statements PostgreSQL prepares once per connection (see the
-    module), with Django's error wrapping, execute wrappers and query logging; elsewhere
-    connection.cursor()."""
-    if not prepares_statements(connection):
-        return connection.cursor()
-    import psycopg
+def statement(connection: BaseDatabaseWrapper, sql: str) -> str:
+    """Return a statement written with Django's %s placeholders as a cursor of
+    prepared_cursor takes it: on SQLite with ? (as Django's SQLite cursor writes it on every
+    run), elsewhere unchanged."""
+    if connection.vendor != "sqlite":
+        return sql
+    from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    cursor = psycopg.Cursor(connection.connection)
+    return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+
+
+def prepared_cursor(connection: BaseDatabaseWrapper):
+    """Return a cursor whose statements PostgreSQL prepares once per connection, or SQLite's
+    own cursor (see the module), with Django's error wrapping, execute wrappers and query
+    logging; elsewhere connection.cursor(). Its statements come from `statement`."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        connection.validate_thread_sharing()
+        cursor = connection.connection.cursor()
+    elif prepares_statements(connection):
+        import psycopg
+
+        connection.ensure_connection()
+        connection.validate_thread_sharing()
+        cursor = psycopg.Cursor(connection.connection)
+    else:
+        return connection.cursor()
     if connection.queries_logged:
         return connection.make_debug_cursor(cursor)
     return connection.make_cursor(cursor)

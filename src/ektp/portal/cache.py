@@ -1,4 +1,6 @@
-"""The cache that holds rate-limit counters, shared by every process of one install.
+"""The caches that hold rate-limit counters in the database or in Redis, shared by every
+process of one install, on one machine or several (ektp.portal.hostcache keeps them in a
+file that the processes of one machine share: the default on SQLite).
 
 Django's DatabaseCache counts the whole table on every write (to cull it when full), then
 reads and writes the key in a transaction; its increment reads the value and sets it again,
@@ -47,7 +49,7 @@ from django.core.cache.backends.redis import RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils.timezone import now
 
-from ektp.core.prepared import prepared_cursor
+from ektp.core.prepared import prepared_cursor, statement
 
 try:
     import fcntl
@@ -339,7 +341,8 @@ class DatabaseCache(DjangoDatabaseCache):
             ]
             ctes = ", ".join(f"{cte}{on_conflict} RETURNING {k}, {v})" for cte in chain)
             counts = " UNION ALL ".join(f"SELECT {k}, {v} FROM c{i}" for i in range(windows))
-            self._counting[(connection.vendor, windows)] = (f"WITH {ctes} {counts}", None)
+            write = statement(connection, f"WITH {ctes} {counts}")
+            self._counting[(connection.vendor, windows)] = (write, None)
             return self._counting[(connection.vendor, windows)]
         rows = ", ".join(["(%s, %s, %s)"] * windows)
         guards = ["1 = 1"] + [
@@ -356,6 +359,7 @@ class DatabaseCache(DjangoDatabaseCache):
         # end, and this thread may wait for the GIL in between, holding up every writer of
         # every process: write without it, then read the counts.
         read = f"SELECT {k}, {v} FROM {t} WHERE {k} IN ({', '.join(['%s'] * windows)})"
+        write, read = statement(connection, write), statement(connection, read)
         self._counting[(connection.vendor, windows)] = (write, read)
         return write, read
 

@@ -27,6 +27,7 @@ from django_ratelimit.core import (
     _make_cache_key,
     _split_rate,
 )
+from lmdb import Error as LmdbError
 from redis.exceptions import RedisError
 
 from ektp.portal.cache import Window, count_hits
@@ -69,15 +70,38 @@ def over_limit(*counters: tuple[str, str, str]) -> bool:
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
     try:
         counts = count_hits(cache, windows)
-    except (OperationalError, InterfaceError, OSError, RedisError) as exc:
+    except (OperationalError, InterfaceError, OSError, RedisError, LmdbError) as exc:
         log.warning("rate-limit counters unavailable: %s", exc)
         return not getattr(settings, "RATELIMIT_FAIL_OPEN", False)
     return any(count > limit for count, (_, _, limit) in zip(counts, windows, strict=False))
 
 
+class _Asking:
+    """What django-ratelimit's _get_ip reads of a request: its META."""
+
+    def __init__(self, meta: dict):
+        self.META = meta
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(meta_key: str, value: str, ipv4_mask: int, ipv6_mask: int) -> str:
+    return _get_ip(_Asking({meta_key: value}))
+
+
+def client_address(request: HttpRequest) -> str:
+    """Return the client's address as django-ratelimit counts it (_get_ip: the address
+    from RATELIMIT_IP_META_KEY, an IPv6 one masked to its network), remembering the last
+    few thousand: parsing an address with ipaddress costs more than counting it."""
+    meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
+    value = request.META.get(meta_key) if isinstance(meta_key, str) else None
+    if not value or "." in meta_key:  # a function of the request's, or an error to raise
+        return _get_ip(request)
+    return _address(meta_key, value, settings.RATELIMIT_IPV4_MASK, settings.RATELIMIT_IPV6_MASK)
+
+
 def client_over_limit(request: HttpRequest) -> bool:
     """Count one inquiry from the client's address and tell whether it is over the rate."""
-    return over_limit((CLIENT_GROUP, _get_ip(request), per_ip_rate()))
+    return over_limit((CLIENT_GROUP, client_address(request), per_ip_rate()))
 
 
 def nik_over_limit(request: HttpRequest, nik: str) -> bool:
@@ -88,7 +112,7 @@ def nik_over_limit(request: HttpRequest, nik: str) -> bool:
 def inquiry_over_limit(request: HttpRequest, nik: str | None = None) -> bool:
     """Count one inquiry from the client's address and, when a well-formed NIK was typed, one
     about that NIK (known or not); tell whether either is over its rate."""
-    counters = [(CLIENT_GROUP, _get_ip(request), per_ip_rate())]
+    counters = [(CLIENT_GROUP, client_address(request), per_ip_rate())]
     if nik is not None:
         counters.append((NIK_GROUP, nik, per_nik_rate()))
     return over_limit(*counters)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.core.exceptions import FieldError
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Exists, OuterRef, Value
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.utils import timezone
 
-from ektp.core.prepared import prepared_cursor
+from ektp.core.prepared import prepared_cursor, statement
 from ektp.notifications.events import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
 
@@ -37,18 +37,30 @@ def parse_nik(text: str) -> str:
     return nik
 
 
+# The ways a birth date may be written: DD-MM-YYYY, DD/MM/YYYY (day and month of one or two
+# digits) and YYYY-MM-DD. A regular expression and date() read them several times faster
+# than strptime, which the status inquiry would run on every try.
+DAY_FIRST = re.compile(r"([0-9]{1,2})([-/])([0-9]{1,2})\2([0-9]{4})")
+YEAR_FIRST = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+
+
 def parse_birth_date(text: str, *, today: dt.date | None = None) -> dt.date:
     """Return a birth date written DD-MM-YYYY (or DD/MM/YYYY, or YYYY-MM-DD)."""
     text = (text or "").strip()
-    for pattern in ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            day = dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-        if day > (today or timezone.localdate()) or day.year < 1900:
-            raise InquiryInvalid("Tanggal lahir tidak mungkin (di masa depan atau sebelum 1900).")
-        return day
-    raise InquiryInvalid("Tanggal lahir harus ditulis HH-BB-TTTT, misalnya 17-08-1990.")
+    day = None
+    if found := DAY_FIRST.fullmatch(text):
+        day, _, month, year = found.groups()
+    elif found := YEAR_FIRST.fullmatch(text):
+        year, month, day = found.groups()
+    try:
+        born = dt.date(int(year), int(month), int(day)) if day is not None else None
+    except ValueError:
+        born = None
+    if born is None:
+        raise InquiryInvalid("Tanggal lahir harus ditulis HH-BB-TTTT, misalnya 17-08-1990.")
+    if born > (today or timezone.localdate()) or born.year < 1900:
+        raise InquiryInvalid("Tanggal lahir tidak mungkin (di masa depan atau sebelum 1900).")
+    return born
 
 
 _NIK_SLOT = "nik-slot"
@@ -69,6 +81,21 @@ def _flag(model_label: str, **lookups):
     return Exists(model.objects.filter(resident=OuterRef("pk"), **lookups))
 
 
+def _latest_print_of(field: str):
+    """Return a field of the resident's latest card in hand (not voided), or None without
+    the cards app."""
+    try:
+        model = apps.get_model("cards.CardPrint")
+    except LookupError:
+        return Value(None)
+    latest = model.objects.filter(resident=OuterRef("pk"), voided_at__isnull=True)
+    return Subquery(latest.order_by("-printed_at").values(field)[:1])
+
+
+# What the lookup reads beside the resident's own fields, set on the resident it returns.
+EXTRAS = ("has_suket", "has_booking", "print_point", "printed_at")
+
+
 @dataclass(frozen=True)
 class _Lookup:
     sql: str
@@ -76,7 +103,7 @@ class _Lookup:
     fields: list[int]  # columns of the resident's fields
     field_names: list[str]  # their attnames
     converters: list[tuple[int, list, object]]  # (column, converters, expression)
-    flags: tuple[int, int]  # columns of has_suket and has_booking
+    extras: list[tuple[str, int]]  # (name, column) of each of EXTRAS
 
 
 @functools.cache
@@ -104,6 +131,8 @@ def _lookup_statement(alias: str) -> _Lookup:
                 status__in=["booked", "checked_in"],
                 window__day__gte=_TODAY_SLOT,
             ),
+            print_point=_latest_print_of("service_point__name"),
+            printed_at=_latest_print_of("printed_at"),
         )
         .order_by()[:1]
     ).query
@@ -114,15 +143,12 @@ def _lookup_statement(alias: str) -> _Lookup:
     field_names = [compiler.select[i][0].target.attname for i in selected]
     converters = compiler.get_converters([column for column, _, _ in compiler.select])
     return _Lookup(
-        sql=sql,
+        sql=statement(connections[alias], sql),
         slots=slots,
         fields=list(selected),
         field_names=field_names,
         converters=[(i, convs, expr) for i, (convs, expr) in converters.items()],
-        flags=(
-            compiler.annotation_col_map["has_suket"],
-            compiler.annotation_col_map["has_booking"],
-        ),
+        extras=[(name, compiler.annotation_col_map[name]) for name in EXTRAS],
     )
 
 
@@ -156,7 +182,8 @@ def find_resident(
     """Return the living resident with both this NIK and this birth date, or None.
 
     One query: the resident carries `has_suket` and `has_booking`, so that status_of
-    reads suket and bookings only for the few who have them.
+    reads suket and bookings only for the few who have them, and `print_point` and
+    `printed_at` of the card in hand (None when there is none).
     """
     db = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy looks it up again
     lookup = _lookup_statement(db.alias)
@@ -177,8 +204,8 @@ def find_resident(
         for converter in convs:
             row[index] = converter(row[index], expression, db)
     resident = Resident.from_db(db.alias, lookup.field_names, [row[i] for i in lookup.fields])
-    resident.has_suket = bool(row[lookup.flags[0]])
-    resident.has_booking = bool(row[lookup.flags[1]])
+    for name, column in lookup.extras:
+        setattr(resident, name, row[column])
     return resident
 
 
@@ -262,15 +289,16 @@ STAGES = {
 }
 
 
-def _latest_print(resident: Resident):
+def _latest_print(resident: Resident) -> tuple[str, dt.datetime] | None:
+    """Return (collection point, printed at) of the resident's card in hand, or None."""
     try:
         card_print = apps.get_model("cards", "CardPrint")
     except LookupError:
         return None
     return (
         card_print.objects.filter(resident=resident, voided_at__isnull=True)
-        .select_related("service_point")
         .order_by("-printed_at")
+        .values_list("service_point__name", "printed_at")
         .first()
     )
 
@@ -326,13 +354,17 @@ def status_of(resident: Resident, *, today: dt.date | None = None) -> StatusAnsw
     today = today or timezone.localdate()
     stage, steps, headline, detail = STAGES.get(resident.ktp_status, STAGES[KtpStatus.BIO_CAPTURED])
     if resident.ktp_status == KtpStatus.CARD_PRINTED:
-        card = _latest_print(resident)
+        if hasattr(resident, "printed_at"):  # read by find_resident
+            card = (resident.print_point, resident.printed_at) if resident.printed_at else None
+        else:
+            card = _latest_print(resident)
         if card is not None:
+            point, printed_at = card
             detail = (
-                f"KTP-el Anda sudah dicetak. Silakan ambil di {card.service_point.name} "
-                f"mulai {tanggal(collect_from(card.printed_at))}. Pengambilan gratis."
+                f"KTP-el Anda sudah dicetak. Silakan ambil di {point} "
+                f"mulai {tanggal(collect_from(printed_at))}. Pengambilan gratis."
             )
-            headline = f"Sudah dicetak, ambil di {card.service_point.name}"
+            headline = f"Sudah dicetak, ambil di {point}"
     answer = StatusAnswer(
         stage=stage,
         headline=headline,
