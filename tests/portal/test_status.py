@@ -93,6 +93,17 @@ def test_status_of_a_resident_read_elsewhere_finds_the_card_itself():
     )
 
 
+def test_the_card_is_read_only_for_a_resident_whose_card_waits_to_be_collected():
+    resident = PortalResidentFactory(ktp_status="CARD_ISSUED", recorded_on=dt.date(2026, 1, 5))
+    printed_card(resident, printed_at=dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC))
+    found = find_resident(nik=resident.nik, birth_date=resident.birth_date)
+    assert (found.print_point, found.printed_at) == (None, None)
+    Resident.objects.filter(pk=resident.pk).update(ktp_status="CARD_PRINTED")
+    found = find_resident(nik=resident.nik, birth_date=resident.birth_date)
+    assert found.print_point == "UPT Gedong Tataan"
+    assert found.printed_at == dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC)
+
+
 @pytest.mark.parametrize("birth_date", ["17-05-1990", "1990-05-17", "kemarin"])
 def test_every_answer_of_the_page_is_never_cached(client, birth_date):
     resident = PortalResidentFactory()

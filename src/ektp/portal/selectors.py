@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.core.exceptions import FieldError
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from ektp.core.prepared import prepared_cursor, statement
@@ -82,14 +82,15 @@ def _flag(model_label: str, **lookups):
 
 
 def _latest_print_of(field: str):
-    """Return a field of the resident's latest card in hand (not voided), or None without
-    the cards app."""
+    """Return a field of the latest card in hand (not voided) of a resident whose card is
+    printed (read only for them: others cost no subquery), or None without the cards app."""
     try:
         model = apps.get_model("cards.CardPrint")
     except LookupError:
         return Value(None)
     latest = model.objects.filter(resident=OuterRef("pk"), voided_at__isnull=True)
-    return Subquery(latest.order_by("-printed_at").values(field)[:1])
+    value = Subquery(latest.order_by("-printed_at").values(field)[:1])
+    return Case(When(ktp_status=KtpStatus.CARD_PRINTED, then=value), default=Value(None))
 
 
 # What the lookup reads beside the resident's own fields, set on the resident it returns.
