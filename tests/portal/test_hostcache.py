@@ -186,6 +186,32 @@ def test_threads_counting_at_once_lose_or_double_no_count(tmp_path):
     assert sorted(results) == list(range(1, 401))
 
 
+KILLED_WHILE_WRITING = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, sys.argv[1])
+    from django.conf import settings
+    settings.configure()
+    from ektp.portal.hostcache import HostCache, _environment
+    cache = HostCache(sys.argv[2], {})
+    txn = _environment(cache._path, cache._map_size).begin(write=True)
+    txn.put(cache._key("ip", None), b"half-written")
+    print("writing", flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def test_a_worker_killed_while_writing_neither_blocks_nor_spoils_the_counters(cache):
+    assert cache.count_hits([("ip", 3600, 100)]) == [1]
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_WHILE_WRITING, SRC, cache._path], stdout=subprocess.PIPE
+    ) as worker:
+        assert worker.stdout.readline() == b"writing\n"
+        assert worker.wait(timeout=30) == -9
+    assert cache.count_hits([("ip", 3600, 100)]) == [2]  # its write was never committed
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_process_counts_in_the_same_file(cache):
     assert cache.count_hits([("fork", 3600, 100)]) == [1]
