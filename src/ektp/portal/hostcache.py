@@ -20,8 +20,11 @@ How this cache behaves:
   machine that crashes can lose the last counts, or leave the file damaged. A damaged file is
   put aside when it is opened and a new one is started, which forgives the tries counted so
   far, as PostgreSQL empties an unlogged table after a crash.
-- Every operation is a write transaction, reads included: LMDB's reader table records
-  readers by process id, which a forked process would share with its parent.
+- Every operation is a write transaction, reads included (the few reads are not worth a
+  second kind): a write needs no slot in LMDB's reader table, where a process killed while
+  reading would keep its slot, and the pages it saw, until the table is next checked. A
+  process killed while writing releases LMDB's write mutex (a robust one) and its
+  transaction is lost, nothing else.
 - A process opens the file on first use. Before a fork, the file is closed (no transaction
   is open then: they all run under one lock of the process), and each side opens it again
   when it next needs it.
