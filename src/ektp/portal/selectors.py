@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.core.exceptions import FieldError
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    OuterRef,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from ektp.core.prepared import prepared_cursor, statement
@@ -81,13 +90,13 @@ def _flag(model_label: str, **lookups):
     return Exists(model.objects.filter(resident=OuterRef("pk"), **lookups))
 
 
-def _latest_print_of(field: str):
+def _latest_print_of(field: str, output_field):
     """Return a field of the latest card in hand (not voided) of a resident whose card is
     printed (read only for them: others cost no subquery), or None without the cards app."""
     try:
         model = apps.get_model("cards.CardPrint")
     except LookupError:
-        return Value(None)
+        return Value(None, output_field=output_field)
     latest = model.objects.filter(resident=OuterRef("pk"), voided_at__isnull=True)
     value = Subquery(latest.order_by("-printed_at").values(field)[:1])
     return Case(When(ktp_status=KtpStatus.CARD_PRINTED, then=value), default=Value(None))
@@ -132,8 +141,8 @@ def _lookup_statement(alias: str) -> _Lookup:
                 status__in=["booked", "checked_in"],
                 window__day__gte=_TODAY_SLOT,
             ),
-            print_point=_latest_print_of("service_point__name"),
-            printed_at=_latest_print_of("printed_at"),
+            print_point=_latest_print_of("service_point__name", CharField()),
+            printed_at=_latest_print_of("printed_at", DateTimeField()),
         )
         .order_by()[:1]
     ).query
