@@ -296,6 +296,9 @@ SMS_GATEWAY_CONTENT_TYPE = os.environ.get("SMS_GATEWAY_CONTENT_TYPE", "applicati
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if not REDIS_URL and os.environ.get("CACHE_URL", "").startswith(("redis://", "rediss://")):
     REDIS_URL = os.environ["CACHE_URL"]
+# Culling drops live counters once the cache is full: keep it far above the keys one hour of
+# enumeration attempts can make.
+CACHE_MAX_ENTRIES = 1_000_000
 CACHE_KIND = os.environ.get("EKTP_CACHE", "").strip().lower() or (
     "redis" if REDIS_URL else "database" if DATABASE_URL else "host"
 )
@@ -314,9 +317,7 @@ elif CACHE_KIND == "host":
         "default": {
             "BACKEND": "ektp.portal.hostcache.HostCache",
             "LOCATION": os.environ.get("EKTP_CACHE_DIR", str(VAR_DIR / "cache")),
-            # Culling drops live counters once the file is full: keep it far above the keys
-            # one hour of enumeration attempts can make.
-            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+            "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES},
         }
     }
 elif CACHE_KIND == "database":
@@ -324,7 +325,7 @@ elif CACHE_KIND == "database":
         "default": {
             "BACKEND": "ektp.portal.cache.DatabaseCache",
             "LOCATION": "ektp_cache",
-            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+            "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES},
         }
     }
 else:

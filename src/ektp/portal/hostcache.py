@@ -51,10 +51,9 @@ from pathlib import Path
 import lmdb
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 
-log = logging.getLogger(__name__)
+from ektp.portal.cache import Window
 
-# (cache key, timeout in seconds, limit): one window of a rate, as count_hits takes it.
-Window = tuple[str, int, int]
+log = logging.getLogger(__name__)
 
 HEADER = struct.Struct("<dB")  # expiry (seconds since the epoch, inf = never), kind
 INTEGER = struct.Struct("<q")
@@ -305,8 +304,13 @@ class HostCache(BaseCache):
         return self._run(delete)
 
     def delete_many(self, keys, version=None):
-        for key in keys:
-            self.delete(key, version=version)
+        raw_keys = [self._key(key, version) for key in keys]
+
+        def delete(txn) -> None:
+            for raw_key in raw_keys:
+                txn.delete(raw_key)
+
+        self._run(delete)
 
     def has_key(self, key, version=None):
         raw_key = self._key(key, version)
@@ -373,16 +377,9 @@ class HostCache(BaseCache):
     def _sweep(self, txn, batch: int = SWEEP_BATCH) -> None:
         """Remove the expired entries among the next `batch` (in key order, going round),
         then make room when the file holds more than MAX_ENTRIES."""
-        now = time.time()
         with txn.cursor() as cursor:
             found = cursor.set_range(self._sweep_from) if self._sweep_from else cursor.first()
-            for _ in range(batch):
-                if not found:
-                    break
-                if HEADER.unpack_from(cursor.value())[0] <= now:
-                    found = _delete(cursor)
-                else:
-                    found = cursor.next()
+            found, _, _ = _remove_expired(cursor, found, batch)
             self._sweep_from = cursor.key() if found else None
         if txn.stat(self._main(txn))["entries"] > self._max_entries:
             self._make_room(txn, full=False)
@@ -390,17 +387,8 @@ class HostCache(BaseCache):
     def _make_room(self, txn, *, full: bool) -> None:
         """Remove every expired entry; then, when more than MAX_ENTRIES are left (or nothing
         had expired in a full file), remove 1 / CULL_FREQUENCY of them (all with 0)."""
-        now = time.time()
-        removed = kept = 0
         with txn.cursor() as cursor:
-            found = cursor.first()
-            while found:
-                if HEADER.unpack_from(cursor.value())[0] <= now:
-                    found = _delete(cursor)
-                    removed += 1
-                else:
-                    found = cursor.next()
-                    kept += 1
+            _, removed, kept = _remove_expired(cursor, cursor.first())
         if kept <= self._max_entries and (removed or not full):
             return
         if self._cull_frequency == 0:
@@ -412,6 +400,22 @@ class HostCache(BaseCache):
             while found and doomed:
                 found = _delete(cursor)
                 doomed -= 1
+
+
+def _remove_expired(cursor, found: bool, limit: int | None = None) -> tuple[bool, int, int]:
+    """From the cursor's entry on, remove the expired ones among the next `limit` entries (all
+    to the end with None); return whether the cursor stands on an entry after them, and how
+    many were removed and kept."""
+    now = time.time()
+    removed = kept = 0
+    while found and (limit is None or removed + kept < limit):
+        if HEADER.unpack_from(cursor.value())[0] <= now:
+            found = _delete(cursor)
+            removed += 1
+        else:
+            found = cursor.next()
+            kept += 1
+    return found, removed, kept
 
 
 def _delete(cursor) -> bool:
