@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
+from ektp.core.prepared import Read, statement
 from ektp.portal import limits
-from ektp.portal.cache import DatabaseCache, RedisCache, count_hits
+from ektp.portal.cache import DatabaseCache, RedisCache, count_hits, count_hits_then_read
 from ektp.portal.forms import InquiryForm
 from ektp.portal.hostcache import HEADER, HostCache
 from tests.portal.conftest import REDIS_URL
@@ -259,6 +260,65 @@ def test_redis_sets_the_window_ttl_and_keeps_it(redis_cache):
     assert 0 < server.ttl(cache.make_key("ttl-ip")) <= 600
 
 
+# 1b. Counting, then reading the answer of an inquiry -------------------------------------------
+
+
+def a_read(word: str = "x", *, found: bool = True) -> Read:
+    where = "" if found else " WHERE 1 = 0"
+    return Read(statement(connection, f"SELECT %s AS word, 7 AS seven{where}"), [word])
+
+
+@pytest.mark.django_db
+def test_counting_then_reading_counts_as_count_hits_and_returns_the_row(counting):
+    windows = [("read-ip", 3600, 100), ("read-nik", 3600, 100)]
+    assert count_hits_then_read(counting.cache, windows, a_read("satu")) == ([1, 1], ("satu", 7))
+    assert count_hits_then_read(counting.cache, windows, a_read("dua")) == ([2, 2], ("dua", 7))
+    assert counting.count(windows) == [3, 3]
+    assert count_hits_then_read(counting.cache, windows, a_read(found=False)) == ([4, 4], None)
+
+
+@pytest.mark.django_db
+def test_a_try_over_a_limit_gets_no_row_and_counts_no_later_window(counting):
+    windows = [("over-ip", 3600, 1), ("over-nik", 3600, 100)]
+    assert count_hits_then_read(counting.cache, windows, a_read()) == ([1, 1], ("x", 7))
+    assert count_hits_then_read(counting.cache, windows, a_read()) == ([2], None)
+    assert counting.count([("over-nik", 3600, 100)]) == [2]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_counting_and_reading_are_one_statement(database_cache):
+    from django.test.utils import CaptureQueriesContext
+
+    windows = [("one-ip", 3600, 100), ("one-nik", 3600, 100)]
+    with CaptureQueriesContext(connection) as queries:
+        assert count_hits_then_read(caches["default"], windows, a_read()) == ([1, 1], ("x", 7))
+    assert len(queries) == 1
+    assert "counted AS" in queries[0]["sql"]
+    assert "7 AS seven" in queries[0]["sql"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_counting_and_reading_lose_no_count_and_read_only_within_the_limits():
+    results = []
+    windows = [("rr-a", 3600, 40), ("rr-b", 3600, 10**6)]
+
+    def tries() -> None:
+        cache = caches.create_connection("default")
+        for number in range(10):
+            results.append(count_hits_then_read(cache, windows, a_read(f"r{number}")))
+
+    assert run_in_threads(tries, 8) == []
+    assert sorted(counts[0] for counts, _ in results) == list(range(1, 81))
+    within = [(counts, row) for counts, row in results if len(counts) == 2]
+    assert len(within) == 40
+    assert all(row is not None and row[1] == 7 for _, row in within)
+    assert all(row is None for counts, row in results if len(counts) == 1)
+    assert sorted(counts[1] for counts, _ in within) == list(range(1, 41))
+    assert caches["default"].get("rr-a") == 80
+    assert caches["default"].get("rr-b") == 40
+
+
 # 2. PostgreSQL: no count lost or doubled between workers; the table skips the WAL -------------
 
 
@@ -422,6 +482,22 @@ def test_unreachable_counters_refuse_the_inquiry_unless_fail_open(settings, monk
     assert "rate-limit counters unavailable" in caplog.text
     settings.RATELIMIT_FAIL_OPEN = True
     assert not limits.inquiry_over_limit(inquiry(), NIK)
+
+
+@pytest.mark.django_db
+def test_unreachable_counters_refuse_the_read_too_unless_fail_open(settings, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    cache = caches["default"]
+    for name in ("count_hits", "count_hits_and_read"):
+        if hasattr(cache, name):
+            monkeypatch.setattr(cache, name, unreachable)
+    assert limits.inquiry_over_limit_then_read(inquiry(), NIK, a_read()) == (True, None)
+    settings.RATELIMIT_FAIL_OPEN = True
+    assert limits.inquiry_over_limit_then_read(inquiry(), NIK, a_read()) == (False, ("x", 7))
+    settings.RATELIMIT_ENABLE = False
+    assert limits.inquiry_over_limit_then_read(inquiry(), NIK, a_read()) == (False, ("x", 7))
 
 
 def test_a_host_cache_that_fails_refuses_the_inquiry_unless_fail_open(

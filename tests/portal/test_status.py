@@ -256,13 +256,42 @@ def test_the_lookup_sends_only_what_was_typed_and_today(client):
 
     def record(execute, sql, params, many, context):
         if "residents_resident" in sql:
-            sent.append([str(p) for p in params])
+            sent.append((sql, [str(p) for p in params]))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
         assert resident.name[:2] in check(client, resident.nik).content.decode()
     today = str(timezone.localdate())
-    assert sorted(sent[0]) == sorted([resident.nik, "1990-05-17", today, today])
+    [(sql, params)] = sent
+    if "counted AS" in sql:  # counted in the same statement: the lookup's values come last
+        params = params[-4:]
+    assert sorted(params) == sorted([resident.nik, "1990-05-17", today, today])
+
+
+def test_an_inquiry_is_one_statement_to_the_database(client, django_assert_num_queries):
+    """The tries are counted in the host's file (SQLite) or in the same statement as the
+    lookup (PostgreSQL's counters table): one round trip to the database in all."""
+    resident = PortalResidentFactory(
+        ktp_status="PRINT_READY_RECORD", recorded_on=dt.date(2026, 1, 5)
+    )
+    with django_assert_num_queries(1):
+        assert "Siap cetak" in check(client, resident.nik).content.decode()
+    with django_assert_num_queries(1):
+        assert GENERIC_NOT_FOUND in check(client, resident.nik, "18-05-1990").content.decode()
+
+
+def test_the_inquiry_answers_with_debug_on_and_its_statements_are_logged(client, settings):
+    """DEBUG logs every statement; the lookup's statements are already in the database's own
+    placeholders (SQLite's ?), and logging them must not break the page."""
+    from django.db import connection, reset_queries
+
+    settings.DEBUG = True
+    resident = PortalResidentFactory(
+        ktp_status="PRINT_READY_RECORD", recorded_on=dt.date(2026, 1, 5)
+    )
+    reset_queries()
+    assert "Siap cetak" in check(client, resident.nik).content.decode()
+    assert any("residents_resident" in query["sql"] for query in connection.queries)
 
 
 def test_forged_download_link_is_refused(client):

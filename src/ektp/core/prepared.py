@@ -20,7 +20,12 @@ parameter's type to follow from its place in the SQL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper
 
 
 def prepares_statements(connection: BaseDatabaseWrapper) -> bool:
@@ -59,5 +64,37 @@ def prepared_cursor(connection: BaseDatabaseWrapper):
     else:
         return connection.cursor()
     if connection.queries_logged:
+        if connection.vendor == "sqlite":
+            return _SqliteDebugCursor(cursor, connection)
         return connection.make_debug_cursor(cursor)
     return connection.make_cursor(cursor)
+
+
+class _SqliteDebugCursor(CursorDebugWrapper):
+    """Django's debug cursor (DEBUG, or a test counting queries) for statements already in
+    SQLite's ? form: it logs them as they were sent. Django's SQLite backend would write the
+    values into a statement with %s placeholders, and fails on one without."""
+
+    def debug_sql(self, sql=None, params=None, use_last_executed_query=False, many=False):
+        return super().debug_sql(sql, params, use_last_executed_query=False, many=many)
+
+
+@dataclass(frozen=True)
+class Read:
+    """A read of at most one row: a statement from `statement`, its values, its database.
+
+    Whoever runs it may run it inside a larger statement (see portal.cache: counting the
+    tries of an inquiry and reading its answer in one round trip), so it must be one
+    SELECT that can stand as a subquery, without a trailing semicolon.
+    """
+
+    sql: str
+    params: Sequence
+    using: str = DEFAULT_DB_ALIAS
+
+
+def fetch_one(read: Read) -> tuple | None:
+    """Run a Read on a cursor of prepared_cursor and return its row, or None."""
+    with prepared_cursor(connections[read.using]) as cursor:
+        cursor.execute(read.sql, read.params)
+        return cursor.fetchone()

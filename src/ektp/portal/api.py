@@ -51,11 +51,15 @@ def check_status(request, payload: InquiryIn):
         nik = birth_date = None
     else:
         invalid = None
-    if limits.inquiry_over_limit(request, nik):
-        raise HttpError(429, "Terlalu banyak permintaan. Coba lagi nanti.")
     if invalid is not None:
+        if limits.inquiry_over_limit(request):
+            raise HttpError(429, "Terlalu banyak permintaan. Coba lagi nanti.")
         raise HttpError(422, str(invalid)) from invalid
-    resident = selectors.find_resident(nik=nik, birth_date=birth_date)
+    read = selectors.resident_read(nik=nik, birth_date=birth_date)
+    over, row = limits.inquiry_over_limit_then_read(request, nik, read)
+    if over:
+        raise HttpError(429, "Terlalu banyak permintaan. Coba lagi nanti.")
+    resident = selectors.resident_from_row(row)
     if resident is None:
         return StatusOut(found=False, message=selectors.GENERIC_NOT_FOUND)
     answer = selectors.status_of(resident)

@@ -49,7 +49,7 @@ from django.core.cache.backends.redis import RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils.timezone import now
 
-from ektp.core.prepared import prepared_cursor, statement
+from ektp.core.prepared import Read, fetch_one, prepared_cursor, statement
 
 try:
     import fcntl
@@ -111,7 +111,8 @@ class DatabaseCache(DjangoDatabaseCache):
         default_every = min(1000, max(1, self._max_entries // 1000))
         self._cull_every = max(1, int(options.get("CULL_EVERY", default_every)))
         self._quoted: dict[str, dict[str, str]] = {}
-        self._counting: dict[tuple[str, int], tuple[str, str | None]] = {}
+        # (vendor, windows[, read]) -> the counting statements
+        self._counting: dict[tuple, tuple[str, str | None]] = {}
 
     # Encoding -----------------------------------------------------------------------------
 
@@ -283,6 +284,56 @@ class DatabaseCache(DjangoDatabaseCache):
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         write, read = self._counting_sql(connection, len(windows))
+        keys, limits, params = self._counting_params(connection, windows, version, read)
+        with prepared_cursor(connection) as cursor:
+            with write_turn(connection):
+                cursor.execute(write, params)
+            if read is not None:
+                cursor.execute(read, keys)
+            counted = {key: self._decode(connection, value) for key, value in cursor.fetchall()}
+        self._maybe_cull(db)
+        counts: list[int] = []
+        for key, limit in zip(keys, limits, strict=True):
+            if key not in counted:
+                break
+            counts.append(counted[key])
+            if counts[-1] > limit:
+                break
+        return counts
+
+    def reads_along(self, using: str) -> bool:
+        """Tell whether count_hits_and_read can count and read in one statement: the
+        counters are in the read's database, and it is PostgreSQL."""
+        db = router.db_for_write(self.cache_model_class)
+        return db == using and connections[db].vendor == "postgresql"
+
+    def count_hits_and_read(
+        self, windows: Sequence[Window], read: Read, version=None
+    ) -> tuple[list[int], tuple | None]:
+        """Count as count_hits does and run a read of one row, in one statement on
+        PostgreSQL (see reads_along): one round trip to the server instead of two.
+
+        The read is a subquery of the statement, joined to the counts, so it runs whatever
+        the counts are; its row is returned (None when there is none) and the caller drops
+        it when a window went over its limit.
+        """
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        sql = self._counting_and_reading_sql(connection, len(windows), read.sql)
+        _, limits, params = self._counting_params(connection, windows, version, None)
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(sql, [*params, *read.params])
+            counted, present, *row = cursor.fetchone()
+        self._maybe_cull(db)
+        counts: list[int] = []
+        for value, limit in zip(counted, limits, strict=False):
+            counts.append(self._decode(connection, value))
+            if counts[-1] > limit:
+                break
+        return counts, (tuple(row) if present else None)
+
+    def _counting_params(self, connection, windows, version, read) -> tuple[list, list, list]:
+        """Return the keys, the limits and the parameters of the counting statement."""
         current = self._now(connection)
         keys = [self.make_key(key, version=version) for key, _, _ in windows]
         expiries = [self._expiry(connection, timeout) for _, timeout, _ in windows]
@@ -300,21 +351,23 @@ class DatabaseCache(DjangoDatabaseCache):
             for key, limit in zip(keys[:-1], limits, strict=False):
                 params += [key, current, limit]
             params += [current, current]
-        with prepared_cursor(connection) as cursor:
-            with write_turn(connection):
-                cursor.execute(write, params)
-            if read is not None:
-                cursor.execute(read, keys)
-            counted = {key: self._decode(connection, value) for key, value in cursor.fetchall()}
-        self._maybe_cull(db)
-        counts: list[int] = []
-        for key, limit in zip(keys, limits, strict=True):
-            if key not in counted:
-                break
-            counts.append(counted[key])
-            if counts[-1] > limit:
-                break
-        return counts
+        return keys, limits, params
+
+    def _counting_and_reading_sql(self, connection, windows: int, read: str) -> str:
+        """Return count_hits_and_read's statement: the chain of upserts of count_hits, their
+        counts in window order as an array, then a flag and the columns of the read's row."""
+        cached = self._counting.get((connection.vendor, windows, read))
+        if cached is not None:
+            return cached[0]
+        v = self._names(connection)["value"]
+        counted = " UNION ALL ".join(f"SELECT {i} AS n, {v} FROM c{i}" for i in range(windows))
+        sql = (
+            f"WITH {self._upsert_chain(connection, windows)}, counted AS ({counted}) "
+            f"SELECT ARRAY(SELECT {v} FROM counted ORDER BY n), found.* FROM (SELECT 1) AS one "
+            f"LEFT JOIN LATERAL (SELECT TRUE AS present, * FROM ({read}) AS r) AS found ON TRUE"
+        )
+        self._counting[(connection.vendor, windows, read)] = (sql, None)
+        return sql
 
     def _counting_sql(self, connection, windows: int) -> tuple[str, str | None]:
         """Return count_hits' statements for a number of windows: the write (returning the
@@ -325,25 +378,14 @@ class DatabaseCache(DjangoDatabaseCache):
         n = self._names(connection)
         t, k, v, e = n["table"], n["key"], n["value"], n["expires"]
         mark = COUNTER_MARK
-        stale = f"{t}.{e} < %s OR SUBSTR({t}.{v}, 1, 1) <> '{mark}'"
-        on_conflict = (
-            f"ON CONFLICT ({k}) DO UPDATE SET "
-            f"{v} = CASE WHEN {stale} THEN excluded.{v} ELSE '{mark}' || "
-            f"(CAST(SUBSTR({t}.{v}, 2) AS BIGINT) + 1) END, "
-            f"{e} = CASE WHEN {stale} THEN excluded.{e} ELSE {t}.{e} END"
-        )
         if connection.vendor != "sqlite":
-            chain = [f"c0 AS (INSERT INTO {t} ({k}, {v}, {e}) VALUES (%s, '{mark}1', %s) "]
-            chain += [
-                f"c{i} AS (INSERT INTO {t} ({k}, {v}, {e}) SELECT %s, '{mark}1', %s FROM c{i - 1} "
-                f"WHERE CAST(SUBSTR(c{i - 1}.{v}, 2) AS BIGINT) <= %s "
-                for i in range(1, windows)
-            ]
-            ctes = ", ".join(f"{cte}{on_conflict} RETURNING {k}, {v})" for cte in chain)
             counts = " UNION ALL ".join(f"SELECT {k}, {v} FROM c{i}" for i in range(windows))
-            write = statement(connection, f"WITH {ctes} {counts}")
+            write = statement(
+                connection, f"WITH {self._upsert_chain(connection, windows)} {counts}"
+            )
             self._counting[(connection.vendor, windows)] = (write, None)
             return self._counting[(connection.vendor, windows)]
+        on_conflict = self._on_conflict(connection)
         rows = ", ".join(["(%s, %s, %s)"] * windows)
         guards = ["1 = 1"] + [
             f"(column3 <= {order} OR COALESCE((SELECT CAST(SUBSTR({v}, 2) AS BIGINT) "
@@ -362,6 +404,35 @@ class DatabaseCache(DjangoDatabaseCache):
         write, read = statement(connection, write), statement(connection, read)
         self._counting[(connection.vendor, windows)] = (write, read)
         return write, read
+
+    def _on_conflict(self, connection) -> str:
+        """The upsert's conflict clause: start again at the new row's 1 and expiry when the
+        stored row is expired or not a counter, else add one and keep the expiry."""
+        n = self._names(connection)
+        t, k, v, e = n["table"], n["key"], n["value"], n["expires"]
+        mark = COUNTER_MARK
+        stale = f"{t}.{e} < %s OR SUBSTR({t}.{v}, 1, 1) <> '{mark}'"
+        return (
+            f"ON CONFLICT ({k}) DO UPDATE SET "
+            f"{v} = CASE WHEN {stale} THEN excluded.{v} ELSE '{mark}' || "
+            f"(CAST(SUBSTR({t}.{v}, 2) AS BIGINT) + 1) END, "
+            f"{e} = CASE WHEN {stale} THEN excluded.{e} ELSE {t}.{e} END"
+        )
+
+    def _upsert_chain(self, connection, windows: int) -> str:
+        """Return PostgreSQL's chain of upserts c0, c1, …, each returning its key and count,
+        each after the first counting only when the one before is within its limit."""
+        n = self._names(connection)
+        t, k, v, e = n["table"], n["key"], n["value"], n["expires"]
+        mark = COUNTER_MARK
+        chain = [f"c0 AS (INSERT INTO {t} ({k}, {v}, {e}) VALUES (%s, '{mark}1', %s) "]
+        chain += [
+            f"c{i} AS (INSERT INTO {t} ({k}, {v}, {e}) SELECT %s, '{mark}1', %s FROM c{i - 1} "
+            f"WHERE CAST(SUBSTR(c{i - 1}.{v}, 2) AS BIGINT) <= %s "
+            for i in range(1, windows)
+        ]
+        on_conflict = self._on_conflict(connection)
+        return ", ".join(f"{cte}{on_conflict} RETURNING {k}, {v})" for cte in chain)
 
     def _maybe_cull(self, db) -> None:
         """Count the table once in CULL_EVERY writes and cull it when over MAX_ENTRIES."""
@@ -455,6 +526,30 @@ def count_hits(cache, windows: Sequence[Window]) -> list[int]:
         if counts[-1] > limit:
             break
     return counts
+
+
+def count_hits_then_read(
+    cache, windows: Sequence[Window], read: Read
+) -> tuple[list[int], tuple | None]:
+    """Count one hit in each window (see count_hits), then run a read of one row when no
+    window went over its limit; return the counts and the row (None when there is none or
+    a window went over).
+
+    When the counters are this module's DatabaseCache in the read's PostgreSQL database,
+    both go in one statement (DatabaseCache.count_hits_and_read): the public inquiry pays
+    one round trip to the server instead of two. Elsewhere the read follows the counting.
+    """
+    if windows and isinstance(cache, DatabaseCache) and cache.reads_along(read.using):
+        counts, row = cache.count_hits_and_read(windows, read)
+    else:
+        counts = count_hits(cache, windows)
+        row = None if over_any(counts, windows) else fetch_one(read)
+    return counts, (None if over_any(counts, windows) else row)
+
+
+def over_any(counts: Sequence[int], windows: Sequence[Window]) -> bool:
+    """Tell whether a count went over its window's limit."""
+    return any(count > limit for count, (_, _, limit) in zip(counts, windows, strict=False))
 
 
 def create_cache_table(*, using: str = "default", **kwargs) -> None:

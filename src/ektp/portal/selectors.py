@@ -23,7 +23,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from ektp.core.prepared import prepared_cursor, statement
+from ektp.core.prepared import Read, fetch_one, statement
 from ektp.notifications.events import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
 
@@ -195,6 +195,13 @@ def find_resident(
     reads suket and bookings only for the few who have them, and `print_point` and
     `printed_at` of the card in hand (None when there is none).
     """
+    return resident_from_row(fetch_one(resident_read(nik=nik, birth_date=birth_date, today=today)))
+
+
+def resident_read(*, nik: str, birth_date: dt.date, today: dt.date | None = None) -> Read:
+    """Return find_resident's query as a Read, for a caller that runs it along with another
+    statement (the inquiry counts its tries in the same round trip: see limits); its row
+    goes to resident_from_row."""
     db = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy looks it up again
     lookup = _lookup_statement(db.alias)
     adapt = db.ops.adapt_datefield_value
@@ -203,17 +210,20 @@ def find_resident(
         _BIRTH_SLOT: adapt(birth_date),
         _TODAY_SLOT: adapt(today or timezone.localdate()),
     }
-    params = [values.get(slot, slot) for slot in lookup.slots]
-    with prepared_cursor(db) as cursor:
-        cursor.execute(lookup.sql, params)
-        row = cursor.fetchone()
+    return Read(lookup.sql, [values.get(slot, slot) for slot in lookup.slots], db.alias)
+
+
+def resident_from_row(row: tuple | None, using: str = DEFAULT_DB_ALIAS) -> Resident | None:
+    """Return the resident of a row of resident_read's query (None for no row)."""
     if row is None:
         return None
+    db = connections[using]
+    lookup = _lookup_statement(using)
     row = list(row)
     for index, convs, expression in lookup.converters:
         for converter in convs:
             row[index] = converter(row[index], expression, db)
-    resident = Resident.from_db(db.alias, lookup.field_names, [row[i] for i in lookup.fields])
+    resident = Resident.from_db(using, lookup.field_names, [row[i] for i in lookup.fields])
     for name, column in lookup.extras:
         setattr(resident, name, row[column])
     return resident

@@ -61,13 +61,18 @@ def status(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/status.html", {"form": InquiryForm()})
     today = timezone.localdate()
     inquiry = InquiryForm.parse(request.POST, today=today)
-    if limits.inquiry_over_limit(request, inquiry[0] if inquiry else None):
-        return too_many(request)
     if inquiry is None:
+        if limits.inquiry_over_limit(request):
+            return too_many(request)
         form = InquiryForm(request.POST)
         return render(request, "portal/status.html", {"form": form}, status=400)
     nik, birth_date = inquiry
-    resident = selectors.find_resident(nik=nik, birth_date=birth_date, today=today)
+    # Counting the tries and reading the answer: one round trip where both are in PostgreSQL.
+    read = selectors.resident_read(nik=nik, birth_date=birth_date, today=today)
+    over, row = limits.inquiry_over_limit_then_read(request, nik, read)
+    if over:
+        return too_many(request)
+    resident = selectors.resident_from_row(row)
     if resident is None:
         return render(
             request,
