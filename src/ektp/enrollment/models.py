@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ektp.enrollment.biometrics import ExceptionReason, Modality
 from ektp.residents.models import KtpStatus
@@ -129,7 +130,9 @@ class StatusChange(models.Model):
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="history"
     )
-    from_status = models.CharField(_("dari"), max_length=20, choices=KtpStatus.choices)
+    from_status = models.CharField(
+        pgettext_lazy("status change", "dari"), max_length=20, choices=KtpStatus.choices
+    )
     to_status = models.CharField(_("menjadi"), max_length=20, choices=KtpStatus.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

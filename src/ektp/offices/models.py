@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 WEEKDAYS = [
     (0, _("Senin")),
@@ -133,7 +134,9 @@ class DeviceStatusChange(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="status_changes")
-    from_status = models.CharField(_("dari"), max_length=12, choices=Device.Status.choices)
+    from_status = models.CharField(
+        pgettext_lazy("status change", "dari"), max_length=12, choices=Device.Status.choices
+    )
     to_status = models.CharField(_("menjadi"), max_length=12, choices=Device.Status.choices)
     reason = models.CharField(_("alasan"), max_length=250)
     changed_by = models.ForeignKey(
