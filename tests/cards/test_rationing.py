@@ -81,6 +81,29 @@ def test_print_beyond_the_allowance_is_deferred_with_the_reason(
     assert second.ktp_status == KtpStatus.PRINT_READY_RECORD
 
 
+def test_a_rationed_print_counts_the_day_s_cards_once_under_the_office_lock(
+    short_office, stocked_point, printer, operator
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = selectors.print_queue(short_office)[0][0].resident
+    rationing.shortage(short_office)  # judged (and kept for a minute) before the print
+    with CaptureQueriesContext(connection) as queries:
+        services.print_card(
+            request_or_resident=first,
+            service_point=stocked_point,
+            printer=printer,
+            operator=operator,
+        )
+    sql = [q["sql"] for q in queries]
+    counts = [i for i, q in enumerate(sql) if "COUNT(" in q and "cards_cardprint" in q]
+    locks = [i for i, q in enumerate(sql) if "FOR UPDATE" in q and "offices_office" in q]
+    assert len(counts) == 1
+    if connection.features.has_select_for_update:  # SQLite has no FOR UPDATE
+        assert locks and locks[0] < counts[0]
+
+
 def test_damaged_but_usable_is_deferred_and_the_resident_is_told_why(
     short_office, stocked_point, printer, operator
 ):

@@ -89,11 +89,13 @@ def _printed_today(office: Office) -> int:
     ).count()
 
 
-def shortage(office: Office) -> Shortage:
+def shortage(office: Office, *, count_today: bool = True) -> Shortage:
     """Judge the office's shortage from its days of cover.
 
     The stock of the day (on hand + printed today) does not change when a card is printed,
-    so the judgement is kept for a minute; only today's print count is read every time."""
+    so the judgement is kept for a minute; only today's print count is read every time,
+    unless `count_today` is False (printed_today is then None: the caller counts the cards
+    itself, under the office's lock)."""
     judged = cache.get(_cache_key(office))
     if judged is None:
         from ektp.cards.forecast import office_cover
@@ -107,7 +109,7 @@ def shortage(office: Office) -> Shortage:
     short, allowance, days = judged
     if not short:
         return Shortage(False, None, None, days)
-    return Shortage(True, allowance, _printed_today(office), days)
+    return Shortage(True, allowance, _printed_today(office) if count_today else None, days)
 
 
 def check_print(
@@ -117,7 +119,7 @@ def check_print(
 
     Called inside the print's transaction (it locks the office's row until the print commits).
     """
-    state = shortage(office)
+    state = shortage(office, count_today=False)  # counted below, once the office is locked
     if not state.short:
         return
     policy = CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
