@@ -196,6 +196,28 @@ def test_insert_many_persists_through_a_restart(tmp_path, population):
         assert gallery.identify(population[49].tobytes()).candidates[0] == (subject_id(49), 0.0)
 
 
+def test_insert_many_journals_in_one_fsync_and_a_torn_batch_keeps_its_prefix(
+    tmp_path, population, monkeypatch
+):
+    from ektp.abis import store
+
+    synced = []
+    real_fsync = store.os.fsync
+    monkeypatch.setattr(store, "WRITE_CHUNK", 4096)  # several writes for one batch
+    monkeypatch.setattr(store.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=True) as gallery:
+        before = len(synced)
+        gallery.insert_many([subject_id(i) for i in range(40)], population[:40])
+        assert len(synced) - before == 1
+    journal = next(tmp_path.glob("journal-*.log"))
+    size = journal.stat().st_size
+    with journal.open("r+b") as handle:  # a crash inside the batch's last entry
+        handle.truncate(size - 7)
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+        assert gallery.count() == 39
+        assert subject_id(38) in gallery and subject_id(39) not in gallery
+
+
 def _blind(record: np.ndarray) -> np.ndarray:
     blind = record.copy().reshape(2, 2, -1)
     blind[:, 1] = 0

@@ -150,7 +150,7 @@ class Gallery:
         ``uint8[n, template_size]`` of serialised templates. Every id and template is checked
         (malformed id, wrong size, a template the matcher rejects, an id given twice or already
         held) before anything changes; on error the gallery is unchanged. A persistent gallery
-        journals every reference before any is applied.
+        journals every reference before any is applied, with one fsync for all.
         """
         ids = [check_subject_id(subject_id) for subject_id in subject_ids]
         records = self.matcher.record_array(templates)
@@ -166,8 +166,12 @@ class Gallery:
             if held is not None:
                 raise DuplicateSubject(f"subject {held!r} is already in the gallery")
             if self._store is not None:
-                for subject_id, record in zip(ids, records, strict=True):
-                    self._store.append(Entry(Op.INSERT, subject_id, record.tobytes()))
+                self._store.append_many(
+                    [
+                        Entry(Op.INSERT, subject_id, record.tobytes())
+                        for subject_id, record in zip(ids, records, strict=True)
+                    ]
+                )
             self._insert_rows(ids, records)
 
     def delete(self, subject_id: str) -> None:
