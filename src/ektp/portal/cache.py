@@ -541,10 +541,9 @@ def count_hits_then_read(
     """
     if windows and isinstance(cache, DatabaseCache) and cache.reads_along(read.using):
         counts, row = cache.count_hits_and_read(windows, read)
-    else:
-        counts = count_hits(cache, windows)
-        row = None if over_any(counts, windows) else fetch_one(read)
-    return counts, (None if over_any(counts, windows) else row)
+        return counts, (None if over_any(counts, windows) else row)
+    counts = count_hits(cache, windows)
+    return counts, (None if over_any(counts, windows) else fetch_one(read))
 
 
 def over_any(counts: Sequence[int], windows: Sequence[Window]) -> bool:
