@@ -56,6 +56,19 @@ def test_printed_card_says_where_and_from_when(client):
     assert "mulai 3 Maret 2026" in text
 
 
+def test_a_card_printed_before_prints_were_recorded_is_collected_at_the_home_office(client):
+    """Residents brought over from SIAK as printed have no print on record: the answer names
+    the Disdukcapil office of their kab/kota instead of no place at all."""
+    from tests.cards.factories import OfficeFactory
+
+    resident = PortalResidentFactory(ktp_status="CARD_PRINTED", recorded_on=dt.date(2020, 1, 5))
+    office = OfficeFactory(region_id=resident.kabkota_code)
+    office.address = "Jl. Raya 1"
+    office.save()
+    text = check(client, resident.nik).content.decode()
+    assert f"Silakan ambil di {office.name}, Jl. Raya 1" in text
+
+
 def test_the_latest_card_in_hand_says_where_and_a_voided_one_is_not(client):
     resident = PortalResidentFactory(ktp_status="CARD_PRINTED", recorded_on=dt.date(2026, 1, 5))
     old = printed_card(resident, printed_at=dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC))

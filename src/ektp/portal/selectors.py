@@ -323,6 +323,21 @@ def _latest_print(resident: Resident) -> tuple[str, dt.datetime] | None:
     )
 
 
+def _office_of_unrecorded_print(resident: Resident):
+    """Return the Disdukcapil office of the resident's kab/kota when the card was printed
+    before this system recorded prints (data brought over from SIAK: no print, voided or
+    not, is on record), else None; the office is where such a card waits."""
+    try:
+        card_print = apps.get_model("cards", "CardPrint")
+    except LookupError:
+        return None
+    if card_print.objects.filter(resident=resident).exists():
+        return None
+    from ektp.offices.models import Office
+
+    return Office.objects.filter(region_id=resident.kabkota_code).only("name", "address").first()
+
+
 def valid_sukets(resident: Resident, today: dt.date) -> list:
     """Return the resident's suket that are valid today (none when the suket app is absent)."""
     try:
@@ -385,6 +400,12 @@ def status_of(resident: Resident, *, today: dt.date | None = None) -> StatusAnsw
                 f"mulai {tanggal(collect_from(printed_at))}. Pengambilan gratis."
             )
             headline = f"Sudah dicetak, ambil di {point}"
+        elif (office := _office_of_unrecorded_print(resident)) is not None:
+            where = f"{office.name}, {office.address}" if office.address else office.name
+            detail = (
+                f"KTP-el Anda sudah dicetak. Silakan ambil di {where}, atau tanyakan ke kantor "
+                "itu bila Anda merekam di UPT kecamatan. Pengambilan gratis."
+            )
     answer = StatusAnswer(
         stage=stage,
         headline=headline,
