@@ -12,7 +12,13 @@ from django.http import HttpRequest
 from ektp.notifications import services
 from ektp.notifications.channels import normalize_msisdn
 from ektp.notifications.models import Channel, Language
-from ektp.portal.limits import NIK_GROUP, nik_over_limit, over_limit, per_ip_rate, per_nik_rate
+from ektp.portal.limits import (
+    NIK_GROUP,
+    nik_over_limit,
+    over_limit_then_read,
+    per_ip_rate,
+    per_nik_rate,
+)
 from ektp.residents.models import Resident
 
 HELP = (
@@ -95,9 +101,14 @@ def _check_status(request: HttpRequest, sender: str, words: list[str]) -> str:
         birth_date = portal.parse_birth_date(words[1])
     except portal.InquiryInvalid as exc:
         return str(exc)
-    if over_limit(("wa-sender", sender, per_ip_rate()), (NIK_GROUP, nik, per_nik_rate())):
+    over, row = over_limit_then_read(
+        ("wa-sender", sender, per_ip_rate()),
+        (NIK_GROUP, nik, per_nik_rate()),
+        read=portal.resident_read(nik=nik, birth_date=birth_date),
+    )
+    if over:
         return TOO_MANY
-    resident = portal.find_resident(nik=nik, birth_date=birth_date)
+    resident = portal.resident_from_row(row)
     if resident is None:
         return portal.GENERIC_NOT_FOUND
     return portal.status_of(resident).as_text()

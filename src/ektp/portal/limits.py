@@ -129,16 +129,23 @@ def inquiry_over_limit(request: HttpRequest, nik: str | None = None) -> bool:
     return over_limit(*counters)
 
 
+def over_limit_then_read(*counters: tuple[str, str, str], read: Read) -> tuple[bool, tuple | None]:
+    """Count as over_limit does, then run a read of one row when no counter is over its rate;
+    return (over a rate, the read's row or None).
+
+    Where the counters share the read's PostgreSQL database, counting and reading are one
+    statement (see cache.count_hits_then_read): one round trip to the server, not two.
+    """
+    return _counted(counters, read)
+
+
 def inquiry_over_limit_then_read(
     request: HttpRequest, nik: str, read: Read
 ) -> tuple[bool, tuple | None]:
     """Count one inquiry from the client's address and one about a well-formed NIK, as
-    inquiry_over_limit does, then run the read of its answer when neither is over its rate;
-    return (over a rate, the read's row or None).
-
-    Where the counters share the read's PostgreSQL database, counting and reading are one
-    statement: the busiest public page pays one round trip to the server, not two.
-    """
-    counters = [(CLIENT_GROUP, client_address(request), per_ip_rate())]
-    counters.append((NIK_GROUP, nik, per_nik_rate()))
-    return _counted(counters, read)
+    inquiry_over_limit does, then run the read of its answer (see over_limit_then_read)."""
+    return over_limit_then_read(
+        (CLIENT_GROUP, client_address(request), per_ip_rate()),
+        (NIK_GROUP, nik, per_nik_rate()),
+        read=read,
+    )
