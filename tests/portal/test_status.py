@@ -56,7 +56,9 @@ def test_printed_card_says_where_and_from_when(client):
     assert "mulai 3 Maret 2026" in text
 
 
-def test_a_card_printed_before_prints_were_recorded_is_collected_at_the_home_office(client):
+def test_a_card_printed_before_prints_were_recorded_is_collected_at_the_home_office(
+    client, django_assert_num_queries
+):
     """Residents brought over from SIAK as printed have no print on record: the answer names
     the Disdukcapil office of their kab/kota instead of no place at all."""
     from tests.cards.factories import OfficeFactory
@@ -65,8 +67,13 @@ def test_a_card_printed_before_prints_were_recorded_is_collected_at_the_home_off
     office = OfficeFactory(region_id=resident.kabkota_code)
     office.address = "Jl. Raya 1"
     office.save()
-    text = check(client, resident.nik).content.decode()
+    with django_assert_num_queries(1):  # read by the lookup itself
+        text = check(client, resident.nik).content.decode()
     assert f"Silakan ambil di {office.name}, Jl. Raya 1" in text
+    plain = Resident.objects.get(pk=resident.pk)  # a resident not from find_resident
+    assert f"Silakan ambil di {office.name}, Jl. Raya 1" in status_of(plain).detail
+    printed_card(resident)  # a print on record: its point, not the office
+    assert "ambil di UPT Gedong Tataan" in check(client, resident.nik).content.decode()
 
 
 def test_the_latest_card_in_hand_says_where_and_a_voided_one_is_not(client):

@@ -102,8 +102,29 @@ def _latest_print_of(field: str, output_field):
     return Case(When(ktp_status=KtpStatus.CARD_PRINTED, then=value), default=Value(None))
 
 
+def _home_office_of(field: str):
+    """Return a field of the Disdukcapil office of the resident's kab/kota for a resident
+    whose card is printed with no print on record (see _office_of_unrecorded_print), read
+    only for them; else None."""
+    try:
+        card_print = apps.get_model("cards.CardPrint")
+        office = apps.get_model("offices.Office")
+    except LookupError:
+        return Value(None, output_field=CharField())
+    on_record = Exists(card_print.objects.filter(resident=OuterRef("pk")))
+    home = Subquery(office.objects.filter(region_id=OuterRef("kabkota_code")).values(field)[:1])
+    unrecorded = Case(When(on_record, then=Value(None)), default=home, output_field=CharField())
+    return Case(
+        When(ktp_status=KtpStatus.CARD_PRINTED, then=unrecorded),
+        default=Value(None),
+        output_field=CharField(),
+    )
+
+
 # What the lookup reads beside the resident's own fields, set on the resident it returns.
-EXTRAS = ("has_suket", "has_booking", "print_point", "printed_at")
+EXTRAS = (
+    "has_suket", "has_booking", "print_point", "printed_at", "home_office", "home_office_address",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,8 @@ def _lookup_statement(alias: str) -> _Lookup:
             ),
             print_point=_latest_print_of("service_point__name", CharField()),
             printed_at=_latest_print_of("printed_at", DateTimeField()),
+            home_office=_home_office_of("name"),
+            home_office_address=_home_office_of("address"),
         )
         .order_by()[:1]
     ).query
@@ -323,19 +346,29 @@ def _latest_print(resident: Resident) -> tuple[str, dt.datetime] | None:
     )
 
 
-def _office_of_unrecorded_print(resident: Resident):
-    """Return the Disdukcapil office of the resident's kab/kota when the card was printed
-    before this system recorded prints (data brought over from SIAK: no print, voided or
-    not, is on record), else None; the office is where such a card waits."""
+def _office_of_unrecorded_print(resident: Resident) -> tuple[str, str] | None:
+    """Return (name, address) of the Disdukcapil office of the resident's kab/kota when the
+    card was printed before this system recorded prints (data brought over from SIAK: no
+    print, voided or not, is on record), else None; the office is where such a card waits.
+    find_resident reads it in its one query (home_office)."""
+    if hasattr(resident, "home_office"):
+        return (
+            (resident.home_office, resident.home_office_address or "")
+            if resident.home_office
+            else None
+        )
     try:
         card_print = apps.get_model("cards", "CardPrint")
+        office = apps.get_model("offices", "Office")
     except LookupError:
         return None
     if card_print.objects.filter(resident=resident).exists():
         return None
-    from ektp.offices.models import Office
-
-    return Office.objects.filter(region_id=resident.kabkota_code).only("name", "address").first()
+    return (
+        office.objects.filter(region_id=resident.kabkota_code)
+        .values_list("name", "address")
+        .first()
+    )
 
 
 def valid_sukets(resident: Resident, today: dt.date) -> list:
@@ -401,7 +434,8 @@ def status_of(resident: Resident, *, today: dt.date | None = None) -> StatusAnsw
             )
             headline = f"Sudah dicetak, ambil di {point}"
         elif (office := _office_of_unrecorded_print(resident)) is not None:
-            where = f"{office.name}, {office.address}" if office.address else office.name
+            name, address = office
+            where = f"{name}, {address}" if address else name
             detail = (
                 f"KTP-el Anda sudah dicetak. Silakan ambil di {where}, atau tanyakan ke kantor "
                 "itu bila Anda merekam di UPT kecamatan. Pengambilan gratis."
