@@ -18,9 +18,11 @@ With Redis, the increment is one server-side script instead of EXISTS then INCRB
 
 `count_hits` counts one try in several fixed windows at once (the public inquiry counts
 the client's address and the NIK): one statement, or one Redis script, instead of an add
-and an increment per window. On PostgreSQL the table is UNLOGGED: counters do not need the write-ahead log, and writing
-them then costs no disk flush at commit (they are lost if the server crashes, which only
-forgives a few tries).
+and an increment per window. `count_hits_then_read` adds the read of the inquiry's answer:
+on PostgreSQL, with the counters in the same database, the upserts and the read are one
+statement, so the inquiry pays one round trip to the server. On PostgreSQL the table is
+UNLOGGED: counters do not need the write-ahead log, and writing them then costs no disk
+flush at commit (they are lost if the server crashes, which only forgives a few tries).
 
 On a SQLite file, the counting writes of every thread and process take turns through an
 exclusive lock on a file beside the database (`write_turn`) before they reach SQLite. Two

@@ -7,7 +7,8 @@ tests/portal/test_counting.py checks that its `get_usage` reads the same counter
 counting is ours: the client's and the NIK's windows are counted in one round trip to the
 shared cache (see cache.count_hits) instead of an add and an increment each, and a client
 already over its rate counts nothing against a NIK (it cannot lock residents out by trying
-their numbers).
+their numbers). `over_limit_then_read` also reads the answer, in the same statement where
+the counters share the answer's PostgreSQL database.
 """
 
 from __future__ import annotations
