@@ -113,8 +113,8 @@ class DatabaseCache(DjangoDatabaseCache):
         default_every = min(1000, max(1, self._max_entries // 1000))
         self._cull_every = max(1, int(options.get("CULL_EVERY", default_every)))
         self._quoted: dict[str, dict[str, str]] = {}
-        # (vendor, windows[, read]) -> the counting statements
-        self._counting: dict[tuple, tuple[str, str | None]] = {}
+        self._counting: dict[tuple[str, int], tuple[str, str | None]] = {}
+        self._counting_and_reading: dict[tuple[str, int, str], str] = {}
 
     # Encoding -----------------------------------------------------------------------------
 
@@ -286,7 +286,7 @@ class DatabaseCache(DjangoDatabaseCache):
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         write, read = self._counting_sql(connection, len(windows))
-        keys, limits, params = self._counting_params(connection, windows, version, read)
+        keys, limits, params = self._counting_params(connection, windows, version)
         with prepared_cursor(connection) as cursor:
             with write_turn(connection):
                 cursor.execute(write, params)
@@ -322,7 +322,7 @@ class DatabaseCache(DjangoDatabaseCache):
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         sql = self._counting_and_reading_sql(connection, len(windows), read.sql)
-        _, limits, params = self._counting_params(connection, windows, version, None)
+        _, limits, params = self._counting_params(connection, windows, version)
         with prepared_cursor(connection) as cursor:
             cursor.execute(sql, [*params, *read.params])
             counted, present, *row = cursor.fetchone()
@@ -334,14 +334,15 @@ class DatabaseCache(DjangoDatabaseCache):
                 break
         return counts, (tuple(row) if present else None)
 
-    def _counting_params(self, connection, windows, version, read) -> tuple[list, list, list]:
-        """Return the keys, the limits and the parameters of the counting statement."""
+    def _counting_params(self, connection, windows, version) -> tuple[list, list, list]:
+        """Return the keys, the limits and the parameters of the counting statement (the
+        chain of upserts, or SQLite's INSERT … SELECT)."""
         current = self._now(connection)
         keys = [self.make_key(key, version=version) for key, _, _ in windows]
         expiries = [self._expiry(connection, timeout) for _, timeout, _ in windows]
         limits = [int(limit) for _, _, limit in windows]
         params: list = []
-        if read is None:
+        if connection.vendor != "sqlite":
             for order, (key, expiry) in enumerate(zip(keys, expiries, strict=True)):
                 params += [key, expiry]
                 if order:  # counted only within the limit of the window before
@@ -358,9 +359,9 @@ class DatabaseCache(DjangoDatabaseCache):
     def _counting_and_reading_sql(self, connection, windows: int, read: str) -> str:
         """Return count_hits_and_read's statement: the chain of upserts of count_hits, their
         counts in window order as an array, then a flag and the columns of the read's row."""
-        cached = self._counting.get((connection.vendor, windows, read))
+        cached = self._counting_and_reading.get((connection.vendor, windows, read))
         if cached is not None:
-            return cached[0]
+            return cached
         v = self._names(connection)["value"]
         counted = " UNION ALL ".join(f"SELECT {i} AS n, {v} FROM c{i}" for i in range(windows))
         sql = (
@@ -368,7 +369,7 @@ class DatabaseCache(DjangoDatabaseCache):
             f"SELECT ARRAY(SELECT {v} FROM counted ORDER BY n), found.* FROM (SELECT 1) AS one "
             f"LEFT JOIN LATERAL (SELECT TRUE AS present, * FROM ({read}) AS r) AS found ON TRUE"
         )
-        self._counting[(connection.vendor, windows, read)] = (sql, None)
+        self._counting_and_reading[(connection.vendor, windows, read)] = sql
         return sql
 
     def _counting_sql(self, connection, windows: int) -> tuple[str, str | None]:
