@@ -48,6 +48,9 @@ def test_century_is_resolved_against_today_and_the_recorded_birth_date():
         ("18090117059000011", "length"),
         ("18090117059O0001", "digits"),
         ("1809011705 90001", "digits"),
+        ("18²³011705900001", "digits"),  # isdigit() says yes, int() says no
+        ("18٠٩011705900001", "digits"),  # int() reads Arabic-Indic digits
+        ("18０９011705900001", "digits"),  # and fullwidth ones
         ("0009011705900001", "province"),
         ("9909011705900001", "province"),
         ("1800011705900001", "kabkota"),

@@ -105,7 +105,7 @@ class InvitationForm(forms.Form):
     )
     village = forms.RegexField(
         label=_("Kode desa/kelurahan"),
-        regex=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$",
+        regex=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$",
         required=False,
         max_length=13,
         error_messages={

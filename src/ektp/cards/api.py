@@ -21,7 +21,7 @@ router = Router(tags=["cards"])
 
 PRINTER_ROLES = {Role.OPERATOR, Role.SUPERVISOR, Role.SYSTEM_ADMIN}
 READER_ROLES = PRINTER_ROLES | {Role.PROVINCE_ADMIN}
-KAB_PATTERN = r"^\d{2}\.\d{2}$"
+KAB_PATTERN = r"^[0-9]{2}\.[0-9]{2}$"
 
 
 def _office(request, kab: str) -> Office:
@@ -95,9 +95,9 @@ def queue(request, params: Query[QueueIn]):
 
 class PrintIn(Schema):
     point: uuid.UUID
-    nik: str | None = Field(None, pattern=r"^\d{16}$")
+    nik: str | None = Field(None, pattern=r"^[0-9]{16}$")
     request_id: uuid.UUID | None = None
-    serial: str | None = Field(None, pattern=r"^\d{6,20}$")
+    serial: str | None = Field(None, pattern=r"^[0-9]{6,20}$")
 
 
 class CardOut(Schema):

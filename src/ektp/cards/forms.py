@@ -131,7 +131,7 @@ class CountForm(OfficeForm):
 class PrintForm(forms.Form):
     point = forms.UUIDField(error_messages={"invalid": _("Titik layanan tidak sah.")})
     nik = forms.RegexField(
-        regex=r"^\d{16}$",
+        regex=r"^[0-9]{16}$",
         required=False,
         error_messages={"invalid": _("NIK harus 16 angka.")},
     )
@@ -139,7 +139,7 @@ class PrintForm(forms.Form):
         required=False, error_messages={"invalid": _("Nomor permohonan tidak sah.")}
     )
     serial = forms.RegexField(
-        regex=r"^\d{6,20}$",
+        regex=r"^[0-9]{6,20}$",
         required=False,
         error_messages={"invalid": _("Nomor seri harus berupa 6–20 angka.")},
     )
@@ -166,7 +166,7 @@ class MisprintForm(forms.Form):
 
 class ReprintRequestForm(forms.Form):
     nik = forms.RegexField(
-        label=_("NIK"), regex=r"^\d{16}$", error_messages={"invalid": _("NIK harus 16 angka.")}
+        label=_("NIK"), regex=r"^[0-9]{16}$", error_messages={"invalid": _("NIK harus 16 angka.")}
     )
     reason = forms.ChoiceField(
         label=_("Alasan"),

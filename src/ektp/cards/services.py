@@ -39,7 +39,7 @@ from ektp.enrollment.services import EnrollmentError, card_may_be_printed, trans
 from ektp.offices.models import Device, Office, ServicePoint
 from ektp.residents.models import KtpStatus, Resident
 
-SERIAL_RE = re.compile(r"^\d{6,20}$")
+SERIAL_RE = re.compile(r"^[0-9]{6,20}$")
 MAX_RECEIPT = 100_000
 RECEIVER_RELATIONS = {
     "diri_sendiri": "Yang bersangkutan",

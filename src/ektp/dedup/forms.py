@@ -42,7 +42,7 @@ class DecisionForm(forms.Form):
 class ScanForm(forms.Form):
     region = forms.RegexField(
         label=_("Kode wilayah"),
-        regex=r"^\d{2}(\.\d{2}){0,3}$",
+        regex=r"^[0-9]{2}(\.[0-9]{2}){0,3}$",
         max_length=13,
         error_messages={
             "required": _("Kode wilayah wajib diisi, mis. 18.09."),

@@ -46,7 +46,7 @@ SCAN_BATCH = 20_000
 DEFAULT_RETRY_DELAYS = (30, 120, 600)
 
 log = logging.getLogger(__name__)
-REGION_CODE = re.compile(r"^\d{2}(\.\d{2}){0,3}$")
+REGION_CODE = re.compile(r"^[0-9]{2}(\.[0-9]{2}){0,3}$")
 
 
 class Outcome:

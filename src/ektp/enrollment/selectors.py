@@ -14,6 +14,7 @@ from ektp.offices.calendar import Opening, opening
 from ektp.offices.models import Device, ServicePoint
 from ektp.offices.selectors import devices_for, points_for
 from ektp.residents.models import KtpStatus, Resident
+from ektp.residents.nik import is_digits
 from ektp.residents.selectors import residents_for
 
 
@@ -35,7 +36,7 @@ def residents_to_record(*, user: User, query: str) -> QuerySet[Resident]:
     )
     if not query:
         return qs.none()
-    if query.isdigit():
+    if is_digits(query):
         return qs.filter(nik=query)
     return qs.filter(name__icontains=query.upper()).order_by("name")[:50]
 

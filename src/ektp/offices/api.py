@@ -46,7 +46,7 @@ class DayIn(Schema):
 
 
 class MonthIn(Schema):
-    month: str = Field(..., pattern=r"^(20\d\d|2100)-(0[1-9]|1[0-2])$")
+    month: str = Field(..., pattern=r"^(20[0-9][0-9]|2100)-(0[1-9]|1[0-2])$")
 
 
 class SpecialDayIn(Schema):

@@ -27,7 +27,7 @@ from ektp.core.prepared import Read, fetch_one, statement
 from ektp.notifications.events import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
 
-NIK_PATTERN = re.compile(r"^\d{16}$")
+NIK_PATTERN = re.compile(r"^[0-9]{16}$")
 GENERIC_NOT_FOUND = (
     "Data tidak ditemukan. Periksa kembali NIK dan tanggal lahir Anda, atau datang ke kantor "
     "Disdukcapil terdekat."

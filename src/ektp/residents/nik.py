@@ -7,6 +7,12 @@ No.KK: PP KK CC DDMMYY SSSS — region, date of issue, serial (not 0000).
 Kab/kota segment 01–69 is a kabupaten, 71–99 a kota. A region prefix that the current
 Kemendagri list does not know (an old or split region) is a warning, not a refusal;
 an unknown province code is a refusal.
+
+Only the ASCII digits 0–9 make a number. Python calls more characters digits: str.isdigit()
+accepts superscripts ('²', which int() then refuses), and int() and a regular expression's
+digit class accept Arabic-Indic ('١') and fullwidth ('１') digits. Such numbers are refused, not
+translated: a NIK is stored, compared, counted and printed in one spelling only, and no
+keyboard of an Indonesian office or phone types these characters by mistake.
 """
 
 from __future__ import annotations
@@ -69,11 +75,21 @@ class NikInfo:
         return dt.date(year, self.birth_month, self.birth_day)
 
 
+# The shape of a NIK or No. KK for a form or schema field: 16 ASCII digits (a digit class
+# would take other digits too: see the module's docstring).
+NUMBER_PATTERN = r"^[0-9]{16}$"
+
+
+def is_digits(value: str) -> bool:
+    """Tell whether value is made of ASCII digits 0–9 only (and is not empty)."""
+    return value.isascii() and value.isdigit()
+
+
 def _digits(value: str, what: str) -> str:
     value = (value or "").strip()
     if len(value) != 16:
         raise InvalidNumber("length", f"{what} harus 16 digit (yang diisi {len(value)} karakter).")
-    if not value.isdigit():
+    if not is_digits(value):
         raise InvalidNumber("digits", f"{what} hanya boleh berisi angka 0–9.")
     return value
 

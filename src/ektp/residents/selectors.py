@@ -8,6 +8,7 @@ from ektp.core.access import limit_to_jurisdiction
 from ektp.core.models import User
 from ektp.regions import codes
 from ektp.residents.models import Resident
+from ektp.residents.nik import is_digits
 
 
 def residents_for(user: User) -> QuerySet[Resident]:
@@ -19,7 +20,7 @@ def search_residents(*, user: User, query: str = "", village: str = "") -> Query
     """Find residents by NIK or No. KK (exact), by name (contains) and/or by village code."""
     qs = residents_for(user).select_related("address_region", "family")
     query = " ".join((query or "").split())[:100]
-    if query.isdigit() and len(query) == 16:
+    if is_digits(query) and len(query) == 16:
         by_nik = qs.filter(nik=query)
         return by_nik if by_nik.exists() else qs.filter(family__kk_number=query)
     if query:

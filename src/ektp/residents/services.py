@@ -38,8 +38,8 @@ class ResidentInvalid(ValueError):
 
 
 NAME_RE = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .,'`-]*$")
-RT_RW_RE = re.compile(r"^\d{1,3}$")
-PHONE_RE = re.compile(r"^(\+62|62|0)8\d{7,12}$")
+RT_RW_RE = re.compile(r"^[0-9]{1,3}$")
+PHONE_RE = re.compile(r"^(\+62|62|0)8[0-9]{7,12}$")
 
 EDITABLE_FIELDS = [
     "name",

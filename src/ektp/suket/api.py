@@ -25,8 +25,8 @@ router = Router(tags=["suket"])
 
 ISSUER_ROLES = {Role.OPERATOR, Role.SUPERVISOR, Role.SYSTEM_ADMIN}
 READER_ROLES = ISSUER_ROLES | {Role.PROVINCE_ADMIN}
-KAB_RE = re.compile(r"^\d{2}\.\d{2}$")
-NIK_RE = re.compile(r"^\d{16}$")
+KAB_RE = re.compile(r"^[0-9]{2}\.[0-9]{2}$")
+NIK_RE = re.compile(r"^[0-9]{16}$")
 MAX_PAYLOAD = 2000
 
 

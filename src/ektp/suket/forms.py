@@ -13,7 +13,7 @@ NIK_MESSAGES = {
 
 class IssueForm(forms.Form):
     nik = forms.RegexField(
-        label=_("NIK"), regex=r"^\d{16}$", max_length=16, error_messages=NIK_MESSAGES
+        label=_("NIK"), regex=r"^[0-9]{16}$", max_length=16, error_messages=NIK_MESSAGES
     )
     purpose = forms.CharField(label=_("Keperluan"), max_length=100, required=False)
     technical_failure = forms.CharField(
@@ -38,7 +38,7 @@ class RevokeForm(forms.Form):
 
 class ResidentDownloadForm(forms.Form):
     nik = forms.RegexField(
-        label=_("NIK"), regex=r"^\d{16}$", max_length=16, error_messages=NIK_MESSAGES
+        label=_("NIK"), regex=r"^[0-9]{16}$", max_length=16, error_messages=NIK_MESSAGES
     )
     birth_date = forms.DateField(
         label=_("Tanggal lahir"),
