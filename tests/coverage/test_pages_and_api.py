@@ -230,3 +230,36 @@ def test_api_policy_refused_for_supervisor(api):
         data={"region": "18.09", "green_min": "92", "yellow_min": "80", "valid_from": "2024-01-01"},
     )
     assert response.status_code == 422 and "admin provinsi" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"sampai": "0001-01-01"},
+        {"dari": "0001-01-01"},
+        {"sampai": "9999-12-31"},
+        {"dari": "9999-12-31", "sampai": "9999-12-31"},
+        {"dari": "2010-12-31"},
+    ],
+)
+def test_trend_for_days_out_of_range_says_which_days_are_possible(client, supervisor, query):
+    """'sampai' on the calendar's first day took 90 days off it (a 500)."""
+    token = issue_api_token(user=supervisor, name="uji")
+    response = client.get(
+        "/api/v1/coverage/trend",
+        {"wilayah": "18.09", **query},
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 422
+    assert "harus antara 01-01-2011 dan" in response.json()["detail"]
+
+
+def test_trend_from_the_first_recordings_is_read(client, supervisor):
+    token = issue_api_token(user=supervisor, name="uji")
+    for query in ({"dari": "2011-01-01"}, {"sampai": "2011-02-01"}, {}):
+        response = client.get(
+            "/api/v1/coverage/trend",
+            {"wilayah": "18.09", **query},
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        assert response.status_code == 200, (query, response.content)

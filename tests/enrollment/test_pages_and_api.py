@@ -1,10 +1,13 @@
 import base64
+import datetime as dt
 
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from ektp.core.models import Role
+from ektp.core.services import issue_api_token
 from ektp.enrollment.biometrics import SimulatorDevice
 from ektp.enrollment.models import Enrollment, StatusChange
 from ektp.offices.models import SpecialDay
@@ -158,6 +161,32 @@ def test_daily_with_a_bad_date_is_reported(client, make_staff):
     client.force_login(make_staff(Role.SUPERVISOR))
     response = client.get(reverse("enrollment:daily"), {"tanggal": "2025-02-30"})
     assert response.status_code == 422 and "bukan tanggal" in response.content.decode()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2010-12-31"])
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.OPERATOR, Role.PROVINCE_ADMIN])
+def test_daily_for_a_day_out_of_range_says_which_days_are_possible(client, make_staff, role, day):
+    """The last and first days of the calendar overflowed the day's time range (a 500)."""
+    ServicePointFactory()
+    user = make_staff(role, region="18" if role == Role.PROVINCE_ADMIN else "18.09")
+    client.force_login(user)
+    response = client.get(reverse("enrollment:daily"), {"tanggal": day})
+    assert response.status_code == 422
+    assert "Tanggal harus antara 01-01-2011 dan" in response.content.decode()
+    api = client.get(
+        "/api/v1/enrollment/daily",
+        {"day": day},
+        HTTP_AUTHORIZATION=f"Bearer {issue_api_token(user=user, name='uji')}",
+    )
+    assert api.status_code == 422
+    assert api.json()["detail"].startswith("Tanggal harus antara 01-01-2011 dan")
+
+
+def test_daily_of_the_first_day_and_a_year_ahead_are_shown(client, make_staff):
+    client.force_login(make_staff(Role.SUPERVISOR))
+    ahead = timezone.localdate() + dt.timedelta(days=366)
+    for day in ("2011-01-01", str(ahead)):
+        assert client.get(reverse("enrollment:daily"), {"tanggal": day}).status_code == 200
 
 
 def _payload(nik, kit, **kwargs):

@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
+from ektp.core.dates import DayOutOfRange, check_day
 from ektp.core.models import Role
 from ektp.coverage import selectors, services
 from ektp.coverage.services import CoverageError
@@ -148,8 +149,19 @@ def ranking(request, params: Query[CoverageIn]):
 def trend(request, wilayah: str = "", dari: dt.date | None = None, sampai: dt.date | None = None):
     """Daily snapshots of a region."""
     user = _viewer(request)
-    end = sampai or timezone.localdate()
-    start = dari or end - dt.timedelta(days=90)
+    today = timezone.localdate()
+    try:
+        end = check_day(
+            sampai or today, earliest=selectors.EARLIEST, latest=today, what="Tanggal 'sampai'"
+        )
+        start = check_day(
+            dari or max(end - dt.timedelta(days=90), selectors.EARLIEST),
+            earliest=selectors.EARLIEST,
+            latest=today,
+            what="Tanggal 'dari'",
+        )
+    except DayOutOfRange as exc:
+        raise HttpError(422, exc.message) from None
     if start > end:
         raise HttpError(422, "Tanggal 'dari' harus sebelum 'sampai'.")
     try:

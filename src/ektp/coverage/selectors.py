@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from ektp.core.access import limit_to_jurisdiction
+from ektp.core.dates import KTP_EL_BEGAN
 from ektp.core.models import User
 from ektp.coverage.models import CoveragePolicy, CoverageSnapshot, PopulationKind, Target
 from ektp.coverage.services import CoverageError, region_in_jurisdiction
@@ -29,7 +30,7 @@ from ektp.offices.models import Office
 from ektp.regions import codes
 from ektp.residents.models import Citizenship, Resident, years_ago
 
-EARLIEST = dt.date(2011, 1, 1)  # KTP-el recording began in 2011
+EARLIEST = KTP_EL_BEGAN
 
 
 def parse_as_of(value: str | None, *, today: dt.date | None = None) -> dt.date:
@@ -124,7 +125,7 @@ def first_time_voters(
     qs: QuerySet[Resident], *, polling_day: dt.date, previous_polling_day: dt.date | None = None
 ) -> QuerySet[Resident]:
     """Residents who are WNI and alive and turn 17 by polling day but were not 17 on the previous one."""
-    previous = previous_polling_day or polling_day.replace(year=polling_day.year - 5)
+    previous = previous_polling_day or years_ago(polling_day, 5)
     return qs.filter(
         citizenship=Citizenship.WNI,
         birth_date__lte=years_ago(polling_day, 17),

@@ -12,6 +12,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
+from ektp.core.dates import DayOutOfRange
 from ektp.core.models import AuditEvent
 from ektp.core.services import record_audit
 from ektp.enrollment import selectors, services
@@ -232,6 +233,10 @@ def record(request, payload: RecordIn):
 def daily(request, params: Query[DailyIn]):
     """Return each point's recordings on a day against its capacity."""
     day = params.day or timezone.localdate()
+    try:
+        rows = selectors.daily_figures(user=request.auth, day=day)
+    except DayOutOfRange as exc:
+        raise HttpError(422, exc.message) from None
     return [
         {
             "point": row.point.name,
@@ -241,7 +246,7 @@ def daily(request, params: Query[DailyIn]):
             "recorded": row.recorded,
             "capacity": row.opening.capacity,
         }
-        for row in selectors.daily_figures(user=request.auth, day=day)
+        for row in rows
     ]
 
 

@@ -1,7 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ektp.core.dates import DayOutOfRange
 from ektp.enrollment.biometrics import EXCEPTABLE, ExceptionReason, Modality
+from ektp.enrollment.selectors import check_daily_day
 
 
 class FindForm(forms.Form):
@@ -59,3 +61,12 @@ class DayForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": _("Tanggal bukan tanggal yang sah (TTTT-BB-HH).")},
     )
+
+    def clean_tanggal(self):
+        day = self.cleaned_data["tanggal"]
+        if day is not None:
+            try:
+                check_daily_day(day)
+            except DayOutOfRange as exc:
+                raise forms.ValidationError(exc.message) from None
+        return day

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from ektp.core.dates import KTP_EL_BEGAN, check_day
 from ektp.core.models import User
 from ektp.enrollment.models import Enrollment, StatusChange
 from ektp.offices.calendar import Opening, opening
@@ -73,8 +74,20 @@ class PointDay:
         return round(100 * self.recorded / self.opening.capacity)
 
 
+# The daily figures read back to the first KTP-el recordings and a year ahead (capacity).
+DAILY_AHEAD = dt.timedelta(days=366)
+
+
+def check_daily_day(day: dt.date, *, today: dt.date | None = None) -> dt.date:
+    """Return the day when daily figures can be read for it, else raise DayOutOfRange."""
+    today = today or timezone.localdate()
+    return check_day(day, earliest=KTP_EL_BEGAN, latest=today + DAILY_AHEAD)
+
+
 def daily_figures(*, user: User, day: dt.date) -> list[PointDay]:
-    """Return each point's recordings on a day against its capacity."""
+    """Return each point's recordings on a day against its capacity (raise DayOutOfRange
+    for a day outside check_daily_day's range)."""
+    check_daily_day(day)
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
     counts = dict(
