@@ -291,3 +291,72 @@ def test_api_suggestions_and_visit(client, supervisor, unit, today):
     )
     assert ok.status_code == 201
     assert client.get("/api/v1/outreach/suggestions?wilayah=18.71", **auth).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("role", "region", "status", "sees"),
+    [
+        (Role.SUPERVISOR, "18.09", 200, {"18.09"}),
+        (Role.PROVINCE_ADMIN, "18", 200, {"18.09"}),
+        (Role.PROVINCE_ADMIN, "31", 200, {"31.71"}),
+        (Role.SYSTEM_ADMIN, None, 200, {"18.09", "31.71"}),
+        (Role.OPERATOR, "18.09", 403, set()),
+        (Role.GATE_OFFICER, "18.09", 403, set()),
+    ],
+)
+def test_visit_plan_page_opens_for_every_role_allowed_and_refuses_the_others(
+    client, make_staff, unit, role, region, status, sees
+):
+    """The page offers the mobile units of the offices in the user's jurisdiction (a
+    province admin's was looked up with startswith on a foreign key: a server error)."""
+    units = {"18.09": unit, "31.71": MobileUnitFactory(office=OfficeFactory(region_id="31.71"))}
+    client.force_login(make_staff(role, region=region))
+    response = client.get("/jemput-bola/kunjungan/baru/")
+    assert response.status_code == status
+    if status == 200:
+        offered = {value for value, _ in response.context["form"].fields["service_point"].choices}
+        assert {code for code, u in units.items() if str(u.pk) in offered} == sees
+
+
+def test_province_admin_plans_a_visit_with_a_unit_of_its_districts(client, make_staff, unit, today):
+    client.force_login(make_staff(Role.PROVINCE_ADMIN, region="18"))
+    form = {
+        "village": A1,
+        "date": str(today),
+        "service_point": str(unit.pk),
+        "team": "Tim A",
+        "expected_people": "10",
+        "blanks_to_carry": "5",
+    }
+    response = client.post("/jemput-bola/kunjungan/baru/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert OutreachVisit.objects.get().service_point == unit
+
+
+@pytest.mark.parametrize("pemilu", ["9999-12-31", "0001-01-01", "2010-12-31"])
+def test_first_time_voters_for_a_polling_day_out_of_range_are_refused(client, supervisor, pemilu):
+    client.force_login(supervisor)
+    page = client.get(f"/jemput-bola/desa/{A1}/?daftar=pemilih_pemula&pemilu={pemilu}")
+    assert page.status_code == 400
+    assert "Hari pemungutan suara harus antara" in page.content.decode()
+    token = issue_api_token(user=supervisor, name="uji")
+    api = client.get(
+        f"/api/v1/outreach/villages/{A1}/people?daftar=pemilih_pemula&pemilu={pemilu}",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert api.status_code == 422
+    assert "Hari pemungutan suara harus antara" in api.json()["detail"]
+
+
+def test_first_time_voters_of_a_polling_day_on_29_february(supervisor):
+    """The previous polling day five years earlier falls on 28 February of a common year."""
+    ResidentFactory(address_region_id=A1, birth_date=dt.date(2007, 2, 28))  # 17 on the day
+    ResidentFactory(address_region_id=A1, birth_date=dt.date(2002, 2, 28))  # 17 in 2019
+    found = selectors.target_list(
+        user=supervisor,
+        village=A1,
+        kind="pemilih_pemula",
+        as_of=dt.date(2024, 2, 1),
+        polling_day=dt.date(2024, 2, 29),
+    )
+    assert [r.birth_date for r in found] == [dt.date(2007, 2, 28)]

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 
 from ektp.core.access import limit_to_jurisdiction
+from ektp.core.dates import KTP_EL_BEGAN, DayOutOfRange, check_day
 from ektp.core.models import User
 from ektp.coverage.selectors import first_time_voters, scope_for
 from ektp.coverage.stats import CoverageRow, coverage_by_level
@@ -26,6 +27,9 @@ LIST_KINDS = {
     "door_to_door": "Lansia ≥ 60, disabilitas, ODGJ belum rekam (dari pintu ke pintu)",
 }
 ELDERLY_AGE = 60
+# A first-time voter list for a polling day from the first KTP-el recordings to ten years
+# ahead (two election cycles).
+POLLING_DAY_AHEAD = dt.timedelta(days=3653)
 
 
 class OutreachInputError(ValueError):
@@ -65,6 +69,15 @@ def target_list(
     if kind == "pemilih_pemula":
         if polling_day is None:
             raise OutreachInputError("Daftar pemilih pemula memerlukan hari pemungutan suara.")
+        try:
+            check_day(
+                polling_day,
+                earliest=KTP_EL_BEGAN,
+                latest=as_of + POLLING_DAY_AHEAD,
+                what="Hari pemungutan suara",
+            )
+        except DayOutOfRange as exc:
+            raise OutreachInputError(exc.message) from None
         return unrecorded(first_time_voters(base, polling_day=polling_day), as_of)
     people = unrecorded(base.wajib_ktp(as_of), as_of)
     if kind == "door_to_door":

@@ -128,22 +128,10 @@ def target_list(request: HttpRequest, village: str) -> HttpResponse:
     )
 
 
-def _mobile_units(user):
-    qs = ServicePoint.objects.filter(kind=ServicePoint.Kind.MOBILE, is_active=True)
-    code = user.jurisdiction_code
-    if code is not None:
-        qs = (
-            qs.filter(office__region_id__startswith=code[:2])
-            if "." not in code
-            else qs.filter(office__region_id=code)
-        )
-    return qs.order_by("name")
-
-
 @role_required(Role.SUPERVISOR, Role.PROVINCE_ADMIN)
 def plan(request: HttpRequest) -> HttpResponse:
     """Plan a visit of a mobile unit to a village."""
-    units = _mobile_units(request.user)
+    units = selectors.mobile_units(request.user)
     form = VisitForm(
         request.POST or None, units=units, initial={"village": request.GET.get("desa", "")}
     )
