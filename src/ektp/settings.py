@@ -110,16 +110,10 @@ TEMPLATES = [
     },
 ]
 
-# SQLite (WAL) under var/ by default; PostgreSQL through DATABASE_URL.
+# SQLite (WAL) under var/ by default; PostgreSQL (or SQLite elsewhere) through DATABASE_URL.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    # psycopg prepares a statement run this many times on a connection through a cursor of
-    # ektp.core.prepared (the public status inquiry): "off" behind a proxy that pools by
-    # transaction and cannot keep prepared statements.
-    _prepare = os.environ.get("EKTP_PG_PREPARE_THRESHOLD", "5")
-    if _prepare.lower() not in ("", "off", "none"):
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(_prepare)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -129,16 +123,27 @@ else:
             # Keep the connection between requests: opening one and running the PRAGMAs
             # costs more than a whole public status inquiry.
             "CONN_MAX_AGE": 60,
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
-                    "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=30000;"
-                ),
-            },
         }
     }
+# Which database the install runs on, read from the engine (DATABASE_URL may name SQLite).
+DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+            "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=30000;"
+        ),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+elif DATABASE_IS_POSTGRES:
+    # psycopg prepares a statement run this many times on a connection through a cursor of
+    # ektp.core.prepared (the public status inquiry): "off" behind a proxy that pools by
+    # transaction and cannot keep prepared statements. (A psycopg option: SQLite refuses it.)
+    _prepare = os.environ.get("EKTP_PG_PREPARE_THRESHOLD", "5")
+    if _prepare.lower() not in ("", "off", "none"):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(_prepare)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -300,7 +305,7 @@ if not REDIS_URL and os.environ.get("CACHE_URL", "").startswith(("redis://", "re
 # enumeration attempts can make.
 CACHE_MAX_ENTRIES = 1_000_000
 CACHE_KIND = os.environ.get("EKTP_CACHE", "").strip().lower() or (
-    "redis" if REDIS_URL else "database" if DATABASE_URL else "host"
+    "redis" if REDIS_URL else "database" if DATABASE_IS_POSTGRES else "host"
 )
 if CACHE_KIND == "redis":
     if not REDIS_URL:
