@@ -238,3 +238,43 @@ def test_send_by_operator_outside_jurisdiction_is_refused(operator, make_staff):
     outsider = make_staff("operator", region="18.01", username="op-lain")
     with pytest.raises(EnrollmentError, match="luar wilayah"):
         send_for_penunggalan(resident=resident, actor=outsider)
+
+
+def _captured_without_biometrics(**kwargs):
+    """A resident marked BIO_CAPTURED with no enrollment row, as records brought over from
+    another system (and the seeded ones before the seed stored their biometrics) are."""
+    return ResidentFactory(ktp_status=S.BIO_CAPTURED, recorded_on=dt.date(2024, 3, 1), **kwargs)
+
+
+def test_sending_a_record_without_biometrics_is_refused_with_a_way_out(
+    operator, django_capture_on_commit_callbacks
+):
+    resident = _captured_without_biometrics()
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(InvalidTransition, match="Rekam ulang biometriknya"),
+    ):
+        send_for_penunggalan(resident=resident, actor=operator)
+    assert callbacks == []
+    resident.refresh_from_db()
+    assert resident.ktp_status == S.BIO_CAPTURED
+    assert not StatusChange.objects.filter(resident=resident).exists()
+
+
+def test_a_record_without_biometrics_is_recorded_again_then_sent(operator):
+    resident = _captured_without_biometrics()
+    enrollment = record(operator, resident)
+    resident.refresh_from_db()
+    assert resident.ktp_status == S.BIO_CAPTURED and enrollment.samples.count() == 14
+    change = StatusChange.objects.get(resident=resident)
+    assert (change.from_status, change.to_status) == (S.BIO_CAPTURED, S.BIO_CAPTURED)
+    assert "data biometrik belum tersimpan" in change.reason
+    send_for_penunggalan(resident=resident, actor=operator)
+    resident.refresh_from_db()
+    assert resident.ktp_status == S.SENT_FOR_ENROLLMENT
+
+
+def test_a_record_with_biometrics_is_still_recorded_only_once(operator):
+    resident = _recorded(operator)
+    with pytest.raises(EnrollmentError, match="hanya sekali seumur hidup"):
+        record(operator, resident)

@@ -335,3 +335,27 @@ def test_api_daily_bad_date_is_422(api):
 def test_points_without_kits_have_no_capacity_in_figures(api):
     ServicePointFactory()
     assert all(d["capacity"] == 0 for d in api.get("/api/v1/enrollment/daily").json())
+
+
+def test_sending_a_record_without_biometrics_is_refused_on_the_page_and_the_api(
+    operator_client, api_token, client
+):
+    """A BIO_CAPTURED resident with no enrollment row (as every seeded one was) answered 500."""
+    resident = ResidentFactory(ktp_status="BIO_CAPTURED", recorded_on=dt.date(2024, 3, 1))
+    page = operator_client.post(reverse("enrollment:send", args=[resident.nik]), follow=True)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Rekam ulang biometriknya" in text
+    assert "data biometrik penduduk ini tidak tersimpan" in text
+    assert reverse("enrollment:record", args=[resident.nik]) in text
+    assert "Kirim untuk penunggalan" not in text
+    api = client.post(
+        f"/api/v1/enrollment/{resident.nik}/send", HTTP_AUTHORIZATION=f"Bearer {api_token}"
+    )
+    assert api.status_code == 422
+    assert "Rekam ulang biometriknya" in api.json()["detail"]
+    resident.refresh_from_db()
+    assert resident.ktp_status == "BIO_CAPTURED"
+    assert not StatusChange.objects.exists()
+    found = operator_client.get(reverse("enrollment:find"), {"q": resident.nik})
+    assert resident.nik in found.content.decode()

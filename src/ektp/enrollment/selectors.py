@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from ektp.core.dates import KTP_EL_BEGAN, check_day
@@ -30,10 +30,12 @@ def recording_kits_for(user: User) -> QuerySet[Device]:
 
 
 def residents_to_record(*, user: User, query: str) -> QuerySet[Resident]:
-    """Find residents awaiting (re-)recording by exact NIK or by name."""
+    """Find residents awaiting (re-)recording by exact NIK or by name: not recorded, failed,
+    or marked BIO_CAPTURED with no biometrics stored."""
     query = " ".join((query or "").split())[:100]
     qs = residents_for(user).filter(
-        ktp_status__in=[KtpStatus.BELUM_REKAM, KtpStatus.ENROLL_FAILURE]
+        Q(ktp_status__in=[KtpStatus.BELUM_REKAM, KtpStatus.ENROLL_FAILURE])
+        | Q(ktp_status=KtpStatus.BIO_CAPTURED, enrollment__isnull=True)
     )
     if not query:
         return qs.none()

@@ -91,6 +91,22 @@ class ExceptionIn:
     note: str = ""
 
 
+MISSING_BIOMETRICS = (
+    "Tidak dapat mengirim ke penunggalan: status penduduk ini BIO_CAPTURED, tetapi data "
+    "biometriknya tidak tersimpan di sistem. Rekam ulang biometriknya, lalu kirim lagi."
+)
+
+
+def biometrics_missing(resident: Resident) -> bool:
+    """Tell whether a resident is marked BIO_CAPTURED with no biometrics stored (a record
+    brought over from another system, or a seeded one): it cannot be sent to penunggalan,
+    and an operator may record it again."""
+    return (
+        resident.ktp_status == S.BIO_CAPTURED
+        and not Enrollment.objects.filter(resident=resident).exists()
+    )
+
+
 def seventeenth_birthday(birth_date: dt.date) -> dt.date:
     """Return the day a resident turns 17 (someone born on 29 February: 1 March)."""
     try:
@@ -134,17 +150,23 @@ def _apply(
     service_point: ServicePoint | None,
     node_id: str,
     at: dt.datetime | None = None,
+    stored_again: bool = False,
 ) -> StatusChange:
-    """Move a locked resident to a status and append the history row; the caller holds the transaction."""
+    """Move a locked resident to a status and append the history row; the caller holds the
+    transaction. stored_again: the biometrics of a BIO_CAPTURED resident that had none
+    stored were just recorded (BIO_CAPTURED → BIO_CAPTURED, see biometrics_missing)."""
     current = resident.ktp_status
     if to not in S.values:
         raise InvalidTransition(f"Status '{str(to)[:30]}' tidak dikenal.")
-    if to not in TRANSITIONS.get(current, set()):
+    again = stored_again and current == to == S.BIO_CAPTURED
+    if to not in TRANSITIONS.get(current, set()) and not again:
         verb = VERBS.get(to, "mengubah status")
         raise InvalidTransition(f"Tidak dapat {verb}: status masih {SHORT.get(current, current)}.")
     enrollment = Enrollment.objects.filter(resident=resident).first()
     if to == S.BIO_CAPTURED and enrollment is None:
         raise InvalidTransition("Tidak dapat merekam: belum ada data biometrik yang tersimpan.")
+    if to == S.SENT_FOR_ENROLLMENT and enrollment is None:
+        raise InvalidTransition(MISSING_BIOMETRICS)
     if to == S.CARD_PRINTED:
         allowed, why = card_may_be_printed(resident, on=timezone.localdate())
         if not allowed:
@@ -284,7 +306,9 @@ def check_may_record(
         )
     if resident.citizenship != Citizenship.WNI and not resident.has_itap:
         raise EnrollmentError("WNA tanpa ITAP tidak direkam untuk KTP-el.")
-    if resident.ktp_status not in (S.BELUM_REKAM, S.ENROLL_FAILURE):
+    if resident.ktp_status not in (S.BELUM_REKAM, S.ENROLL_FAILURE) and not biometrics_missing(
+        resident
+    ):
         raise EnrollmentError(
             f"Penduduk sudah direkam (status {SHORT.get(resident.ktp_status)}); "
             "perekaman biometrik hanya sekali seumur hidup."
@@ -330,6 +354,7 @@ def record_enrollment(
             )
             enrollment = Enrollment.objects.filter(resident=locked).first()
             rerecord = enrollment is not None
+            stored_again = enrollment is None and locked.ktp_status == S.BIO_CAPTURED
             if rerecord:
                 enrollment.samples.all().delete()
                 enrollment.exceptions.all().delete()
@@ -367,10 +392,17 @@ def record_enrollment(
                 resident=locked,
                 to=S.BIO_CAPTURED,
                 actor=operator,
-                reason="Rekam ulang setelah gagal rekam" if rerecord else "Perekaman biometrik",
+                reason=(
+                    "Rekam ulang setelah gagal rekam"
+                    if rerecord
+                    else "Rekam ulang: data biometrik belum tersimpan"
+                    if stored_again
+                    else "Perekaman biometrik"
+                ),
                 service_point=point,
                 node_id=node_id,
                 at=captured_at,
+                stored_again=stored_again,
             )
             record_audit(
                 user=operator,

@@ -174,9 +174,14 @@ def history(request: HttpRequest, nik: str) -> HttpResponse:
             "history": selectors.history_of(resident),
             "held_reason": held if resident.ktp_status == "PRINT_READY_RECORD" else "",
             "may_send": resident.ktp_status == "BIO_CAPTURED"
+            and enrollment is not None
             and request.user.role in (*RECORDERS, Role.SYSTEM_ADMIN),
-            "may_record": resident.ktp_status in ("BELUM_REKAM", "ENROLL_FAILURE")
+            "may_record": (
+                resident.ktp_status in ("BELUM_REKAM", "ENROLL_FAILURE")
+                or (resident.ktp_status == "BIO_CAPTURED" and enrollment is None)
+            )
             and request.user.role in (*RECORDERS, Role.SYSTEM_ADMIN),
+            "biometrics_missing": resident.ktp_status == "BIO_CAPTURED" and enrollment is None,
         },
     )
 
