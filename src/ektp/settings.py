@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "ektp.core.middleware.RegionChoiceMiddleware",
+    "ektp.portal.middleware.CountersUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "ektp.urls"

@@ -478,7 +478,8 @@ def test_unreachable_counters_refuse_the_inquiry_unless_fail_open(settings, monk
         raise OperationalError("could not connect to server")
 
     monkeypatch.setattr(caches["default"], "count_hits", unreachable)
-    assert limits.inquiry_over_limit(inquiry(), NIK)
+    with pytest.raises(limits.CountersUnavailable):
+        limits.inquiry_over_limit(inquiry(), NIK)
     assert "rate-limit counters unavailable" in caplog.text
     settings.RATELIMIT_FAIL_OPEN = True
     assert not limits.inquiry_over_limit(inquiry(), NIK)
@@ -493,7 +494,8 @@ def test_unreachable_counters_refuse_the_read_too_unless_fail_open(settings, mon
     for name in ("count_hits", "count_hits_and_read"):
         if hasattr(cache, name):
             monkeypatch.setattr(cache, name, unreachable)
-    assert limits.inquiry_over_limit_then_read(inquiry(), NIK, a_read()) == (True, None)
+    with pytest.raises(limits.CountersUnavailable):
+        limits.inquiry_over_limit_then_read(inquiry(), NIK, a_read())
     settings.RATELIMIT_FAIL_OPEN = True
     assert limits.inquiry_over_limit_then_read(inquiry(), NIK, a_read()) == (False, ("x", 7))
     settings.RATELIMIT_ENABLE = False
@@ -509,7 +511,8 @@ def test_a_host_cache_that_fails_refuses_the_inquiry_unless_fail_open(
         raise lmdb.DiskError("No space left on device")
 
     monkeypatch.setattr(caches["default"], "count_hits", failing)
-    assert limits.inquiry_over_limit(inquiry(), NIK)
+    with pytest.raises(limits.CountersUnavailable):
+        limits.inquiry_over_limit(inquiry(), NIK)
     assert "No space left on device" in caplog.text
     settings.RATELIMIT_FAIL_OPEN = True
     assert not limits.inquiry_over_limit(inquiry(), NIK)

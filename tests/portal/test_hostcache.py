@@ -279,3 +279,92 @@ def test_the_file_is_not_flushed_on_every_commit(cache):
     flags = _environment(cache._path, cache._map_size).flags()
     assert flags["sync"] is False
     assert flags["metasync"] is False
+
+
+# A full disk -----------------------------------------------------------------------------------
+
+# Mounts a tmpfs of 512 KiB on argv[2] (in a mount namespace of its own: see _on_a_tiny_disk),
+# fills it before ("before") or after ("after") the cache's first count, then counts three
+# times and prints what each try raised, then frees the disk and counts once more.
+ON_A_FULL_DISK = textwrap.dedent(
+    """
+    import errno, json, os, subprocess, sys
+    sys.path.insert(0, sys.argv[1])
+    from django.conf import settings
+    settings.configure()
+    import lmdb
+    from ektp.portal.hostcache import HostCache
+    root, when = sys.argv[2], sys.argv[3]
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", root], check=True)
+
+    def fill():
+        fd = os.open(os.path.join(root, "filler"), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, bytes(4096))
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        finally:
+            os.close(fd)
+
+    cache = HostCache(os.path.join(root, "cache"), {})
+    outcomes = []
+    if when == "after":
+        outcomes.append(cache.count_hits([("ip", 60, 100)]))
+    fill()
+    for n in range(3):
+        try:
+            outcomes.append(cache.count_hits([(f"try-{n}" * 40, 60, 100)]))
+        except (OSError, lmdb.Error) as exc:
+            outcomes.append(type(exc).__name__)
+    os.remove(os.path.join(root, "filler"))
+    outcomes.append(cache.count_hits([("ip", 60, 100)]))
+    print(json.dumps(outcomes), flush=True)
+    """
+)
+
+
+def _on_a_tiny_disk(tmp_path: Path, when: str) -> subprocess.CompletedProcess:
+    """Run ON_A_FULL_DISK in a mount namespace of its own (as root in a user namespace when
+    not root already): the tmpfs goes away with the process, and a process killed by SIGBUS
+    takes nothing of the test run with it."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    unshare = ["unshare", "--mount", "--propagation", "private"]
+    if os.geteuid() != 0:
+        unshare.append("--map-root-user")
+    probe = subprocess.run([*unshare, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a mount namespace here: {probe.stderr.decode()[:200]}")
+    return subprocess.run(
+        [*unshare, sys.executable, "-c", ON_A_FULL_DISK, SRC, str(disk), when],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_full_disk_before_the_first_count_is_an_error_not_a_dead_process(tmp_path):
+    """LMDB's new lock file was sparse and written through a memory map: on a full disk the
+    first count killed the process with SIGBUS."""
+    run = _on_a_tiny_disk(tmp_path, "before")
+    assert run.returncode == 0, (run.returncode, run.stderr[-2000:])
+    outcomes = json.loads(run.stdout)
+    assert outcomes[:3] == ["OSError"] * 3
+    assert outcomes[3] == [1]  # room again: the cache works
+
+
+def test_a_disk_that_fills_up_later_is_an_error_and_the_counts_survive(tmp_path):
+    run = _on_a_tiny_disk(tmp_path, "after")
+    assert run.returncode == 0, (run.returncode, run.stderr[-2000:])
+    outcomes = json.loads(run.stdout)
+    assert outcomes[0] == [1]
+    assert all(isinstance(o, str) for o in outcomes[1:4]), outcomes
+    assert outcomes[4] == [2]  # the count before the disk filled up is still there
+
+
+def test_the_lock_file_is_allocated_before_lmdb_maps_it(cache):
+    cache.count_hits([("ip", 60, 100)])
+    lock = os.stat(os.path.join(cache._path, "lock.mdb"))
+    assert lock.st_size >= 8192
+    assert lock.st_blocks * 512 >= lock.st_size  # no hole left for a page to fault in

@@ -25,6 +25,12 @@ How this cache behaves:
   reading would keep its slot, and the pages it saw, until the table is next checked. A
   process killed while writing releases LMDB's write mutex (a robust one) and its
   transaction is lost, nothing else.
+- A full disk makes the cache unavailable, never kills the process: LMDB sizes a new lock
+  file with ftruncate (a file with no blocks behind it) and writes its table through a memory
+  map, and touching such a page on a full disk raises SIGBUS. The lock file's blocks are
+  allocated (posix_fallocate) before LMDB maps it, so that a full disk is an OSError
+  (ENOSPC) there; the data file is written with pwrite (no write map), where a full disk is
+  an lmdb.Error. Callers see either as the cache being unavailable (see portal.limits).
 - A process opens the file on first use. Before a fork, the file is closed (no transaction
   is open then: they all run under one lock of the process), and each side opens it again
   when it next needs it.
@@ -61,6 +67,9 @@ KIND_INTEGER, KIND_PICKLE = 0, 1
 MAX_KEY = 511  # LMDB's longest key in its default build; longer keys are hashed
 SWEEP_BATCH = 500
 DEFAULT_MAP_SIZE = 1 << 30
+# Bytes of the lock file allocated before LMDB maps it: its header and reader slots take
+# 8 KiB with the default 126 readers; LMDB keeps a larger file as it is (more slots).
+LOCK_FILE_BYTES = 64 * 1024
 # Damage found when a file is opened: the file is put aside and started again.
 DAMAGED = (
     lmdb.CorruptedError,
@@ -107,7 +116,18 @@ def _open(path: str, map_size: int) -> lmdb.Environment:
     return environment
 
 
+def _allocate_lock_file(path: str) -> None:
+    """Give the lock file real blocks, all of them, before LMDB maps it (see the module):
+    raise OSError (ENOSPC) when the disk has no room for them."""
+    fd = os.open(os.path.join(path, "lock.mdb"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        os.posix_fallocate(fd, 0, max(os.fstat(fd).st_size, LOCK_FILE_BYTES))
+    finally:
+        os.close(fd)
+
+
 def _open_checked(path: str, map_size: int) -> lmdb.Environment:
+    _allocate_lock_file(path)
     environment = lmdb.open(
         path,
         map_size=map_size,
@@ -117,6 +137,7 @@ def _open_checked(path: str, map_size: int) -> lmdb.Environment:
         readahead=False,
         max_dbs=0,
         lock=True,
+        writemap=False,  # pages written with pwrite: a full disk is an error, not SIGBUS
     )
     try:
         # Read the first and last pages of the tree.

@@ -38,6 +38,20 @@ log = logging.getLogger(__name__)
 
 CLIENT_GROUP = "portal-ip"
 NIK_GROUP = "portal-nik"
+# How long a client is asked to wait when the counters cannot be reached (a full disk, a
+# database or Redis that is down): long enough to be fixed, short enough to try again soon.
+UNAVAILABLE_RETRY_AFTER = 60
+
+
+class CountersUnavailable(Exception):
+    """The shared cache that holds the rate-limit counters cannot be read or written.
+
+    Not the same answer as a client over its rate: ektp.portal.middleware turns it into a
+    503 "service briefly unavailable" with a Retry-After, a page or a JSON body.
+    """
+
+    message = "Layanan sedang tidak tersedia sebentar. Silakan coba lagi dalam beberapa menit."
+    retry_after = UNAVAILABLE_RETRY_AFTER
 
 
 def per_ip_rate() -> str:
@@ -63,8 +77,11 @@ def over_limit(*counters: tuple[str, str, str]) -> bool:
     """Count one try in each (group, value, rate) in turn, in one round trip to the shared
     cache; tell whether one went over its rate (counting stops there).
 
-    When the shared cache cannot be reached, the try is refused ("try again later") unless
-    RATELIMIT_FAIL_OPEN is set, as django-ratelimit does.
+    When the shared cache cannot be reached (a full disk, a database or Redis down), raise
+    CountersUnavailable, unless RATELIMIT_FAIL_OPEN is set: then nothing is counted and the
+    try goes through. Closed by default, unlike the house rule for other limits: these
+    counters are all that stands between a list of NIKs (printed on many documents) and the
+    residents' answers, and whoever can fill the disk must not switch them off.
     """
     return _counted(counters, None)[0]
 
@@ -83,7 +100,7 @@ def _counted(counters, read: Read | None) -> tuple[bool, tuple | None]:
     except (OperationalError, InterfaceError, OSError, RedisError, LmdbError) as exc:
         log.warning("rate-limit counters unavailable: %s", exc)
         if not getattr(settings, "RATELIMIT_FAIL_OPEN", False):
-            return True, None
+            raise CountersUnavailable(str(exc)) from exc
         return False, (fetch_one(read) if read is not None else None)
     return over_any(counts, windows), row
 

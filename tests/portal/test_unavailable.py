@@ -1,0 +1,84 @@
+"""Counters that cannot be reached (a full disk, a database or Redis down): the public pages
+say the service is briefly unavailable (503, Retry-After), never "too many requests"."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.portal.factories import PortalResidentFactory
+
+pytestmark = pytest.mark.django_db
+UNAVAILABLE = "Layanan sedang tidak tersedia sebentar"
+
+
+@pytest.fixture
+def broken_host_cache(settings, tmp_path):
+    """The real host cache where it cannot make its file (its directory would lie under a
+    plain file): every count fails with an OSError, as on a full disk."""
+    plain = tmp_path / "plain-file"
+    plain.write_text("")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "ektp.portal.hostcache.HostCache",
+            "LOCATION": str(plain / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        }
+    }
+
+
+def _unavailable(response):
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    return response
+
+
+def test_status_page_says_the_service_is_briefly_unavailable(client, broken_host_cache):
+    resident = PortalResidentFactory()
+    page = _unavailable(
+        client.post(reverse("portal:status"), {"nik": resident.nik, "birth_date": "17-05-1990"})
+    )
+    text = page.content.decode()
+    assert UNAVAILABLE in text
+    assert "Terlalu banyak" not in text
+    assert resident.name not in text
+    bad_input = _unavailable(
+        client.post(reverse("portal:status"), {"nik": "123", "birth_date": "kemarin"})
+    )
+    assert UNAVAILABLE in bad_input.content.decode()
+    assert client.get(reverse("portal:status")).status_code == 200  # the form counts nothing
+
+
+def test_status_api_says_the_service_is_briefly_unavailable(client, broken_host_cache):
+    resident = PortalResidentFactory()
+    answer = _unavailable(
+        client.post(
+            "/api/v1/portal/status",
+            {"nik": resident.nik, "birth_date": "17-05-1990"},
+            content_type="application/json",
+        )
+    )
+    assert answer.json()["detail"].startswith(UNAVAILABLE)
+
+
+def test_booking_identification_says_the_service_is_briefly_unavailable(client, broken_host_cache):
+    resident = PortalResidentFactory()
+    body = {"nik": resident.nik, "birth_date": "1990-05-17"}
+    page = _unavailable(client.post(reverse("booking:identify"), body))
+    assert UNAVAILABLE in page.content.decode()
+    api = _unavailable(
+        client.post(
+            "/api/v1/appointments/bookings",
+            {**body, "window_id": "00000000-0000-4000-8000-000000000000"},
+            content_type="application/json",
+        )
+    )
+    assert api.json()["detail"].startswith(UNAVAILABLE)
+
+
+def test_fail_open_answers_without_counting(client, broken_host_cache, settings):
+    settings.RATELIMIT_FAIL_OPEN = True
+    resident = PortalResidentFactory()
+    page = client.post(reverse("portal:status"), {"nik": resident.nik, "birth_date": "17-05-1990"})
+    assert page.status_code == 200
+    assert UNAVAILABLE not in page.content.decode()
