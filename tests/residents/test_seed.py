@@ -116,3 +116,27 @@ def test_seed_refuses_a_kecamatan_and_zero_jobs():
         call_command("seed", region="18.09.01", residents=10, no_progress=True)
     with pytest.raises(CommandError, match="--jobs"):
         call_command("seed", region="18", residents=10, jobs=0, no_progress=True)
+
+
+def test_every_seeded_bio_captured_resident_has_its_biometrics():
+    """Sending one for penunggalan needs its enrollment; the seed used to write none."""
+    from ektp.enrollment.models import Enrollment
+    from ektp.regions.models import Region
+    from ektp.residents.demo import prepare_demo_district
+
+    _seed(n=3000)
+    recent = TODAY - dt.timedelta(days=30)
+    captured = Resident.objects.filter(ktp_status="BIO_CAPTURED")
+    assert not captured.filter(recorded_on__lte=recent).exists()  # unsent for years: no
+    # Two recent recordings, left unsent, as a district's last days would leave them.
+    for resident in Resident.objects.filter(ktp_status="CARD_ISSUED").order_by("nik")[:2]:
+        resident.ktp_status, resident.recorded_on = "BIO_CAPTURED", TODAY
+        resident.save(update_fields=["ktp_status", "recorded_on"])
+    prepare_demo_district(Region.objects.get(code="18.09"))
+    assert captured.count() >= 2
+    for resident in captured:
+        enrollment = Enrollment.objects.get(resident=resident)
+        assert enrollment.samples.count() == 14
+        assert enrollment.captured_at.date() == resident.recorded_on
+    prepare_demo_district(Region.objects.get(code="18.09"))  # a second run adds nothing
+    assert Enrollment.objects.count() == captured.count()

@@ -38,10 +38,13 @@ def ensure_demo_users(region: Region) -> list[tuple[str, str, str]]:
 
 
 def prepare_demo_district(region: Region) -> None:
-    """Give a seeded district its staff, office, service points, devices and blank stock."""
+    """Give a seeded district its staff, office, service points, devices, blank stock, and
+    the biometrics of its BIO_CAPTURED residents."""
     from ektp.cards.services import ensure_demo_stock
+    from ektp.enrollment.demo import ensure_demo_recordings
     from ektp.offices.demo import ensure_demo_offices
 
     ensure_demo_users(region)
     office = ensure_demo_offices(region)
     ensure_demo_stock(office)
+    ensure_demo_recordings(office)

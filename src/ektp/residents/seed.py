@@ -372,6 +372,10 @@ class Seeder:
                     status = rng.choices(statuses, cum_weights=status_cum)[0]
                     if recorded_on > recent and status == KtpStatus.CARD_ISSUED:
                         status = KtpStatus.PRINT_READY_RECORD
+                    elif recorded_on <= recent and status == KtpStatus.BIO_CAPTURED:
+                        # A recording is sent within days: one left unsent is recent, and
+                        # gets its (simulated) biometrics from ektp.enrollment.demo.
+                        status = KtpStatus.CARD_ISSUED
                 phone = (
                     f"08{rng.randint(11, 99)}{rng.randint(10_000_000, 99_999_999)}"
                     if age >= 17 and random_() < 0.6
