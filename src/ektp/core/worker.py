@@ -158,6 +158,15 @@ def reclaim_stale_tasks(*, now: dt.datetime | None = None) -> Reclaimed:
     return result
 
 
+def queued_or_running(task) -> list[dict]:
+    """Return the keyword arguments of a task's runs that are queued or running (by path)."""
+    rows = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        task_path=task.module_path,
+    ).values_list("args_kwargs", flat=True)
+    return [(row or {}).get("kwargs") or {} for row in rows]
+
+
 class Pulse(threading.Thread):
     """Beat for one worker every EKTP_WORKER_HEARTBEAT_SECONDS and take up stale tasks."""
 
