@@ -99,11 +99,23 @@ def test_worker_state_says_never_seen_then_alive_then_gone(settings):
 @override_settings(
     TASKS=DB_TASKS, EKTP_TASK_RECLAIM_AFTER_SECONDS=60, EKTP_WORKER_HEARTBEAT_SECONDS=0.2
 )
-def test_db_worker_takes_up_a_lost_task_at_start_and_beats_while_it_runs():
+def test_db_worker_takes_up_a_lost_task_at_start_and_beats_while_it_runs(settings, tmp_path):
+    from ektp.dedup.engine import close_engine
+
+    settings.ABIS_URL = None
+    settings.ABIS_DATA_DIR = str(tmp_path / "abis")
     row = _left_running(by="killed-worker")
-    call_command(
-        "db_worker", batch=True, reload=False, startup_delay=False, worker_id="next", verbosity=0
-    )
+    try:
+        call_command(
+            "db_worker",
+            batch=True,
+            reload=False,
+            startup_delay=False,
+            worker_id="next",
+            verbosity=0,
+        )
+    finally:
+        close_engine()
     row.refresh_from_db()
     assert row.status == TaskResultStatus.SUCCESSFUL
     assert row.worker_ids == ["killed-worker", "next"]

@@ -128,6 +128,10 @@ class WorkerHeartbeat(models.Model):
     started_at = models.DateTimeField()
     beat_at = models.DateTimeField(db_index=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
+    # The in-process ABIS gallery lives in the worker that runs penunggalan: whether it is
+    # loaded there (None: the ABIS is remote, /healthz pings it itself), and what it said.
+    abis_loaded = models.BooleanField(null=True, blank=True)
+    abis_note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("detak pekerja tugas")

@@ -51,12 +51,21 @@ def max_runs() -> int:
     return int(getattr(settings, "EKTP_TASK_MAX_RUNS", 3))
 
 
-def beat(*, worker_id: str, started_at: dt.datetime, now: dt.datetime | None = None) -> None:
-    """Record that a worker is alive now."""
+def beat(
+    *,
+    worker_id: str,
+    started_at: dt.datetime,
+    now: dt.datetime | None = None,
+    abis: tuple[bool, str] | None = None,
+) -> None:
+    """Record that a worker is alive now (and, with ``abis``, whether its gallery is loaded)."""
     now = now or timezone.now()
+    state = {"abis_loaded": None, "abis_note": ""}
+    if abis is not None:
+        state = {"abis_loaded": abis[0], "abis_note": abis[1][:200]}
     with transaction.atomic():
         updated = WorkerHeartbeat.objects.filter(worker_id=worker_id).update(
-            beat_at=now, stopped_at=None
+            beat_at=now, stopped_at=None, **state
         )
         if not updated:
             WorkerHeartbeat.objects.create(
@@ -65,7 +74,18 @@ def beat(*, worker_id: str, started_at: dt.datetime, now: dt.datetime | None = N
                 pid=os.getpid(),
                 started_at=started_at,
                 beat_at=now,
+                **state,
             )
+
+
+def gallery_state() -> tuple[bool, str] | None:
+    """Load and ping the in-process ABIS gallery, which lives in the worker that runs
+    penunggalan; None when the ABIS is remote (/healthz pings that one itself)."""
+    if getattr(settings, "ABIS_URL", None):
+        return None
+    from ektp.dedup.engine import gallery_state as probe
+
+    return probe()
 
 
 def stopped(*, worker_id: str) -> None:
@@ -90,19 +110,23 @@ class WorkerState:
     ever_seen: bool
     alive: bool
     last_beat: dt.datetime | None
+    # What the live workers say of the in-process ABIS gallery: (loaded, note) pairs.
+    galleries: tuple[tuple[bool | None, str], ...] = ()
 
 
 def worker_state(*, now: dt.datetime | None = None) -> WorkerState:
     """Tell whether a worker ever beat on this install and whether one beat within the limit."""
-    last = (
-        WorkerHeartbeat.objects.filter(stopped_at__isnull=True)
-        .order_by("-beat_at")
-        .values_list("beat_at", flat=True)
-        .first()
-    )
+    cutoff = (now or timezone.now()) - gone_after()
+    running = WorkerHeartbeat.objects.filter(stopped_at__isnull=True)
+    last = running.order_by("-beat_at").values_list("beat_at", flat=True).first()
     ever = last is not None or WorkerHeartbeat.objects.exists()
-    alive = last is not None and last >= (now or timezone.now()) - gone_after()
-    return WorkerState(ever_seen=ever, alive=alive, last_beat=last)
+    galleries = tuple(running.filter(beat_at__gte=cutoff).values_list("abis_loaded", "abis_note"))
+    return WorkerState(
+        ever_seen=ever,
+        alive=last is not None and last >= cutoff,
+        last_beat=last,
+        galleries=galleries,
+    )
 
 
 @dataclass
@@ -178,9 +202,15 @@ class Pulse(threading.Thread):
 
     def run(self) -> None:
         try:
+            loading = None if getattr(settings, "ABIS_URL", None) else (False, "galeri dimuat")
+            try:  # say "alive" before loading the gallery, which may take a while
+                beat(worker_id=self.worker_id, started_at=self.started_at, abis=loading)
+            except Exception:
+                log.exception("worker heartbeat failed")
             while not self._stop_event.is_set():
                 try:
-                    beat(worker_id=self.worker_id, started_at=self.started_at)
+                    abis = gallery_state()
+                    beat(worker_id=self.worker_id, started_at=self.started_at, abis=abis)
                     reclaim_stale_tasks()
                 except Exception:  # a busy or briefly unreachable database: beat again later
                     log.exception("worker heartbeat failed")
