@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -207,11 +208,17 @@ class Pulse(threading.Thread):
                 beat(worker_id=self.worker_id, started_at=self.started_at, abis=loading)
             except Exception:
                 log.exception("worker heartbeat failed")
+            # Looking for lost tasks reads the task table: often enough to take one up soon
+            # after the limit, not at every beat.
+            every = max(heartbeat_interval(), reclaim_after().total_seconds() / 2)
+            last_reclaim = float("-inf")
             while not self._stop_event.is_set():
                 try:
                     abis = gallery_state()
                     beat(worker_id=self.worker_id, started_at=self.started_at, abis=abis)
-                    reclaim_stale_tasks()
+                    if time.monotonic() - last_reclaim >= every:
+                        reclaim_stale_tasks()
+                        last_reclaim = time.monotonic()
                 except Exception:  # a busy or briefly unreachable database: beat again later
                     log.exception("worker heartbeat failed")
                 self._stop_event.wait(heartbeat_interval())
