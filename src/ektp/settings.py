@@ -50,9 +50,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    # ektp.core before django_tasks_db: its `db_worker` (the library's, plus a heartbeat and
+    # the reclaim of tasks left by a dead worker) is the one `ektp db_worker` runs.
+    "ektp.core",
     "django_tasks",
     "django_tasks_db",
-    "ektp.core",
     "ektp.regions",
     "ektp.residents",
     "ektp.offices",
@@ -222,6 +224,24 @@ TASKS = {
     }
 }
 
+# Task worker (`ektp db_worker`, see ektp.core.worker): its heartbeat, and when the tasks that a
+# dead worker left RUNNING are taken up again.
+# Seconds between two heartbeats of a worker (each beat also looks for tasks to take up again).
+EKTP_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("EKTP_WORKER_HEARTBEAT_SECONDS", "10"))
+# A worker whose last heartbeat is older than this is gone: /healthz answers 503 and the tasks
+# it was running may be taken up again.
+EKTP_WORKER_GONE_AFTER_SECONDS = float(os.environ.get("EKTP_WORKER_GONE_AFTER_SECONDS", "60"))
+# A task RUNNING for longer than this whose worker is gone is put back in the queue.
+EKTP_TASK_RECLAIM_AFTER_SECONDS = float(os.environ.get("EKTP_TASK_RECLAIM_AFTER_SECONDS", "120"))
+# A task under which workers died this many times is marked failed instead (it may be what
+# kills them).
+EKTP_TASK_MAX_RUNS = int(os.environ.get("EKTP_TASK_MAX_RUNS", "3"))
+# A resident left in SENT_FOR_ENROLLMENT this long with no task queued or running for the
+# record is listed as stuck, and `ektp daily` queues its penunggalan again.
+EKTP_STUCK_AFTER_SECONDS = float(os.environ.get("EKTP_STUCK_AFTER_SECONDS", "3600"))
+# /healthz answers 503 when the disk holding var/ has less free space than this (MiB).
+EKTP_HEALTHZ_MIN_FREE_MB = int(os.environ.get("EKTP_HEALTHZ_MIN_FREE_MB", "512"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -280,6 +300,12 @@ NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("EKTP_NOTIFY_MAX_ATTEMPTS", "8")
 NOTIFICATIONS_BACKOFF_SECONDS = 60
 NOTIFICATIONS_BACKOFF_CAP_SECONDS = 6 * 3600
 NOTIFICATIONS_HTTP_TIMEOUT = 10
+# A message claimed for sending this long ago and not settled was left by a dead worker: it is
+# settled by asking the channel (a channel that cannot say is not sent again: see
+# ektp.notifications.services.settle_in_doubt). Keep it well above NOTIFICATIONS_HTTP_TIMEOUT.
+NOTIFICATIONS_STALE_SENDING_SECONDS = float(
+    os.environ.get("EKTP_NOTIFY_STALE_SENDING_SECONDS", "900")
+)
 WHATSAPP_GRAPH_URL = os.environ.get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v21.0")
 WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
 WHATSAPP_TOKEN = os.environ.get("WHATSAPP_TOKEN", "")

@@ -186,7 +186,9 @@ def test_retry_command_sends_due_messages_and_reclaims_stale_sends(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("notifications", "retry")
     statuses = dict(Message.objects.values_list("dedup_key", "status"))
-    assert statuses == {"due": "sent", "later": "queued", "stuck": "sent"}
+    # The SMS gateway cannot say whether the stuck send left: it is not sent a second time.
+    assert statuses == {"due": "sent", "later": "queued", "stuck": "unconfirmed"}
+    assert len(sms_gateway.requests) == 1
 
 
 def test_retry_due_counts_what_it_enqueued():
@@ -242,3 +244,84 @@ def test_concurrent_notify_of_the_same_event_stores_one_message():
 
     assert run_in_threads(worker, 6) == []
     assert Message.objects.filter(dedup_key="race").count() == 1
+
+
+def _left_sending(message, *, run_id="", ago=dt.timedelta(seconds=1)):
+    """Leave a message as a worker killed mid-send leaves it: claimed, never settled."""
+    Message.objects.filter(id=message.id).update(
+        status=MessageStatus.SENDING,
+        claimed_at=timezone.now() - ago,
+        claimed_by=run_id,
+        attempts=1,
+    )
+
+
+def _journal(settings, channel="whatsapp"):
+    path = settings.NOTIFICATIONS_OUTBOX_DIR / f"{channel}.jsonl"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_rerun_of_a_send_that_reached_the_outbox_records_it_without_sending_again(settings):
+    from ektp.notifications.channels import LocalOutboxBackend, Outgoing
+
+    [message] = _notify(ReachableResidentFactory(), channels=["whatsapp"])
+    # The worker sent it, then died before it could record the send.
+    LocalOutboxBackend("whatsapp").send(
+        Outgoing(
+            recipient=message.recipient, body=message.body, idempotency_key=message.idempotency_key
+        )
+    )
+    _left_sending(message, run_id="run-1")
+    assert deliver(message_id=str(message.id), run_id="run-1") == MessageStatus.SENT
+    assert len(_journal(settings)) == 1
+    message.refresh_from_db()
+    assert message.provider_id.startswith("local-")
+    assert deliver(message_id=str(message.id), run_id="run-1") == MessageStatus.SENT
+    assert len(_journal(settings)) == 1
+
+
+def test_rerun_of_a_send_that_never_left_sends_it_once(settings):
+    [message] = _notify(ReachableResidentFactory(), channels=["whatsapp"])
+    _left_sending(message, run_id="run-1")
+    assert deliver(message_id=str(message.id), run_id="run-1") == MessageStatus.SENT
+    [line] = _journal(settings)
+    assert message.idempotency_key in line
+
+
+def test_another_run_leaves_a_fresh_claim_alone(settings):
+    [message] = _notify(ReachableResidentFactory(), channels=["whatsapp"])
+    _left_sending(message, run_id="run-1")
+    assert deliver(message_id=str(message.id), run_id="run-2") == MessageStatus.SENDING
+    assert _journal(settings) == []
+
+
+def test_stale_claim_is_settled_by_any_run(settings):
+    settings.NOTIFICATIONS_STALE_SENDING_SECONDS = 60
+    [message] = _notify(ReachableResidentFactory(), channels=["whatsapp"])
+    _left_sending(message, run_id="run-1", ago=dt.timedelta(minutes=5))
+    assert deliver(message_id=str(message.id), run_id="run-2") == MessageStatus.SENT
+    assert len(_journal(settings)) == 1
+
+
+def test_channel_that_cannot_tell_never_gets_a_lost_send_twice(sms_gateway):
+    [message] = _notify(ReachableResidentFactory(), channels=["sms"])
+    _left_sending(message, run_id="run-1")
+    assert deliver(message_id=str(message.id), run_id="run-1") == MessageStatus.UNCONFIRMED
+    assert sms_gateway.requests == []
+    message.refresh_from_db()
+    assert "tidak dikirim ulang" in message.last_error
+    assert deliver(message_id=str(message.id), run_id="run-1") == MessageStatus.UNCONFIRMED
+
+
+def test_whatsapp_cloud_message_carries_its_idempotency_key(settings, http_server):
+    import json
+
+    settings.NOTIFICATION_BACKENDS = {"whatsapp": "cloud"}
+    settings.WHATSAPP_GRAPH_URL = http_server.url
+    settings.WHATSAPP_PHONE_NUMBER_ID = "123"
+    settings.WHATSAPP_TOKEN = "token-uji"
+    [message] = _notify(ReachableResidentFactory(), channels=["whatsapp"])
+    assert deliver(message_id=str(message.id)) == MessageStatus.SENT
+    [request] = http_server.requests
+    sent = json.loads(request["body"])
+    assert sent["biz_opaque_callback_data"] == message.idempotency_key

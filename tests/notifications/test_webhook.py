@@ -228,3 +228,51 @@ def test_suket_command_resends_the_valid_suket_as_pdf(client, settings):
     assert suket.number in text
     assert message.attachment_name.endswith(".pdf")
     assert (settings.MEDIA_ROOT / message.attachment_path).read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("length", [192, 200, 201, 4000])
+def test_message_with_a_very_long_id_is_answered_once_not_a_500(client, length):
+    message_id = "wamid." + "X" * (length - 6)
+    body = payload("text_message", ID=message_id, FROM=SENDER, TEXT="bantuan")
+    response = post(client, body)
+    assert response.status_code == 200, response.content
+    assert response.json() == {"diterima": 1, "dijawab": 1}
+    assert post(client, body).json()["dijawab"] == 0  # a replay is still answered once
+    [reply] = Message.objects.all()
+    assert len(reply.dedup_key) <= 200
+    assert "bantuan" in reply.body
+
+
+def test_two_long_ids_that_share_their_first_200_characters_are_two_messages(client):
+    common = "wamid." + "Y" * 250
+    for suffix in ("A", "B"):
+        body = payload("text_message", ID=common + suffix, FROM=SENDER, TEXT="bantuan")
+        assert post(client, body).json()["dijawab"] == 1
+    assert InboundMessage.objects.count() == 2
+    assert Message.objects.count() == 2
+
+
+def test_status_receipt_confirms_a_message_left_unconfirmed_by_a_dead_worker(client):
+    from ektp.notifications.models import MessageStatus
+    from tests.notifications.factories import ReachableResidentFactory
+
+    resident = ReachableResidentFactory()
+    message = Message.objects.create(
+        resident=resident,
+        event="print_ready",
+        channel="whatsapp",
+        dedup_key="k",
+        recipient=SENDER,
+        body="siap cetak",
+        status=MessageStatus.UNCONFIRMED,
+    )
+    text = payload("status_update", FROM=SENDER).decode()
+    text = text.replace(
+        '"status": "delivered",',
+        f'"status": "delivered", "biz_opaque_callback_data": "{message.idempotency_key}",',
+    )
+    response = post(client, text.encode())
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert message.provider_id.startswith("wamid.")

@@ -113,3 +113,29 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_type}:{self.object_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A task worker's sign of life, written every few seconds while `ektp db_worker` runs.
+
+    A worker that has not beaten for EKTP_WORKER_GONE_AFTER_SECONDS is gone: the tasks it left
+    RUNNING are put back (``ektp.core.worker``) and /healthz answers 503.
+    """
+
+    worker_id = models.CharField(primary_key=True, max_length=64)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    # The in-process ABIS gallery lives in the worker that runs penunggalan: whether it is
+    # loaded there (None: the ABIS is remote, /healthz pings it itself), and what it said.
+    abis_loaded = models.BooleanField(null=True, blank=True)
+    abis_note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("detak pekerja tugas")
+        verbose_name_plural = _("detak pekerja tugas")
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} {self.beat_at:%Y-%m-%d %H:%M:%S}"

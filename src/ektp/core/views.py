@@ -32,8 +32,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer a load balancer's liveness probe."""
-    return JsonResponse({"status": "ok"})
+    """Answer a load balancer's probe: 200 when every check passes, else 503 naming the failing."""
+    from ektp.core import health
+
+    healthy, body = health.report()
+    response = JsonResponse(body, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:

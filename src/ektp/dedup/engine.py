@@ -48,3 +48,23 @@ def close_engine() -> None:
         if _handle is not None:
             _handle[1].close()
             _handle = None
+
+
+def open_engine() -> Abis | None:
+    """Return this process's ABIS handle if it is already open, without opening one."""
+    with _lock:
+        if _handle is not None and _handle[0] == abis_settings():
+            return _handle[1]
+        return None
+
+
+def gallery_state() -> tuple[bool, str]:
+    """Load this process's ABIS (the in-process gallery) if needed and ping it: (ok, what it said)."""
+    try:
+        answer = get_engine().ping()
+    except Exception as error:  # a gallery that cannot load, an ABIS out of reach
+        return False, (str(error) or type(error).__name__)[:200]
+    if not isinstance(answer, dict) or answer.get("status") != "ok":
+        return False, "ABIS tidak menjawab ok"
+    counts = answer.get("modalities") or {}
+    return True, ", ".join(f"{name}: {count}" for name, count in sorted(counts.items()))[:200]

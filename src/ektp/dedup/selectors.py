@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
 
-from ektp.core.access import limit_to_jurisdiction
+from ektp.core.access import jurisdiction_q, limit_to_jurisdiction
 from ektp.core.models import User
 from ektp.dedup.models import CaseStatus, DuplicateCase, FailureKind, PenunggalanFailure
+from ektp.enrollment.models import Enrollment, Penunggalan
 from ektp.residents.models import KtpStatus
 
 FIELDS = ("name", "mother_name", "birth_place", "birth_date", "sex")
@@ -39,6 +43,59 @@ def engine_failures_for(*, user: User) -> QuerySet[PenunggalanFailure]:
         enrollment__resident__ktp_status=KtpStatus.ENROLL_FAILURE,
     )
     return limit_to_jurisdiction(qs, user)
+
+
+def stuck_after() -> dt.timedelta:
+    return dt.timedelta(seconds=float(getattr(settings, "EKTP_STUCK_AFTER_SECONDS", 3600)))
+
+
+def live_penunggalan_ids() -> set[str]:
+    """Return the enrollment ids whose penunggalan task is queued or running."""
+    from ektp.core.worker import queued_or_running
+    from ektp.dedup.tasks import run_penunggalan as retry_task
+    from ektp.enrollment.tasks import run_penunggalan as first_task
+
+    return {
+        str(kwargs.get("enrollment_id"))
+        for task in (first_task, retry_task)
+        for kwargs in queued_or_running(task)
+    }
+
+
+def stuck_enrollments(
+    *, user: User | None = None, now: dt.datetime | None = None, limit: int = 500
+) -> list[Enrollment]:
+    """Return the recordings left in SENT_FOR_ENROLLMENT with no penunggalan task to move them.
+
+    Sent longer ago than EKTP_STUCK_AFTER_SECONDS, no task queued or running for them (e.g.
+    the worker died, or the task was lost between commit and queue), oldest first; a record
+    waiting for an engine that is not wired (``Penunggalan.AWAITING_ENGINE``) is not stuck.
+    ``user`` limits them to the user's jurisdiction.
+    """
+    cutoff = (now or timezone.now()) - stuck_after()
+    qs = Enrollment.objects.select_related("resident").filter(
+        resident__ktp_status=KtpStatus.SENT_FOR_ENROLLMENT
+    )
+    if user is not None:
+        qs = qs.filter(
+            jurisdiction_q(
+                user,
+                kabkota_field="resident__kabkota_code",
+                province_field="resident__province_code",
+            )
+        )
+    candidates = list(
+        qs.exclude(penunggalan=Penunggalan.AWAITING_ENGINE)
+        .annotate(
+            sent_at=Max("history__at", filter=Q(history__to_status=KtpStatus.SENT_FOR_ENROLLMENT))
+        )
+        .filter(sent_at__lt=cutoff)
+        .order_by("sent_at")[:limit]
+    )
+    if not candidates:
+        return []
+    live = live_penunggalan_ids()
+    return [e for e in candidates if str(e.pk) not in live]
 
 
 def get_failure(*, user: User, failure_id) -> PenunggalanFailure | None:

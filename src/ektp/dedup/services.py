@@ -625,3 +625,63 @@ def rerun_penunggalan(
         )
     failure.refresh_from_db()
     return failure
+
+
+def requeue_stuck(
+    *, enrollment_id, actor: User | None = None, request=None, channel: str = "task"
+) -> Enrollment:
+    """Queue penunggalan again, by id, for a recording left in SFE with no task to move it.
+
+    Safe to repeat: a record that left SFE, or whose check is already queued or running, is
+    refused with the reason; a check run twice decides the record once (``run_penunggalan``).
+    """
+    from ektp.dedup import selectors
+    from ektp.dedup.tasks import run_penunggalan as task
+
+    if actor is not None and actor.role not in ADJUDICATORS:
+        raise NotAllowed("Hanya supervisor yang boleh mengirim ulang ke penunggalan.")
+    with transaction.atomic():
+        enrollment = Enrollment.objects.filter(pk=enrollment_id).first()
+        if enrollment is None:
+            raise DedupError("Rekaman tidak ditemukan.")
+        resident = Resident.objects.select_for_update().get(pk=enrollment.resident_id)
+        if actor is not None and not within_jurisdiction(actor, resident.address_region_id):
+            raise NotAllowed("Penduduk ini berada di luar wilayah kerja Anda.")
+        if resident.ktp_status != S.SENT_FOR_ENROLLMENT:
+            raise DedupError(
+                f"Status penduduk bukan lagi SFE ({resident.get_ktp_status_display()}); "
+                "tidak perlu dikirim ulang."
+            )
+        if str(enrollment.pk) in selectors.live_penunggalan_ids():
+            raise DedupError("Penunggalan rekaman ini sudah dalam antrean atau sedang berjalan.")
+        Enrollment.objects.filter(pk=enrollment.pk).update(
+            penunggalan=Penunggalan.QUEUED,
+            penunggalan_note="Dikirim ulang: rekaman tertahan di SFE tanpa tugas penunggalan.",
+        )
+        record_audit(
+            user=actor,
+            action=AuditEvent.Action.UPDATE,
+            object_type="enrollment",
+            object_id=str(enrollment.pk),
+            request=request,
+            channel=channel,
+            detail={"nik": resident.nik, "action": "requeue_stuck_penunggalan"},
+        )
+        enrollment_id = str(enrollment.pk)
+        transaction.on_commit(lambda: task.enqueue(enrollment_id=enrollment_id))
+    enrollment.refresh_from_db()
+    return enrollment
+
+
+def requeue_all_stuck(*, now: dt.datetime | None = None) -> int:
+    """Queue penunggalan again for every recording stuck in SFE; return how many (`ektp daily`)."""
+    from ektp.dedup import selectors
+
+    queued = 0
+    for enrollment in selectors.stuck_enrollments(now=now):
+        try:
+            requeue_stuck(enrollment_id=enrollment.pk)
+        except DedupError:
+            continue  # moved on, or queued by someone else, since it was listed
+        queued += 1
+    return queued

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -37,6 +39,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "statuses": [*CaseStatus.choices, ("semua", "Semua")],
         "scan_form": ScanForm(initial={"region": request.user.region_id or ""}),
         "failures": selectors.engine_failures_for(user=request.user)[:50],
+        "stuck": selectors.stuck_enrollments(user=request.user, limit=50),
     }
     return render(request, "dedup/queue.html", context, status=code)
 
@@ -131,4 +134,22 @@ def rerun(request: HttpRequest, failure_id: str) -> HttpResponse:
     else:
         nik = failure.enrollment.resident.nik
         messages.success(request, f"Penunggalan NIK {nik} dijadwalkan ulang.")
+    return redirect("dedup:queue")
+
+
+@role_required(*DECIDERS)
+@require_POST
+def requeue(request: HttpRequest, enrollment_id: str) -> HttpResponse:
+    """Queue penunggalan again for a record stuck in SFE with no task to move it."""
+    try:
+        pk = uuid.UUID(enrollment_id)
+    except ValueError:
+        raise Http404("Rekaman tidak ditemukan.") from None
+    try:
+        enrollment = services.requeue_stuck(enrollment_id=pk, actor=request.user, request=request)
+    except DedupError as error:
+        messages.error(request, str(error))
+    else:
+        nik = enrollment.resident.nik
+        messages.success(request, f"Penunggalan NIK {nik} dikirim ulang.")
     return redirect("dedup:queue")

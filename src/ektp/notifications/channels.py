@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 import re
 import smtplib
 import urllib.error
@@ -45,6 +46,8 @@ class Outgoing:
     attachment_url: str = ""
     attachment_name: str = ""
     message_id: str = ""
+    # The same on every try of one message: a channel that can use it delivers the message once.
+    idempotency_key: str = ""
 
 
 def normalize_msisdn(phone: str) -> str:
@@ -103,28 +106,69 @@ class Backend:
     """A way to deliver messages on one channel."""
 
     channel: str = ""
+    # Whether ``find_sent`` can tell if a message left: after a worker died mid-send, a channel
+    # that can tell is asked; one that cannot is never sent the message again.
+    can_tell_sent: bool = False
 
     def send(self, outgoing: Outgoing) -> str:
         """Deliver one message and return the provider's id for it."""
         raise NotImplementedError
 
+    def find_sent(self, idempotency_key: str) -> str | None:
+        """Return the provider's id of the message delivered under this key, or None."""
+        return None
+
 
 class LocalOutboxBackend(Backend):
-    """Append every message to var/outbox/<channel>.jsonl so that the demo shows it."""
+    """Append every message to var/outbox/<channel>.jsonl so that the demo shows it.
+
+    Each message is one line written by one append, so a process killed mid-send leaves the
+    whole line or none; ``find_sent`` reads the lines back by idempotency key.
+    """
+
+    can_tell_sent = True
 
     def __init__(self, channel: str) -> None:
         self.channel = channel
 
-    def send(self, outgoing: Outgoing) -> str:
+    def journal(self) -> Path:
         directory = Path(
             getattr(settings, "NOTIFICATIONS_OUTBOX_DIR", Path(settings.VAR_DIR) / "outbox")
         )
-        directory.mkdir(parents=True, exist_ok=True)
+        return directory / f"{self.channel}.jsonl"
+
+    def send(self, outgoing: Outgoing) -> str:
+        path = self.journal()
+        path.parent.mkdir(parents=True, exist_ok=True)
         provider_id = f"local-{uuid.uuid4().hex[:12]}"
         line = {"at": timezone.now().isoformat(), "provider_id": provider_id, **asdict(outgoing)}
-        with (directory / f"{self.channel}.jsonl").open("a", encoding="utf-8") as out:
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            written = os.write(fd, data)
+        finally:
+            os.close(fd)
+        if written != len(data):
+            raise ChannelError(f"outbox lokal: hanya {written} dari {len(data)} byte tertulis")
         return provider_id
+
+    def find_sent(self, idempotency_key: str) -> str | None:
+        if not idempotency_key:
+            return None
+        try:
+            with self.journal().open(encoding="utf-8") as lines:
+                for text in lines:
+                    if idempotency_key not in text:
+                        continue
+                    try:
+                        line = json.loads(text)
+                    except ValueError:
+                        continue
+                    if line.get("idempotency_key") == idempotency_key:
+                        return str(line.get("provider_id") or "local")
+        except FileNotFoundError:
+            return None
+        return None
 
 
 class WhatsAppCloudBackend(Backend):
@@ -190,6 +234,10 @@ class WhatsAppCloudBackend(Backend):
         """Build the Cloud API message: a document, a template, or plain text."""
         base = {"messaging_product": "whatsapp", "recipient_type": "individual"}
         base["to"] = outgoing.recipient
+        if outgoing.idempotency_key:
+            # The Cloud API has no idempotency key; it echoes this in the status webhook, which
+            # confirms a message whose send the worker did not live to record.
+            base["biz_opaque_callback_data"] = outgoing.idempotency_key[:512]
         if outgoing.attachment_url or outgoing.attachment_path:
             name = outgoing.attachment_name or "dokumen.pdf"
             document: dict = {"filename": name, "caption": outgoing.body[:1024]}

@@ -38,6 +38,9 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", _("Gagal")
     SKIPPED_OPTED_OUT = "skipped_opted_out", _("Dilewati: penduduk berhenti berlangganan")
     SKIPPED_NO_ADDRESS = "skipped_no_address", _("Dilewati: tidak ada nomor/alamat")
+    # The worker died while sending on a channel that cannot say whether the message left: it
+    # is not sent again (never twice); staff check it, or the channel's receipt confirms it.
+    UNCONFIRMED = "unconfirmed", _("Belum pasti terkirim")
 
 
 FINAL_STATUSES = [
@@ -76,6 +79,9 @@ class Message(models.Model):
     attempts = models.PositiveSmallIntegerField(_("percobaan"), default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The task run that claimed the message: when that same run is taken up again after its
+    # worker died, the send it may have made is settled before anything is sent again.
+    claimed_by = models.CharField(max_length=64, blank=True)
     last_error = models.CharField(_("galat terakhir"), max_length=500, blank=True)
     provider_id = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -108,6 +114,11 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.channel} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key a channel receives with the message, the same on every try: one delivery."""
+        return f"ektp-{self.id}"
 
 
 class ChannelOptOut(models.Model):

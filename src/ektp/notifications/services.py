@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -180,21 +181,103 @@ def _ordered_fields(event: str, language: str) -> list[str]:
     return seen
 
 
-def _claim(message_id: str, now: dt.datetime) -> bool:
+def stale_sending() -> dt.timedelta:
+    """Return how long after its claim a send not settled was surely left by a dead worker."""
+    return dt.timedelta(
+        seconds=float(getattr(settings, "NOTIFICATIONS_STALE_SENDING_SECONDS", 900))
+    )
+
+
+def _claim(message_id: str, now: dt.datetime, run_id: str = "") -> bool:
     """Take a due message for sending; only one worker can win it."""
     return bool(
         Message.objects.filter(
             id=message_id, status=MessageStatus.QUEUED, next_attempt_at__lte=now
-        ).update(status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        ).update(
+            status=MessageStatus.SENDING,
+            claimed_at=now,
+            claimed_by=run_id[:64],
+            attempts=F("attempts") + 1,
+        )
     )
 
 
-def deliver(*, message_id: str) -> str:
-    """Send one queued message if it is due and return its status; safe to run twice."""
-    now = timezone.now()
-    if not _claim(message_id, now):
+UNCONFIRMED_NOTE = (
+    "Pekerja berhenti saat mengirim dan saluran ini tidak dapat memastikan pesan sudah keluar; "
+    "pesan tidak dikirim ulang agar tidak ganda. Periksa dengan penduduk bila perlu."
+)
+
+
+def settle_in_doubt(*, message_id: str) -> str:
+    """Settle a message whose sender died mid-send: sent, to send again, or unconfirmed.
+
+    A channel that can tell (``Backend.can_tell_sent``) is asked whether the message left under
+    its idempotency key: if so it is recorded as sent, else it is queued again. A channel that
+    cannot tell never gets it twice: the message is marked unconfirmed for staff to check.
+    """
+    message = Message.objects.filter(id=message_id, status=MessageStatus.SENDING).first()
+    if message is None:
         status = Message.objects.filter(id=message_id).values_list("status", flat=True).first()
         return status or "missing"
+    in_doubt = Message.objects.filter(
+        id=message.id, status=MessageStatus.SENDING, claimed_at=message.claimed_at
+    )
+    backend = get_backend(message.channel)
+    if backend.can_tell_sent:
+        provider_id = backend.find_sent(message.idempotency_key)
+        if provider_id:
+            in_doubt.update(
+                status=MessageStatus.SENT,
+                sent_at=timezone.now(),
+                provider_id=provider_id[:200],
+                last_error="",
+                claimed_at=None,
+                claimed_by="",
+            )
+            return MessageStatus.SENT
+        in_doubt.update(
+            status=MessageStatus.QUEUED,
+            next_attempt_at=timezone.now(),
+            claimed_at=None,
+            claimed_by="",
+        )
+        return MessageStatus.QUEUED
+    in_doubt.update(
+        status=MessageStatus.UNCONFIRMED,
+        last_error=UNCONFIRMED_NOTE,
+        claimed_at=None,
+        claimed_by="",
+    )
+    return MessageStatus.UNCONFIRMED
+
+
+def deliver(*, message_id: str, run_id: str = "") -> str:
+    """Send one queued message if it is due and return its status; safe to run twice.
+
+    ``run_id`` names the task run: when a run that claimed the message is taken up again after
+    its worker died, or a claim is older than NOTIFICATIONS_STALE_SENDING_SECONDS, the send it
+    may have made is settled first (``settle_in_doubt``), so a message never leaves twice.
+    """
+    now = timezone.now()
+    if not _claim(message_id, now, run_id):
+        row = (
+            Message.objects.filter(id=message_id)
+            .values("status", "claimed_at", "claimed_by")
+            .first()
+        )
+        if row is None:
+            return "missing"
+        if row["status"] != MessageStatus.SENDING:
+            return row["status"]
+        lost = (run_id and row["claimed_by"] == run_id) or (
+            row["claimed_at"] is not None and row["claimed_at"] < now - stale_sending()
+        )
+        if not lost:
+            return row["status"]
+        if settle_in_doubt(message_id=message_id) != MessageStatus.QUEUED:
+            return Message.objects.get(id=message_id).status
+        if not _claim(message_id, timezone.now(), run_id):
+            return Message.objects.get(id=message_id).status
     message = Message.objects.get(id=message_id)
     claimed = Message.objects.filter(id=message_id, status=MessageStatus.SENDING)
     if (
@@ -203,7 +286,7 @@ def deliver(*, message_id: str) -> str:
             resident_id=message.resident_id, channel=message.channel
         ).exists()
     ):
-        claimed.update(status=MessageStatus.SKIPPED_OPTED_OUT, claimed_at=None)
+        claimed.update(status=MessageStatus.SKIPPED_OPTED_OUT, claimed_at=None, claimed_by="")
         return MessageStatus.SKIPPED_OPTED_OUT
     outgoing = Outgoing(
         recipient=message.recipient,
@@ -216,17 +299,24 @@ def deliver(*, message_id: str) -> str:
         attachment_url=message.attachment_url,
         attachment_name=message.attachment_name,
         message_id=str(message.id),
+        idempotency_key=message.idempotency_key,
     )
     try:
         provider_id = get_backend(message.channel).send(outgoing)
     except ChannelError as exc:
         error = str(exc)[:500]
         if exc.permanent or message.attempts >= max_attempts():
-            claimed.update(status=MessageStatus.FAILED, last_error=error, claimed_at=None)
+            claimed.update(
+                status=MessageStatus.FAILED, last_error=error, claimed_at=None, claimed_by=""
+            )
             return MessageStatus.FAILED
         next_at = timezone.now() + backoff(message.attempts)
         claimed.update(
-            status=MessageStatus.QUEUED, last_error=error, next_attempt_at=next_at, claimed_at=None
+            status=MessageStatus.QUEUED,
+            last_error=error,
+            next_attempt_at=next_at,
+            claimed_at=None,
+            claimed_by="",
         )
         _enqueue(str(message.id), run_after=next_at)
         return MessageStatus.QUEUED
@@ -236,20 +326,45 @@ def deliver(*, message_id: str) -> str:
         provider_id=provider_id[:200],
         last_error="",
         claimed_at=None,
+        claimed_by="",
     )
     return MessageStatus.SENT
 
 
-def retry_due(*, now: dt.datetime | None = None) -> int:
-    """Enqueue every due message again, reclaiming sends that a crashed worker left behind."""
-    now = now or timezone.now()
-    stale = now - dt.timedelta(
-        seconds=float(getattr(settings, "NOTIFICATIONS_STALE_SENDING_SECONDS", 900))
-    )
-    with transaction.atomic():
-        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=stale).update(
-            status=MessageStatus.QUEUED, next_attempt_at=now, claimed_at=None
+def confirm_sent(*, idempotency_key: str, provider_id: str) -> bool:
+    """Record a channel's receipt for a message that was in doubt (e.g. WhatsApp's status)."""
+    prefix = "ektp-"
+    if not idempotency_key.startswith(prefix):
+        return False
+    try:
+        message_id = uuid.UUID(idempotency_key.removeprefix(prefix))
+    except ValueError:
+        return False
+    return bool(
+        Message.objects.filter(
+            id=message_id, status__in=[MessageStatus.SENDING, MessageStatus.UNCONFIRMED]
+        ).update(
+            status=MessageStatus.SENT,
+            sent_at=timezone.now(),
+            provider_id=provider_id[:200],
+            last_error="",
+            claimed_at=None,
+            claimed_by="",
         )
+    )
+
+
+def retry_due(*, now: dt.datetime | None = None) -> int:
+    """Enqueue every due message again, after settling sends that a dead worker left behind."""
+    now = now or timezone.now()
+    stale = list(
+        Message.objects.filter(
+            status=MessageStatus.SENDING, claimed_at__lt=now - stale_sending()
+        ).values_list("id", flat=True)
+    )
+    for message_id in stale:
+        settle_in_doubt(message_id=str(message_id))
+    with transaction.atomic():
         due = list(
             Message.objects.filter(
                 status=MessageStatus.QUEUED, next_attempt_at__lte=now
@@ -333,12 +448,23 @@ def opt_in(*, resident, channel: str) -> None:
         ChannelOptOut.objects.filter(resident=resident, channel=channel).delete()
 
 
+def fitted_key(text: str, limit: int) -> str:
+    """Return a key as it is when it fits in ``limit`` characters, else its SHA-256 (one key
+    per text either way: two long ids that share a beginning stay apart)."""
+    if len(text) <= limit:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def record_inbound(*, provider_id: str, sender: str, kind: str, text: str) -> InboundMessage | None:
     """Store an incoming WhatsApp message once; return None when it was already handled."""
     try:
         with transaction.atomic():
             return InboundMessage.objects.create(
-                provider_id=provider_id[:200], sender=sender[:30], kind=kind[:20], text=text
+                provider_id=fitted_key(provider_id, 200),
+                sender=sender[:30],
+                kind=kind[:20],
+                text=text,
             )
     except IntegrityError:
         return None
@@ -359,7 +485,7 @@ def reply_on_whatsapp(
             resident=resident,
             context={"text": text},
             channels=[Channel.WHATSAPP],
-            dedup_key=f"wa-reply:{inbound.provider_id}",
+            dedup_key="wa-reply:" + fitted_key(inbound.provider_id, 200 - len("wa-reply:")),
             recipient=inbound.sender,
             attachment=attachment,
         )[0]

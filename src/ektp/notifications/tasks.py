@@ -7,7 +7,11 @@ from django_tasks import task
 from ektp.notifications import services
 
 
-@task()
-def send_message(*, message_id: str) -> str:
-    """Send one queued message if it is due; a second run finds it claimed or sent."""
-    return services.deliver(message_id=message_id)
+@task(takes_context=True)
+def send_message(context, *, message_id: str) -> str:
+    """Send one queued message if it is due; a second run finds it claimed or sent.
+
+    The run's id goes with the claim: if this run is taken up again after its worker died, the
+    send it may have made is settled first, so the message never leaves twice.
+    """
+    return services.deliver(message_id=message_id, run_id=str(context.task_result.id))

@@ -144,6 +144,8 @@ def webhook(request: HttpRequest) -> HttpResponse:
     except (ValueError, UnicodeDecodeError) as exc:
         message = str(exc) if isinstance(exc, whatsapp.WebhookInvalid) else "Isi bukan JSON."
         return _error(f"Isi webhook tidak sah: {message}", 400)
+    for key, provider_id in whatsapp.parse_receipts(payload):
+        services.confirm_sent(idempotency_key=key, provider_id=provider_id)
     handled = 0
     for item in incoming:
         with transaction.atomic():

@@ -88,6 +88,29 @@ def parse_messages(payload) -> list[Incoming]:
     return found
 
 
+RECEIPT_STATUSES = ("sent", "delivered", "read")
+
+
+def parse_receipts(payload) -> list[tuple[str, str]]:
+    """Return (idempotency key, message id) of each status update that says a message left.
+
+    Only messages sent with ``biz_opaque_callback_data`` carry a key; malformed entries are
+    skipped (``parse_messages`` has already refused a body of the wrong shape).
+    """
+    found = []
+    for entry in payload.get("entry") or []:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            statuses = value.get("statuses") if isinstance(value, dict) else None
+            for status in statuses if isinstance(statuses, list) else []:
+                if not isinstance(status, dict) or status.get("status") not in RECEIPT_STATUSES:
+                    continue
+                key, provider_id = status.get("biz_opaque_callback_data"), status.get("id")
+                if isinstance(key, str) and key and isinstance(provider_id, str):
+                    found.append((key, provider_id))
+    return found
+
+
 def _check_status(request: HttpRequest, sender: str, words: list[str]) -> str:
     from ektp.portal import selectors as portal
 
