@@ -24,7 +24,6 @@ No Django import here: settings.py reads its SECRET_KEY through this module.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import fcntl
@@ -43,6 +42,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import NameOID
 
+from ektp.abis import sealing  # cryptography only: no numpy, no Django
+
 SECRET_FILE = "secret-key"
 BIOMETRIC_FILE = "biometric.keys"
 ABIS_FILE = "abis.key"
@@ -55,7 +56,6 @@ LOCK_FILE = "LOCK"
 # The common name of a certificate made here: self-signed, to be replaced in production by
 # one the office obtains (e.g. from BSrE).
 SELF_SIGNED_MARKER = "ektp DEVELOPMENT suket signer"
-ABIS_KEY_BYTES = 32
 
 
 class KeyStoreError(Exception):
@@ -290,18 +290,12 @@ def parse_fernet_keys(text: str, label: str) -> list[bytes]:
 
 def parse_abis_keys(text: str, label: str) -> list[bytes]:
     """Return 32-byte AES keys from base64url text, refusing a malformed one."""
-    keys = []
-    for item in _split(text):
-        try:
-            key = base64.urlsafe_b64decode(item + "=" * (-len(item) % 4))
-        except (ValueError, TypeError):
-            key = b""
-        if len(key) != ABIS_KEY_BYTES:
-            raise BadKey(f"{label}: setiap kunci harus 32 byte dalam base64url.")
-        keys.append(key)
-    if not keys:
+    if not _split(text):
         raise BadKey(f"{label} kosong.")
-    return keys
+    try:
+        return sealing.parse_keys(text)
+    except ValueError:
+        raise BadKey(f"{label}: setiap kunci harus 32 byte dalam base64url.") from None
 
 
 def new_fernet_key() -> bytes:
@@ -311,7 +305,7 @@ def new_fernet_key() -> bytes:
 
 def new_abis_key() -> str:
     """Return a fresh AES-256 key in base64url (the form of EKTP_ABIS_KEY)."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(ABIS_KEY_BYTES)).decode("ascii")
+    return sealing.new_key()
 
 
 def key_id(key: bytes) -> bytes:
