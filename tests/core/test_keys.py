@@ -413,3 +413,16 @@ def test_keys_status_names_the_source_of_each_key_without_showing_it(settings, c
     out = capsys.readouterr().out
     assert "EKTP_BIOMETRIC_KEY:" in out and "EKTP_SUKET_QR_KEY:" in out
     assert settings.SECRET_KEY not in out
+
+
+@pytest.mark.django_db
+def test_a_second_rotation_while_one_runs_is_refused(own_key_dir, operator):
+    record(operator)
+    before = crypto.current_keys()
+    store = crypto.key_store()
+    with (
+        store.locked(keys.ROTATION_LOCK_FILE),
+        pytest.raises(KeyRotationError, match="sedang berjalan"),
+    ):
+        rotate_biometric_key()
+    assert crypto.current_keys() == before

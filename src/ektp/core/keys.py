@@ -52,6 +52,7 @@ SUKET_SIGNING_KEY_FILE = "suket-signing-key.pem"
 SUKET_SIGNING_CERT_FILE = "suket-signing-cert.pem"
 SUKET_RETIRED_FILE = "suket-retired.pem"
 LOCK_FILE = "LOCK"
+ROTATION_LOCK_FILE = "ROTATION"
 
 # The common name of a certificate made here: self-signed, to be replaced in production by
 # one the office obtains (e.g. from BSrE).
@@ -75,6 +76,10 @@ class MissingKeys(KeyStoreError):
 
 class BadKey(KeyStoreError):
     """A key is present but malformed."""
+
+
+class BusyRotating(KeyStoreError):
+    """Another rotation of the same keys is running."""
 
 
 @dataclass(frozen=True)
@@ -158,10 +163,6 @@ class KeyStore:
         )
         return parse_fernet_keys(text, "EKTP_BIOMETRIC_KEY")
 
-    def biometric_from_environment(self) -> bool:
-        """Tell whether the biometric keys come from the environment (rotation cannot write)."""
-        return bool(self.environ.get("EKTP_BIOMETRIC_KEY", "").strip())
-
     def abis_keys(self) -> list[bytes]:
         """Return the AES-256-GCM keys of the ABIS gallery, the encrypting one first."""
         configured = self.environ.get("EKTP_ABIS_KEY", "")
@@ -205,12 +206,16 @@ class KeyStore:
         return made
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the store's exclusive lock (other processes making or rotating keys wait)."""
+    def locked(self, name: str = LOCK_FILE, *, wait: bool = True) -> Iterator[None]:
+        """Hold an exclusive lock of the store: ``LOCK`` while keys are made or replaced (short),
+        ``ROTATION`` for a whole rotation (``wait=False`` raises BusyRotating when held)."""
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.directory / name, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                raise BusyRotating("Rotasi kunci lain sedang berjalan.") from None
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)

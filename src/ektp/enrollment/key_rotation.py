@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from ektp.core.keys import KeyStoreError, new_fernet_key
+from ektp.core.keys import ROTATION_LOCK_FILE, KeyStoreError, new_fernet_key
 from ektp.enrollment import crypto
 from ektp.enrollment.models import BiometricSample
 from ektp.enrollment.services import EnrollmentError
@@ -53,22 +53,22 @@ def rotate_biometric_key(
         )
     store = crypto.key_store()
     try:
-        with store.locked():
-            old = store.biometric_keys()
-            keys = [new_fernet_key(), *old]
-            store.write_biometric_keys(keys)
+        with store.locked(ROTATION_LOCK_FILE, wait=False):
+            with store.locked():
+                old = store.biometric_keys()
+                keys = [new_fernet_key(), *old]
+                store.write_biometric_keys(keys)
+            rotation = reencrypt_samples(keys=keys, batch_size=batch_size, progress=progress)
+            if keep_old:
+                return rotation
+            with store.locked():
+                if store.biometric_keys()[0] != keys[0]:
+                    raise KeyRotationError(
+                        "Kunci biometrik diganti selama rotasi; kunci lama tidak dihapus."
+                    )
+                store.write_biometric_keys([keys[0]])
     except KeyStoreError as error:
         raise KeyRotationError(str(error)) from None
-    rotation = reencrypt_samples(keys=keys, batch_size=batch_size, progress=progress)
-    if keep_old:
-        return rotation
-    with store.locked():
-        current = store.biometric_keys()
-        if current[0] != keys[0]:
-            raise KeyRotationError(
-                "Kunci biometrik diganti proses lain selama rotasi; kunci lama tidak dihapus."
-            )
-        store.write_biometric_keys([keys[0]])
     return Rotation(rotation.samples, rotation.rewritten, rotation.passes, dropped=len(old))
 
 
