@@ -254,3 +254,23 @@ def test_a_payload_without_a_key_id_from_before_key_ids_still_verifies(suket_key
     signature = base64.urlsafe_b64encode(suket_keys.qr_private.sign(body)).rstrip(b"=").decode()
     legacy = json.dumps({**fields, "sig": signature})
     assert signing.verify_qr_payload(legacy, suket_keys.qr_public_keys) == fields
+
+
+def test_keys_rotate_suket_command_keeps_the_old_key_for_verification(own_keys, capsys):
+    from django.core.management import call_command
+
+    call_command("keys", "rotate-suket")
+    out = capsys.readouterr().out
+    assert "1 kunci publik lama" in out and "swa-tanda-tangan" in out
+    rotated = signing.office_keys()
+    assert rotated.retired_public_pems() == [own_keys.qr_public_pem()]
+    assert rotated.retired_certs == (own_keys.cert,)
+
+
+def test_keys_rotate_suket_refuses_keys_given_by_the_environment(own_keys, monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setenv("EKTP_SUKET_QR_KEY", str(own_keys.signing_key_path.parent / "qr.pem"))
+    with pytest.raises(CommandError, match="EKTP_SUKET_QR_KEY"):
+        call_command("keys", "rotate-suket")
+    assert signing.office_keys().qr_public_pem() == own_keys.qr_public_pem()
