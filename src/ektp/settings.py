@@ -45,6 +45,8 @@ else:
     _key_store.ensure()
 try:
     SECRET_KEY = _key_store.secret_key()  # EKTP_SECRET_KEY or <key dir>/secret-key
+    _key_store.biometric_keys()  # a malformed key stops the start, not the first recording
+    _key_store.abis_keys()
 except key_store.KeyStoreError as _error:
     raise ImproperlyConfigured(str(_error)) from None
 

@@ -293,8 +293,8 @@ def _office_certificate(directory: Path) -> tuple[Path, Path]:
     return key_path, cert_path
 
 
-@pytest.mark.slow
-def test_check_deploy_is_clean_in_production_with_the_keys_supplied(tmp_path):
+def _production_env(tmp_path: Path) -> dict[str, str]:
+    """A production environment that supplies every key."""
     env = _clean_env(tmp_path)
     qr = tmp_path / "qr.pem"
     qr.write_bytes(
@@ -314,6 +314,12 @@ def test_check_deploy_is_clean_in_production_with_the_keys_supplied(tmp_path):
         EKTP_SUKET_SIGNING_CERT=str(signing_cert),
         EKTP_ALLOWED_HOSTS="ektp.example.id",
     )
+    return env
+
+
+@pytest.mark.slow
+def test_check_deploy_is_clean_in_production_with_the_keys_supplied(tmp_path):
+    env = _production_env(tmp_path)
     done = _ektp("check", "--deploy", "--fail-level", "WARNING", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "System check identified no issues" in done.stdout, done.stdout + done.stderr
@@ -426,3 +432,19 @@ def test_a_second_rotation_while_one_runs_is_refused(own_key_dir, operator):
     ):
         rotate_biometric_key()
     assert crypto.current_keys() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("EKTP_BIOMETRIC_KEY", "bukan-kunci", "EKTP_BIOMETRIC_KEY: bukan kunci Fernet"),
+        ("EKTP_ABIS_KEY", "pendek", "EKTP_ABIS_KEY: setiap kunci harus 32 byte"),
+        ("EKTP_SECRET_KEY", "rahasia", "EKTP_SECRET_KEY terlalu pendek"),
+    ],
+)
+def test_production_refuses_to_start_with_a_malformed_key(tmp_path, name, value, message):
+    env = _production_env(tmp_path)
+    env[name] = value
+    done = _ektp("check", env=env, cwd=tmp_path)
+    assert done.returncode != 0
+    assert message in done.stderr
