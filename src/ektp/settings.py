@@ -10,11 +10,11 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from ektp.core import keys as key_store
+
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = Path(os.environ.get("EKTP_HOME", Path.cwd()))
 VAR_DIR = Path(os.environ.get("EKTP_VAR_DIR", PROJECT_DIR / "var"))
-
-DEVELOPMENT_SECRET_KEY = "ektp-development-only-secret-key-not-for-production"
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -32,9 +32,23 @@ def env_list(name: str, default: str) -> list[str]:
 
 DEBUG = env_bool("EKTP_DEBUG", False)
 ENVIRONMENT = os.environ.get("EKTP_ENV", "development")
-SECRET_KEY = os.environ.get("EKTP_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-if ENVIRONMENT == "production" and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
-    raise ImproperlyConfigured("EKTP_SECRET_KEY must be set in production.")
+
+# The install's own keys (see ektp.core.keys): each from its environment variable, else from
+# its file under EKTP_KEY_DIR. Outside production the missing ones are made on first start;
+# production refuses to start and names every key that is missing.
+EKTP_KEY_DIR = Path(os.environ.get("EKTP_KEY_DIR", VAR_DIR / "keys"))
+_key_store = key_store.KeyStore(EKTP_KEY_DIR)
+if ENVIRONMENT == "production":
+    if _missing_keys := _key_store.missing():
+        raise ImproperlyConfigured(str(key_store.MissingKeys(_missing_keys)))
+else:
+    _key_store.ensure()
+try:
+    SECRET_KEY = _key_store.secret_key()  # EKTP_SECRET_KEY or <key dir>/secret-key
+    _key_store.biometric_keys()  # a malformed key stops the start, not the first recording
+    _key_store.abis_keys()
+except key_store.KeyStoreError as _error:
+    raise ImproperlyConfigured(str(_error)) from None
 
 ALLOWED_HOSTS = env_list("EKTP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("EKTP_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000")
@@ -185,6 +199,11 @@ if ENVIRONMENT == "production":
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("EKTP_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 31536000
+    # HSTS for the office's subdomains too, and eligible for the browsers' preload list
+    # (`check --deploy` is clean); an install whose sibling hosts still speak plain HTTP
+    # turns these off.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("EKTP_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("EKTP_HSTS_PRELOAD", True)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -251,10 +270,11 @@ LOGGING = {
 }
 
 # Biometric templates and images at rest (Fernet). Comma-separated keys: the first encrypts,
-# all decrypt. Unset in development: a key is derived from SECRET_KEY.
+# all decrypt. Unset: the keys of <key dir>/biometric.keys (`ektp keys rotate-biometric`).
 EKTP_BIOMETRIC_KEY = os.environ.get("EKTP_BIOMETRIC_KEY", "")
-if ENVIRONMENT == "production" and not EKTP_BIOMETRIC_KEY:
-    raise ImproperlyConfigured("EKTP_BIOMETRIC_KEY must be set in production.")
+# The ABIS gallery on disk (AES-256-GCM), comma-separated base64url keys, the first encrypts.
+# Unset: the keys of <key dir>/abis.key. A standalone `ektp abis serve` reads the same.
+EKTP_ABIS_KEY = os.environ.get("EKTP_ABIS_KEY", "")
 
 # Appointments: window length, booking cut-off before a window, and how far ahead to book.
 APPOINTMENTS_WINDOW_MINUTES = int(os.environ.get("APPOINTMENTS_WINDOW_MINUTES", "60"))
@@ -277,14 +297,10 @@ EKTP_PENUNGGALAN_HANDLER = os.environ.get(
 )
 
 # Suket: QR payload key (Ed25519) and the office's PAdES key and certificate (PEM paths).
-# Empty outside production: a development pair is generated once under var/keys/.
+# Empty: the files under the key dir (made self-signed on first start outside production).
 EKTP_SUKET_QR_KEY = os.environ.get("EKTP_SUKET_QR_KEY", "")
 EKTP_SUKET_SIGNING_KEY = os.environ.get("EKTP_SUKET_SIGNING_KEY", "")
 EKTP_SUKET_SIGNING_CERT = os.environ.get("EKTP_SUKET_SIGNING_CERT", "")
-if ENVIRONMENT == "production" and not (
-    EKTP_SUKET_QR_KEY and EKTP_SUKET_SIGNING_KEY and EKTP_SUKET_SIGNING_CERT
-):
-    raise ImproperlyConfigured("Kunci suket (EKTP_SUKET_*) harus diisi di produksi.")
 EKTP_PUBLIC_URL = os.environ.get("EKTP_PUBLIC_URL", "")  # used in QR links and opt-out links
 EKTP_VERIFY_RATE = os.environ.get("EKTP_VERIFY_RATE", "30/m")
 

@@ -1,11 +1,16 @@
 """Build synthetic iris templates and galleries for the ABIS tests."""
 
+import os
+
 import numpy as np
 
 from ektp.abis import synthetic
 from ektp.abis.gallery import Gallery
 from ektp.abis.iris import IrisTemplate
 from ektp.abis.matchers import IrisMatcher
+
+# The key that seals the galleries the tests keep on disk (each run its own).
+KEYS = [os.urandom(32)]
 
 
 def subject_id(index: int) -> str:

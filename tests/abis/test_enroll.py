@@ -12,7 +12,7 @@ from ektp.abis.interfaces import EnrollOutcome
 from ektp.abis.matchers import IrisMatcher
 from ektp.abis.service import LocalAbis, make_server
 
-from .factories import filled_gallery, genuine_probe, subject_id, template_at
+from .factories import KEYS, filled_gallery, genuine_probe, subject_id, template_at
 
 
 @pytest.fixture
@@ -95,15 +95,15 @@ def test_enroll_refuses_bad_input_and_leaves_the_gallery_unchanged(small, subjec
 
 def test_enroll_is_journaled_like_an_insert(tmp_path, population):
     template = template_at(population, 5).to_bytes()
-    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False, keys=KEYS) as gallery:
         assert gallery.enroll("P1", template).inserted
-    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as reopened:
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False, keys=KEYS) as reopened:
         assert "P1" in reopened
         assert not reopened.enroll("P2", template).inserted
 
 
 def test_enroll_over_http_answers_like_the_in_process_engine(tmp_path, population):
-    with LocalAbis(tmp_path, fsync=False) as local:
+    with LocalAbis(tmp_path, fsync=False, keys=KEYS) as local:
         server = make_server(local, "127.0.0.1", 0)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

@@ -6,7 +6,7 @@ from ektp.abis.errors import DuplicateSubject, InvalidRequest, InvalidTemplate, 
 from ektp.abis.gallery import Gallery, per_comparison_fmr
 from ektp.abis.matchers import IrisMatcher
 
-from .factories import filled_gallery, genuine_probe, subject_id, template_at
+from .factories import KEYS, filled_gallery, genuine_probe, subject_id, template_at
 
 
 @pytest.fixture(scope="module")
@@ -188,10 +188,10 @@ def test_insert_many_accepts_templates_and_bytes(population):
 
 
 def test_insert_many_persists_through_a_restart(tmp_path, population):
-    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False, keys=KEYS) as gallery:
         gallery.insert_many([subject_id(i) for i in range(50)], population[:50])
 
-    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False, keys=KEYS) as gallery:
         assert gallery.count() == 50
         assert gallery.identify(population[49].tobytes()).candidates[0] == (subject_id(49), 0.0)
 
@@ -205,7 +205,7 @@ def test_insert_many_journals_in_one_fsync_and_a_torn_batch_keeps_its_prefix(
     real_fsync = store.os.fsync
     monkeypatch.setattr(store, "WRITE_CHUNK", 4096)  # several writes for one batch
     monkeypatch.setattr(store.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
-    with Gallery(IrisMatcher(), directory=tmp_path, fsync=True) as gallery:
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=True, keys=KEYS) as gallery:
         before = len(synced)
         gallery.insert_many([subject_id(i) for i in range(40)], population[:40])
         assert len(synced) - before == 1
@@ -213,7 +213,7 @@ def test_insert_many_journals_in_one_fsync_and_a_torn_batch_keeps_its_prefix(
     size = journal.stat().st_size
     with journal.open("r+b") as handle:  # a crash inside the batch's last entry
         handle.truncate(size - 7)
-    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False, keys=KEYS) as gallery:
         assert gallery.count() == 39
         assert subject_id(38) in gallery and subject_id(39) not in gallery
 
@@ -244,7 +244,7 @@ def _blind(record: np.ndarray) -> np.ndarray:
 def test_insert_many_rejects_bad_input_and_leaves_the_gallery_unchanged(
     tmp_path, population, ids, templates, error, message
 ):
-    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False, keys=KEYS) as gallery:
         gallery.insert_many([subject_id(i) for i in range(5)], population[:5])
         before = gallery.identify(population[10].tobytes())
 
@@ -255,5 +255,5 @@ def test_insert_many_rejects_bad_input_and_leaves_the_gallery_unchanged(
         assert "n1" not in gallery
         assert gallery.identify(population[10].tobytes()) == before
 
-    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False) as gallery:
+    with Gallery(IrisMatcher(), directory=tmp_path, fsync=False, keys=KEYS) as gallery:
         assert gallery.count() == 5 and "n1" not in gallery

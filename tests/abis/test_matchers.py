@@ -6,6 +6,8 @@ from ektp.abis.gallery import Gallery
 from ektp.abis.matchers import IrisMatcher, Matcher, get_matcher
 from ektp.abis.service import LocalAbis
 
+from .factories import KEYS
+
 
 class EmbeddingMatcher(Matcher):
     """Match 8-dimensional face embeddings by Euclidean distance, as a face plug-in would."""
@@ -50,11 +52,15 @@ def test_a_non_iris_matcher_plugs_into_the_gallery():
 
 def test_a_non_iris_matcher_persists_and_serves_next_to_iris(tmp_path):
     face = np.arange(8, dtype="<f4")
-    with LocalAbis(tmp_path, matchers=[IrisMatcher(), EmbeddingMatcher()], fsync=False) as abis:
+    with LocalAbis(
+        tmp_path, matchers=[IrisMatcher(), EmbeddingMatcher()], fsync=False, keys=KEYS
+    ) as abis:
         abis.insert("F1", face.tobytes(), modality="face")
         abis.checkpoint()
 
-    with LocalAbis(tmp_path, matchers=[IrisMatcher(), EmbeddingMatcher()], fsync=False) as abis:
+    with LocalAbis(
+        tmp_path, matchers=[IrisMatcher(), EmbeddingMatcher()], fsync=False, keys=KEYS
+    ) as abis:
         assert abis.ping()["modalities"] == {"iris": 0, "face": 1}
         assert abis.identify(face.tobytes(), modality="face").candidates[0].subject_id == "F1"
 

@@ -18,12 +18,12 @@ from ektp.abis.errors import (
 )
 from ektp.abis.service import LocalAbis, make_server
 
-from .factories import genuine_probe, subject_id, template_at
+from .factories import KEYS, genuine_probe, subject_id, template_at
 
 
 @pytest.fixture
 def local(tmp_path):
-    with LocalAbis(tmp_path, fsync=False) as abis:
+    with LocalAbis(tmp_path, fsync=False, keys=KEYS) as abis:
         yield abis
 
 
@@ -191,7 +191,7 @@ def test_unreachable_abis_raises_unavailable(server):
 
 def test_get_abis_is_remote_for_a_url_and_local_otherwise(tmp_path):
     assert isinstance(get_abis("http://abis.example:8900/"), RemoteAbis)
-    with get_abis(None, tmp_path, fsync=False) as local:
+    with get_abis(None, tmp_path, fsync=False, keys=KEYS) as local:
         assert isinstance(local, LocalAbis)
         assert local.count() == 0
 
@@ -203,11 +203,25 @@ def test_remote_abis_refuses_a_url_without_http_scheme():
 
 def test_local_abis_survives_a_restart_through_checkpoint(tmp_path):
     subject = synthetic.make_subject(8)
-    with LocalAbis(tmp_path, fsync=False) as abis:
+    with LocalAbis(tmp_path, fsync=False, keys=KEYS) as abis:
         abis.insert("S8", subject.to_bytes())
         abis.checkpoint()
         abis.insert("S9", synthetic.make_subject(9).to_bytes())
 
-    with LocalAbis(tmp_path, fsync=False) as abis:
+    with LocalAbis(tmp_path, fsync=False, keys=KEYS) as abis:
         assert abis.count() == 2
         assert abis.identify(subject.to_bytes()).candidates[0].subject_id == "S8"
+
+
+def test_a_standalone_service_takes_its_key_from_the_environment(tmp_path, monkeypatch):
+    from ektp.abis.sealing import keys_from_environment, new_key
+    from ektp.abis.service import serve
+
+    monkeypatch.delenv("EKTP_ABIS_KEY", raising=False)
+    with pytest.raises(ValueError, match="EKTP_ABIS_KEY"):
+        serve(port=0, data_dir=tmp_path)
+    assert not list(tmp_path.iterdir())
+    key = new_key()
+    assert len(keys_from_environment({"EKTP_ABIS_KEY": f"{key},{new_key()}"})) == 2
+    with pytest.raises(ValueError, match="32 bytes"):
+        keys_from_environment({"EKTP_ABIS_KEY": key[:-4]})

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from ektp.abis.client import RemoteAbis
 from ektp.abis.service import LocalAbis
-from ektp.dedup.engine import get_engine
+from ektp.dedup.engine import abis_keys, get_engine
 from ektp.dedup.management.commands.abis import Command
 from tests.dedup.factories import subject
 
@@ -38,7 +38,7 @@ def test_serve_answers_on_an_ephemeral_port_and_keeps_the_gallery(tmp_path):
     command.server.shutdown()
     thread.join(timeout=60)
     assert not errors
-    with LocalAbis(tmp_path / "galeri") as reopened:
+    with LocalAbis(tmp_path / "galeri", keys=abis_keys()) as reopened:
         assert reopened.count() == 1
 
 

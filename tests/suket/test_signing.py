@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 
@@ -47,6 +48,7 @@ def test_qr_payload_is_compact_json_without_the_full_nik(suket):
         "name",
         "valid_until",
         "status",
+        "kid",
         "sig",
     }
 
@@ -150,15 +152,23 @@ def test_production_refuses_the_development_pair(settings):
         signing.office_keys()
 
 
-def test_production_refuses_missing_key_settings(settings):
+def test_production_refuses_missing_keys_and_makes_none(settings, tmp_path):
     settings.ENVIRONMENT = "production"
+    settings.EKTP_KEY_DIR = tmp_path / "keys"
     settings.EKTP_SUKET_QR_KEY = ""
     problems = [m.msg for m in run_checks() if m.id == "suket.E001"]
-    assert "EKTP_SUKET_QR_KEY harus diisi di produksi." in problems
+    assert problems == [
+        f"EKTP_SUKET_QR_KEY: berkas {tmp_path}/keys/suket-qr-ed25519.pem tidak ada."
+    ]
+    with pytest.raises(ImproperlyConfigured, match="EKTP_SUKET_QR_KEY"):
+        signing.office_keys()
+    assert not (tmp_path / "keys").exists()
 
 
-def test_development_generates_a_pair_once(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
+def test_development_generates_the_keys_once_in_the_key_dir_readable_by_the_owner_only(
+    settings, tmp_path
+):
+    settings.EKTP_KEY_DIR = tmp_path / "keys"
     settings.EKTP_SUKET_QR_KEY = settings.EKTP_SUKET_SIGNING_KEY = ""
     settings.EKTP_SUKET_SIGNING_CERT = ""
     first = signing.office_keys()
@@ -166,3 +176,101 @@ def test_development_generates_a_pair_once(settings, tmp_path):
     second = signing.office_keys()
     assert (tmp_path / "keys" / "suket-signing-cert.pem").read_bytes() == created
     assert first.qr_public_pem() == second.qr_public_pem()
+    for name in ("suket-qr-ed25519.pem", "suket-signing-key.pem", "suket-signing-cert.pem"):
+        assert (tmp_path / "keys" / name).stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "keys").stat().st_mode & 0o777 == 0o700
+
+
+def test_development_warns_that_the_suket_keys_are_self_signed(settings):
+    warnings = [m for m in run_checks() if m.id == "suket.W001"]
+    assert len(warnings) == 1
+    assert "swa-tanda-tangan" in warnings[0].msg
+    settings.ENVIRONMENT = "production"
+    assert not [m for m in run_checks() if m.id == "suket.W001"]
+
+
+@pytest.fixture
+def own_keys(settings, tmp_path):
+    """Suket keys in a directory of this test only (rotation rewrites them)."""
+    settings.EKTP_KEY_DIR = tmp_path / "keys"
+    settings.EKTP_SUKET_QR_KEY = settings.EKTP_SUKET_SIGNING_KEY = ""
+    settings.EKTP_SUKET_SIGNING_CERT = ""
+    return signing.office_keys()
+
+
+def test_a_suket_signed_before_a_rotation_still_verifies_after_it(own_keys, office, operator):
+    resident = RecordedResidentFactory(nik="1809014501950002")
+    old = issue_suket(resident=resident, office=office, officer=operator, at=at(DAY))
+    old_pdf = documents.signed_pdf(old, verify_url=URL)
+
+    rotated = signing.rotate_keys()
+
+    assert rotated.qr_public_pem() != own_keys.qr_public_pem()
+    assert rotated.cert != own_keys.cert
+    assert signing.verify_qr_payload(old.qr_payload, rotated.qr_public_keys)["number"] == old.number
+    assert signing.check_pdf_signature(old_pdf, rotated.trusted_certs).ok
+    assert not signing.check_pdf_signature(old_pdf, rotated.cert).ok
+    new = issue_suket(
+        resident=RecordedResidentFactory(nik="1809014501950003"),
+        office=office,
+        officer=operator,
+        at=at(DAY),
+    )
+    assert json.loads(new.qr_payload)["kid"] == signing.public_key_id(rotated.qr_public)
+    assert json.loads(old.qr_payload)["kid"] == signing.public_key_id(own_keys.qr_public)
+    with pytest.raises(signing.ForgedPayload):
+        signing.verify_qr_payload(new.qr_payload, own_keys.qr_public)
+    assert signing.verify_qr_payload(new.qr_payload, rotated.qr_public_keys)
+    assert (
+        (settings_dir := own_keys.signing_cert_path.parent) / "suket-retired.pem"
+    ).stat().st_mode & 0o777 == 0o600
+    assert settings_dir.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_verify_endpoint_accepts_a_suket_signed_before_a_rotation(
+    own_keys, office, operator, client
+):
+    resident = RecordedResidentFactory(nik="1809014501950004")
+    old = issue_suket(resident=resident, office=office, officer=operator, at=at(DAY))
+    signing.rotate_keys()
+    response = client.post(
+        "/api/v1/suket/verify-qr", {"payload": old.qr_payload}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["signature_valid"] is True
+    keys = client.get("/api/v1/suket/public-key").json()
+    assert keys["retired_public_keys_pem"] == [own_keys.qr_public_pem()]
+
+
+def test_a_payload_without_a_key_id_from_before_key_ids_still_verifies(suket_keys):
+    fields = {
+        "number": "474.11/0001/SKT",
+        "nik": "180901******0001",
+        "name": "SI** RA****",
+        "valid_until": "2027-05-25",
+        "status": "valid",
+    }
+    body = json.dumps(fields, separators=(",", ":"), sort_keys=True).encode()
+    signature = base64.urlsafe_b64encode(suket_keys.qr_private.sign(body)).rstrip(b"=").decode()
+    legacy = json.dumps({**fields, "sig": signature})
+    assert signing.verify_qr_payload(legacy, suket_keys.qr_public_keys) == fields
+
+
+def test_keys_rotate_suket_command_keeps_the_old_key_for_verification(own_keys, capsys):
+    from django.core.management import call_command
+
+    call_command("keys", "rotate-suket")
+    out = capsys.readouterr().out
+    assert "1 kunci publik lama" in out and "swa-tanda-tangan" in out
+    rotated = signing.office_keys()
+    assert rotated.retired_public_pems() == [own_keys.qr_public_pem()]
+    assert rotated.retired_certs == (own_keys.cert,)
+
+
+def test_keys_rotate_suket_refuses_keys_given_by_the_environment(own_keys, monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setenv("EKTP_SUKET_QR_KEY", str(own_keys.signing_key_path.parent / "qr.pem"))
+    with pytest.raises(CommandError, match="EKTP_SUKET_QR_KEY"):
+        call_command("keys", "rotate-suket")
+    assert signing.office_keys().qr_public_pem() == own_keys.qr_public_pem()

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -132,10 +133,17 @@ def _error_from(status: int, body: bytes) -> AbisError:
     return error_class(message)
 
 
-def get_abis(url: str | None, data_dir: Path | str | None = None, **options: Any) -> Abis:
-    """Return a ``RemoteAbis`` when a URL is given, else a ``LocalAbis`` on ``data_dir``."""
+def get_abis(
+    url: str | None,
+    data_dir: Path | str | None = None,
+    *,
+    keys: Sequence[bytes] | None = None,
+    **options: Any,
+) -> Abis:
+    """Return a ``RemoteAbis`` when a URL is given, else a ``LocalAbis`` on ``data_dir`` sealed
+    with ``keys`` (a remote service keeps its own key)."""
     if url:
         return RemoteAbis(url, **options)
     from ektp.abis.service import LocalAbis  # the engine (numba) loads only when run in-process
 
-    return LocalAbis(data_dir, **options)
+    return LocalAbis(data_dir, keys=keys, **options)

@@ -5,7 +5,8 @@ parallel ``alive`` flag array; both grow by doubling. The matcher's kernel scans
 ``[0, rows)`` in one call, with no Python loop over templates. A delete leaves a tombstone (the
 row's flag drops) and the arrays are compacted once a quarter of the rows are tombstones. With a
 directory, each insert and delete is journaled before it is applied, and ``checkpoint()``
-writes a snapshot; a restart maps the snapshot and replays the journal (see ``store``).
+writes a snapshot, both sealed with the gallery's key; a restart reads the snapshot and replays
+the journal (see ``store``). Sealing is for the files only: the scan reads plain rows in memory.
 ``insert_many`` adds many references in one validated, all-or-nothing step; ``identify_many``
 answers a list of probes reading the references once per ``IDENTIFY_BATCH`` probes.
 
@@ -42,6 +43,7 @@ import numpy as np
 from ektp.abis.errors import DuplicateSubject, InvalidRequest, StorageCorrupt, UnknownSubject
 from ektp.abis.interfaces import DEFAULT_TOP_K, Candidate, EnrollOutcome, Identification
 from ektp.abis.matchers import Matcher
+from ektp.abis.sealing import Sealer
 from ektp.abis.store import Entry, GalleryStore, Op
 
 DEFAULT_FALSE_MATCH_RATE = 1e-6
@@ -87,7 +89,10 @@ class Gallery:
         directory: Path | str | None = None,
         false_match_rate: float = DEFAULT_FALSE_MATCH_RATE,
         fsync: bool = True,
+        keys: Sequence[bytes] | None = None,
     ) -> None:
+        if directory is not None and not keys:
+            raise ValueError("a gallery on disk needs its keys (AES-256, the first seals)")
         if not 0.0 < false_match_rate < 1.0:
             raise ValueError(f"false_match_rate must be in (0, 1), got {false_match_rate}")
         self.matcher = matcher
@@ -104,6 +109,7 @@ class Gallery:
                 modality=matcher.modality,
                 record_size=matcher.template_size,
                 fsync=fsync,
+                sealer=Sealer(keys),
             )
             try:
                 self._restore()
@@ -239,6 +245,29 @@ class Gallery:
         """Return the score threshold for a search over ``gallery_size`` (default: current)."""
         size = len(self._rows_by_id) if gallery_size is None else gallery_size
         return self.matcher.threshold(per_comparison_fmr(self.false_match_rate, size))
+
+    def replace_all(self, subject_ids: Sequence[str], templates: Any) -> None:
+        """Make the gallery hold exactly these references, in one step (a rebuild).
+
+        Everything is checked first, as ``insert_many`` does; a persistent gallery then writes
+        them as its new snapshot, which replaces the old one and its journal atomically.
+        """
+        ids = [check_subject_id(subject_id) for subject_id in subject_ids]
+        records = self.matcher.record_array(templates)
+        if len(records) != len(ids):
+            raise InvalidRequest(f"{len(ids)} subject ids for {len(records)} templates")
+        if len(set(ids)) != len(ids):
+            raise DuplicateSubject("a subject is given more than once")
+        with self._lock:
+            if self._store is not None:
+                self._store.checkpoint(ids, np.ascontiguousarray(records))
+            capacity = max(_MIN_CAPACITY, len(ids))
+            self._records = np.empty((capacity, self.matcher.template_size), dtype=np.uint8)
+            self._records[: len(ids)] = records
+            self._alive = np.zeros(capacity, dtype=np.bool_)
+            self._alive[: len(ids)] = True
+            self._ids = list(ids)
+            self._rows_by_id = {subject_id: row for row, subject_id in enumerate(ids)}
 
     def checkpoint(self) -> None:
         """Compact, write a snapshot atomically and start an empty journal."""

@@ -23,7 +23,7 @@ import json
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from ektp.abis.interfaces import (
     Identification,
 )
 from ektp.abis.matchers import MATCHERS, Matcher, get_matcher
+from ektp.abis.sealing import keys_from_environment
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,9 @@ class LocalAbis(Abis):
         matchers: Iterable[Matcher] | None = None,
         false_match_rate: float = DEFAULT_FALSE_MATCH_RATE,
         fsync: bool = True,
+        keys: Sequence[bytes] | None = None,
     ) -> None:
+        """Open a gallery per modality, in memory or under ``data_dir`` sealed with ``keys``."""
         chosen = list(matchers) if matchers is not None else [get_matcher(m) for m in MATCHERS]
         self._galleries: dict[str, Gallery] = {}
         self._pending = 0
@@ -74,7 +77,11 @@ class LocalAbis(Abis):
             for matcher in chosen:
                 directory = None if data_dir is None else Path(data_dir) / matcher.modality
                 self._galleries[matcher.modality] = Gallery(
-                    matcher, directory=directory, false_match_rate=false_match_rate, fsync=fsync
+                    matcher,
+                    directory=directory,
+                    false_match_rate=false_match_rate,
+                    fsync=fsync,
+                    keys=keys,
                 )
         except BaseException:
             self.close()
@@ -347,9 +354,14 @@ def serve(
     data_dir: Path | str = "var/abis",
     *,
     false_match_rate: float = DEFAULT_FALSE_MATCH_RATE,
+    keys: Sequence[bytes] | None = None,
 ) -> None:
-    """Serve a persistent ABIS until interrupted, then checkpoint it."""
-    abis = LocalAbis(data_dir, false_match_rate=false_match_rate)
+    """Serve a persistent ABIS until interrupted, then checkpoint it.
+
+    The gallery is sealed with ``keys``, by default those of EKTP_ABIS_KEY."""
+    if keys is None:
+        keys = keys_from_environment()
+    abis = LocalAbis(data_dir, false_match_rate=false_match_rate, keys=keys)
     try:
         server = make_server(abis, host, port)
     except BaseException:

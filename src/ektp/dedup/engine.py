@@ -6,13 +6,15 @@ import threading
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from ektp.abis.interfaces import Abis
+from ektp.core.keys import KeyStore, KeyStoreError, parse_abis_keys
 
 DEFAULT_DATA_DIR = "var/abis"
 
 _lock = threading.Lock()
-_handle: tuple[tuple[str | None, str | None], Abis] | None = None
+_handle: tuple[tuple, Abis] | None = None
 
 
 def abis_settings() -> tuple[str | None, str | None]:
@@ -22,10 +24,24 @@ def abis_settings() -> tuple[str | None, str | None]:
     return url, (str(Path(data_dir)) if data_dir else None)
 
 
+def abis_keys() -> list[bytes]:
+    """Return the keys that seal the gallery on disk: EKTP_ABIS_KEY, else the key store's."""
+    configured = getattr(settings, "EKTP_ABIS_KEY", "") or ""
+    production = getattr(settings, "ENVIRONMENT", "development") == "production"
+    try:
+        if configured.strip():
+            return parse_abis_keys(configured, "EKTP_ABIS_KEY")
+        return KeyStore(settings.EKTP_KEY_DIR, create=not production).abis_keys()
+    except KeyStoreError as error:
+        raise ImproperlyConfigured(str(error)) from None
+
+
 def get_engine() -> Abis:
     """Return the process's ABIS handle, opening it on first use or when settings changed."""
     global _handle
-    key = abis_settings()
+    url, data_dir = abis_settings()
+    keys = abis_keys() if data_dir is not None and not url else None
+    key = (url, data_dir, tuple(keys or ()))
     with _lock:
         if _handle is not None and _handle[0] == key:
             return _handle[1]
@@ -34,10 +50,9 @@ def get_engine() -> Abis:
             _handle = None
         from ektp.abis.client import get_abis
 
-        url, data_dir = key
         if data_dir is not None and not url:
-            Path(data_dir).mkdir(parents=True, exist_ok=True)
-        _handle = (key, get_abis(url, data_dir))
+            Path(data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+        _handle = (key, get_abis(url, data_dir, keys=keys))
         return _handle[1]
 
 

@@ -14,13 +14,12 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ektp.abis.errors import AbisError, DuplicateSubject, InvalidRequest
+from ektp.abis.errors import AbisError, InvalidRequest
 from ektp.abis.interfaces import Identification
 from ektp.core.access import within_jurisdiction
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
-from ektp.dedup import demographic
-from ektp.dedup.engine import get_engine
+from ektp.dedup import demographic, gallery
 from ektp.dedup.errors import CaseAlreadyDecided, DedupError, NotAllowed
 from ektp.dedup.models import (
     CaseSource,
@@ -262,13 +261,13 @@ def _enqueue_attempt(enrollment_id: str, attempt: int, run_after: dt.datetime) -
     task.enqueue(enrollment_id=enrollment_id, attempt=attempt)
 
 
-def _check_iris(*, subject_id: str, template: bytes, enroll: bool) -> Identification:
-    """Search the gallery; with ``enroll``, add the template in the same step if nothing matches."""
+def _check_iris(*, subject_id: str, template: bytes, enroll: bool, actor: User) -> Identification:
+    """Search the gallery (audited); with ``enroll``, add the template in the same step if
+    nothing matches."""
     try:
-        engine = get_engine()
-        if enroll:
-            return engine.enroll(subject_id, template, top_k=IRIS_TOP_K).identification
-        return engine.identify(template, top_k=IRIS_TOP_K)
+        return gallery.search(
+            subject_id=subject_id, template=template, actor=actor, enroll=enroll, top_k=IRIS_TOP_K
+        )
     except InvalidRequest as error:
         raise PenunggalanFailed(
             f"templat iris ditolak mesin ABIS ({str(error)[:120]}); rekam ulang."
@@ -298,7 +297,7 @@ def run_penunggalan(*, enrollment_id, attempt: int = 1) -> str:
         identification = None
         if template is not None:
             identification = _check_iris(
-                subject_id=subject_id, template=template, enroll=not demographic_pairs
+                subject_id=subject_id, template=template, enroll=not demographic_pairs, actor=actor
             )
     except PenunggalanFailed as error:
         return _fail(enrollment, actor, str(error), attempts=attempt)
@@ -372,14 +371,11 @@ def enroll_in_gallery(*, enrollment_id) -> bool:
         S.CARD_ISSUED,
     ):
         return False
-    template = iris_template(enrollment=enrollment, actor=system_actor())
+    actor = system_actor()
+    template = iris_template(enrollment=enrollment, actor=actor)
     if template is None:
         return False
-    try:
-        get_engine().insert(str(enrollment.resident_id), template)
-    except DuplicateSubject:
-        return False
-    return True
+    return gallery.insert(subject_id=str(enrollment.resident_id), template=template, actor=actor)
 
 
 def check_region_code(region: str | None) -> str | None:

@@ -226,12 +226,19 @@ def outstanding(request, params: Query[OfficeIn]):
 class PublicKeyOut(Schema):
     algorithm: str
     public_key_pem: str
+    retired_public_keys_pem: list[str]
 
 
 @router.get("/public-key", auth=None, response=PublicKeyOut)
 def public_key(request):
-    """Return the office's Ed25519 public key for checking QR payloads offline."""
-    return {"algorithm": "Ed25519", "public_key_pem": signing.office_keys().qr_public_pem()}
+    """Return the office's Ed25519 public key for checking QR payloads offline, and the keys
+    it used before (suket signed with them stay valid)."""
+    keys = signing.office_keys()
+    return {
+        "algorithm": "Ed25519",
+        "public_key_pem": keys.qr_public_pem(),
+        "retired_public_keys_pem": keys.retired_public_pems(),
+    }
 
 
 class QrIn(Schema):
@@ -255,7 +262,7 @@ def verify_qr(request, body: QrIn):
     if "\n" in text:
         text = text.split("\n", 1)[1]
     try:
-        fields = signing.verify_qr_payload(text, signing.office_keys().qr_public)
+        fields = signing.verify_qr_payload(text, signing.office_keys().qr_public_keys)
     except signing.ForgedPayload as exc:
         return Status(422, {"detail": str(exc)})
     suket = selectors.public_suket(fields["number"])

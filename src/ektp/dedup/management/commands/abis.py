@@ -1,4 +1,6 @@
-"""`ektp abis serve [--host --port --data-dir]`: run the ABIS engine as an HTTP service."""
+"""`ektp abis serve [--host --port --data-dir]`: run the ABIS engine as an HTTP service.
+`ektp abis rebuild`: rebuild the iris gallery from the encrypted templates in the database.
+`ektp abis delete SUBJECT --reason …`: remove one resident's iris from the gallery (audited)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ektp.abis.errors import AbisError
 from ektp.abis.service import DEFAULT_PORT, LocalAbis, make_server
-from ektp.dedup.engine import abis_settings
+from ektp.dedup.engine import abis_keys, abis_settings
 
 
 class Command(BaseCommand):
@@ -30,17 +32,60 @@ class Command(BaseCommand):
         serve.add_argument(
             "--data-dir", default=None, help="Direktori galeri (bawaan: settings.ABIS_DATA_DIR)"
         )
+        sub.add_parser(
+            "rebuild",
+            help="Bangun ulang galeri iris dari templat terenkripsi di basis data "
+            "(mis. setelah basis data dipulihkan tanpa galerinya).",
+        )
+        delete = sub.add_parser("delete", help="Hapus iris satu penduduk dari galeri.")
+        delete.add_argument("subject", help="ID penduduk (UUID) di galeri")
+        delete.add_argument("--reason", required=True, help="Alasan penghapusan (dicatat)")
 
     def handle(self, *args, **opts):
         if opts["action"] == "serve":
             self.serve(host=opts["host"], port=opts["port"], data_dir=opts["data_dir"])
+        elif opts["action"] == "rebuild":
+            self.rebuild()
+        else:
+            self.delete(subject=opts["subject"], reason=opts["reason"])
+
+    def rebuild(self) -> None:
+        """Rebuild the gallery the settings choose (in-process or remote)."""
+        from ektp.dedup import gallery
+
+        try:
+            done = gallery.rebuild()
+        except AbisError as error:
+            raise CommandError(
+                f"Galeri ABIS tidak dapat dibangun ulang: {error}. Hentikan dulu proses yang "
+                "memakainya (worker, `ektp abis serve`)."
+            ) from None
+        if done.discarded_damaged:
+            self.stdout.write("Galeri lama rusak atau belum terenkripsi: dihapus.")
+        self.stdout.write(
+            f"Galeri iris dibangun ulang: {done.residents} penduduk"
+            + (f", {done.skipped} dilewati (tanpa iris yang layak)." if done.skipped else ".")
+        )
+
+    def delete(self, *, subject: str, reason: str) -> None:
+        """Remove one subject from the gallery, with the reason in the audit log."""
+        from ektp.dedup import gallery
+        from ektp.dedup.errors import DedupError
+
+        try:
+            removed = gallery.delete(subject_id=subject, actor=None, reason=reason, channel="cli")
+        except (AbisError, DedupError) as error:
+            raise CommandError(str(error)) from None
+        if not removed:
+            raise CommandError(f"{subject} tidak ada di galeri.")
+        self.stdout.write(f"{subject} dihapus dari galeri.")
 
     def serve(self, *, host: str, port: int, data_dir: str | None) -> None:
         """Serve a persistent gallery until interrupted or shut down, then checkpoint it."""
         directory = Path(data_dir or abis_settings()[1] or "var/abis")
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
-            abis = LocalAbis(directory)
+            abis = LocalAbis(directory, keys=abis_keys())
         except AbisError as error:
             raise CommandError(f"Galeri ABIS di {directory} tidak dapat dibuka: {error}") from None
         try:
