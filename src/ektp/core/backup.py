@@ -10,10 +10,10 @@ Online-safe. SQLite is copied with its own backup API (``Connection.backup``), w
 one consistent snapshot, WAL included, while writers go on; the row counts are taken from
 that copy. PostgreSQL: a REPEATABLE READ transaction exports its snapshot, counts the rows
 in it, and ``pg_dump --format=custom --snapshot=…`` dumps exactly that snapshot. Key and
-gallery files are copied byte for byte (the gallery's journal is appended to and its
-snapshots are replaced by rename, never rewritten in place), and the copy is kept only when
-no file changed size, inode or mtime between the listing before and the one after; else it
-is copied again.
+gallery files are copied byte for byte, and the copy is kept only when a listing (inode,
+size, mtime, mode) taken after it matches the one taken before; else it is made again. The
+gallery's journal may grow meanwhile: it is only ever appended to (its other files are
+replaced by rename), so its first bytes as listed are the gallery as it was then.
 
 The key. The archive is encrypted to the public half of an age identity
 (``AGE-SECRET-KEY-1…``) that the install never writes anywhere: whoever lacks the identity
@@ -44,6 +44,7 @@ import subprocess
 import tarfile
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -68,7 +69,7 @@ BOOKKEEPING_TABLES = frozenset(
 )
 # Files of a gallery directory that belong to the process holding it, not to the gallery.
 GALLERY_SKIP = ("LOCK",)
-STABLE_COPY_ATTEMPTS = 5
+STABLE_COPY_ATTEMPTS = 8
 CHUNK = 1 << 20
 # libpq connection parameters that may sit in DATABASES["default"]["OPTIONS"]; the others
 # there (prepare_threshold, pool, …) are psycopg's or Django's, not pg_dump's.
@@ -320,7 +321,11 @@ def _fingerprint(root: Path, skip: tuple[str, ...]) -> dict[str, tuple]:
         relative = path.relative_to(root).as_posix()
         if path.name in skip or path.name.endswith(".tmp"):
             continue
-        info = path.lstat()
+        try:
+            info = path.lstat()
+        except FileNotFoundError:  # removed by a checkpoint since the listing: changed
+            found[relative] = ("gone",)
+            continue
         if stat.S_ISDIR(info.st_mode):
             found[relative] = ("dir", stat.S_IMODE(info.st_mode))
         elif stat.S_ISREG(info.st_mode):
@@ -334,27 +339,63 @@ def _fingerprint(root: Path, skip: tuple[str, ...]) -> dict[str, tuple]:
     return found
 
 
-def _copy_file(source: Path, target: Path, mode: int) -> tuple[int, str]:
-    """Copy bytes from ``source`` to a new file ``target``; return size and sha256."""
+def _copy_file(source: Path, target: Path, mode: int, length: int) -> str:
+    """Copy the first ``length`` bytes of ``source`` to a new file ``target``; return sha256."""
     digest = hashlib.sha256()
-    size = 0
+    left = length
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with open(source, "rb") as reader, os.fdopen(fd, "wb") as writer:
-        while chunk := reader.read(CHUNK):
+        while left and (chunk := reader.read(min(CHUNK, left))):
             digest.update(chunk)
             writer.write(chunk)
-            size += len(chunk)
+            left -= len(chunk)
+    if left:
+        raise FileNotFoundError(source)  # cut short under us: treated as a change
     os.chmod(target, mode)
-    return size, digest.hexdigest()
+    return digest.hexdigest()
 
 
-def copy_stable(source: Path, target: Path, *, prefix: str, skip: tuple[str, ...] = ()) -> dict:
+def _unchanged(before: dict, after: dict, *, append_only: bool) -> bool:
+    """Tell whether a directory still holds what its earlier listing saw.
+
+    With ``append_only`` a file that kept its inode and only grew still counts as unchanged:
+    the copy took its first bytes as listed, which is the file as it was then. (The gallery
+    only appends to its journal and replaces every other file by rename.)
+    """
+    if before.keys() != after.keys():
+        return False
+    for name, was in before.items():
+        now = after[name]
+        if now == was:
+            continue
+        grew = (
+            append_only
+            and was[0] == now[0] == "file"
+            and (was[1], was[4]) == (now[1], now[4])
+            and now[2] > was[2]
+        )
+        if not grew:
+            return False
+    return True
+
+
+def copy_stable(
+    source: Path,
+    target: Path,
+    *,
+    prefix: str,
+    skip: tuple[str, ...] = (),
+    append_only: bool = False,
+) -> dict[str, Member]:
     """Copy a directory's files while no writer changes them; return their members.
 
-    The listing (inode, size, mtime of every file) is taken before and after the copy; when
-    they differ a writer was at work, and the copy is made again, up to STABLE_COPY_ATTEMPTS.
+    The listing (inode, size, mtime, mode of every file) is taken before and after the copy;
+    when they differ a writer was at work, and the copy is made again after a pause, up to
+    STABLE_COPY_ATTEMPTS times.
     """
-    for _attempt in range(STABLE_COPY_ATTEMPTS):
+    for attempt in range(STABLE_COPY_ATTEMPTS):
+        if attempt:
+            time.sleep(min(0.05 * 2**attempt, 2.0))
         before = _fingerprint(source, skip)
         if target.exists():
             shutil.rmtree(target)
@@ -363,23 +404,27 @@ def copy_stable(source: Path, target: Path, *, prefix: str, skip: tuple[str, ...
         changed = False
         for relative, info in before.items():
             name = f"{prefix}/{relative}"
+            if info[0] == "gone":
+                changed = True
+                break
             if info[0] == "dir":
                 (target / relative).mkdir(mode=0o700, exist_ok=True)
                 members[name] = Member(name, "dir", info[1])
                 continue
             try:
-                size, digest = _copy_file(source / relative, target / relative, info[4])
-            except FileNotFoundError:  # replaced by a checkpoint while we listed
+                digest = _copy_file(source / relative, target / relative, info[4], info[2])
+            except FileNotFoundError:  # replaced or removed while we copied
                 changed = True
                 break
-            members[name] = Member(name, "file", info[4], size, digest)
+            members[name] = Member(name, "file", info[4], info[2], digest)
+        if changed or not _unchanged(before, _fingerprint(source, skip), append_only=append_only):
+            continue
+        for relative, info in before.items():
+            if info[0] == "dir":
+                os.chmod(target / relative, info[1])
         if source.exists():
             members[prefix] = Member(prefix, "dir", stat.S_IMODE(source.stat().st_mode))
-        if not changed and _fingerprint(source, skip) == before:
-            for relative, info in before.items():
-                if info[0] == "dir":
-                    os.chmod(target / relative, info[1])
-            return members
+        return members
     raise BackupError(
         _(
             "Berkas di %(path)s terus berubah selama disalin (%(attempts)s kali dicoba); "
@@ -423,8 +468,8 @@ def _sqlite_tables(db: sqlite3.Connection) -> dict[str, int]:
     names = [
         row[0]
         for row in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
-            "ESCAPE '\\'"
+            # the tables Django's introspection lists (sqlite_sequence is not one)
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'sqlite_sequence'"
         )
     ]
     counts = {}
@@ -556,7 +601,11 @@ def create_backup(*, output: Path | None = None) -> BackupResult:
             DATABASE_MEMBER[vendor], "file", 0o600, size, digest
         )
         members.update(copy_stable(keys_dir(), staging / KEYS, prefix=KEYS))
-        members.update(copy_stable(gallery_dir(), staging / ABIS, prefix=ABIS, skip=GALLERY_SKIP))
+        members.update(
+            copy_stable(
+                gallery_dir(), staging / ABIS, prefix=ABIS, skip=GALLERY_SKIP, append_only=True
+            )
+        )
         manifest = Manifest(
             vendor=vendor,
             tables=tables,
