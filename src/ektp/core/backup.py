@@ -934,9 +934,6 @@ def restore_backup(
                 _restore_sqlite(staging / DATABASE_MEMBER[vendor])
             else:
                 _restore_postgresql(staging / DATABASE_MEMBER[vendor])
-        for path in (keys_dir(), gallery_dir()):
-            if path.exists():
-                os.chmod(path, 0o700)
         found = table_counts()
         differ = {
             table: (count, found.get(table))
