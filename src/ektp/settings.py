@@ -291,6 +291,19 @@ EKTP_NODE_ID = os.environ.get("EKTP_NODE_ID", "office")
 ABIS_URL = os.environ.get("ABIS_URL") or None
 ABIS_DATA_DIR = Path(os.environ.get("ABIS_DATA_DIR", VAR_DIR / "abis"))
 
+# Backups (`ektp backup` / `ektp restore`): the database, var/keys and the ABIS gallery in one
+# archive encrypted with age. The backup key is an age identity (AGE-SECRET-KEY-1…) given
+# inline (EKTP_BACKUP_KEY) or as a file (EKTP_BACKUP_KEY_FILE); it both encrypts and
+# authenticates the archives and is never written into one. Keep a copy off this machine and
+# never beside the archives. `ektp backup --new-key FILE` makes one.
+BACKUP_KEY = os.environ.get("EKTP_BACKUP_KEY", "").strip()
+BACKUP_KEY_FILE = os.environ.get("EKTP_BACKUP_KEY_FILE", "")
+# Where `ektp backup` writes when no --output is given (copy the archives elsewhere from here).
+BACKUP_DIR = Path(os.environ.get("EKTP_BACKUP_DIR", VAR_DIR / "backups"))
+# The PostgreSQL client programs, as new as the server (e.g. /usr/lib/postgresql/16/bin/pg_dump).
+BACKUP_PG_DUMP = os.environ.get("EKTP_PG_DUMP", "pg_dump")
+BACKUP_PG_RESTORE = os.environ.get("EKTP_PG_RESTORE", "pg_restore")
+
 # Penunggalan: the enrollment task hands SFE records to the dedup pipeline.
 EKTP_PENUNGGALAN_HANDLER = os.environ.get(
     "EKTP_PENUNGGALAN_HANDLER", "ektp.dedup.services.run_penunggalan"
