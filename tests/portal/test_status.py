@@ -219,7 +219,7 @@ def test_too_many_tries_from_one_client_get_try_again_later(client, settings):
     assert check(client, "1809015705909999").status_code == 429
 
 
-def test_booking_is_shown(client):
+def test_booking_is_shown_without_its_code(client):
     from django.utils import timezone
 
     from ektp.appointments.models import Booking, TimeWindow
@@ -237,21 +237,22 @@ def test_booking_is_shown(client):
     )
     Booking.objects.create(code="BK7Q2", resident=resident, window=window, queue_number=1)
     text = check(client, resident.nik).content.decode()
-    assert "BK7Q2" in text
+    assert "BK7Q2" not in text  # the code manages the booking: it goes only to the phone
     assert "UPT Negeri Katon" in text
     assert "08.00–10.00" in text
 
 
-def test_valid_suket_is_shown_with_a_download(client):
+def test_valid_suket_is_shown_with_a_way_to_ask_for_a_code(client):
     resident = PortalResidentFactory(ktp_status="BIO_CAPTURED", recorded_on=dt.date(2026, 1, 5))
     suket = valid_suket(resident)
     text = check(client, resident.nik).content.decode()
     assert suket.number in text
-    link = text.split('href="/cek/suket/')[1].split('"')[0]
-    pdf = client.get(f"/cek/suket/{link}")
-    assert pdf.status_code == 200
-    assert pdf["Content-Type"] == "application/pdf"
-    assert pdf.content.startswith(b"%PDF")
+    assert "/cek/suket/" not in text
+    link = text.split('href="/cek/akses/')[1].split('"')[0]
+    offer = client.get(f"/cek/akses/{link}")
+    assert offer.status_code == 200
+    assert offer["Content-Type"].startswith("text/html")
+    assert "Kirim kode" in offer.content.decode()
 
 
 def test_only_a_valid_suket_is_shown(client):
