@@ -328,3 +328,39 @@ def test_mask_phone_keeps_the_ends():
     assert mask_phone("081234567890") == "0812******90"
     assert mask_phone("+62 812-3456-7890") == "0812******90"
     assert mask_phone("") == ""
+
+
+def test_the_inquiry_about_one_nik_is_slowed_for_minutes_not_an_hour():
+    from django.conf import settings as declared
+
+    count, number, unit = re.fullmatch(
+        r"(\d+)/(\d*)([smhd])", declared.PORTAL_RATE_PER_NIK
+    ).groups()
+    seconds = int(number or 1) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    assert int(count) >= 5 and seconds <= 600
+
+
+def test_an_attacker_who_exhausts_the_nik_leaves_the_code_path_open(client, settings):
+    """Five wrong inquiries about a NIK from five addresses slow /cek/ for that NIK; the
+    resident's booking code (from the WhatsApp confirmation) and the link already on the
+    phone still lead to a one-time code that opens the booking and the suket."""
+    resident, _ = recorded_with_suket()
+    booking = active_booking(resident)
+    suket_link = access_link(check(client, resident.nik).content.decode())
+    attacker = client.__class__()
+    for n in range(6):
+        check(attacker, resident.nik, f"0{n + 1}-01-1990", REMOTE_ADDR=f"198.51.100.{n + 1}")
+    assert check(client, resident.nik, REMOTE_ADDR="192.0.2.7").status_code == 429
+
+    to_code = client.get(reverse("booking:detail", args=[booking.code]))
+    assert to_code.status_code == 302
+    ask_code(client, to_code.url)
+    opened = give_code(client, to_code.url, sent_codes(resident)[0])
+    assert client.get(opened.url, follow=True).status_code == 200
+    assert (
+        booking.code in client.get(reverse("booking:detail", args=[booking.code])).content.decode()
+    )
+
+    ask_code(client, suket_link)
+    give_code(client, suket_link, sent_codes(resident)[0])
+    assert client.get(suket_link + "dokumen/")["Content-Type"] == "application/pdf"

@@ -11,7 +11,12 @@ from ektp.cards.models import CardPrint
 from ektp.portal.selectors import GENERIC_NOT_FOUND, find_resident, status_of
 from ektp.residents.models import Resident
 from tests.cards.factories import ServicePointFactory
-from tests.portal.factories import PortalResidentFactory, printed_card, valid_suket
+from tests.portal.factories import (
+    PortalResidentFactory,
+    active_booking,
+    printed_card,
+    valid_suket,
+)
 
 pytestmark = pytest.mark.django_db
 URL = "/cek/"
@@ -220,24 +225,10 @@ def test_too_many_tries_from_one_client_get_try_again_later(client, settings):
 
 
 def test_booking_is_shown_without_its_code(client):
-    from django.utils import timezone
-
-    from ektp.appointments.models import Booking, TimeWindow
-    from tests.cards.factories import ServicePointFactory
-
     resident = PortalResidentFactory()
-    window = TimeWindow.objects.create(
-        service_point=ServicePointFactory(name="UPT Negeri Katon"),
-        day=timezone.localdate() + dt.timedelta(days=3),
-        starts_at=dt.time(8, 0),
-        ends_at=dt.time(10, 0),
-        capacity=20,
-        booked=1,
-        issued=1,
-    )
-    Booking.objects.create(code="BK7Q2", resident=resident, window=window, queue_number=1)
+    active_booking(resident, code="BK7Q2MN8PZ")
     text = check(client, resident.nik).content.decode()
-    assert "BK7Q2" not in text  # the code manages the booking: it goes only to the phone
+    assert "BK7Q2MN8PZ" not in text  # the code manages the booking: it goes only to the phone
     assert "UPT Negeri Katon" in text
     assert "08.00–10.00" in text
 

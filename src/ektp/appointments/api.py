@@ -305,7 +305,11 @@ def _held_booking(request, code: str):
     return booking, None
 
 
-def _manageable(code: str):
+def _manageable(request, code: str):
+    """Return the booking of a code as a document a one-time code can open, or a refusal
+    (the client over its rate, an unknown code, a booking no longer active)."""
+    if client_over_limit(request):
+        return None, Status(429, {"detail": "Terlalu banyak permintaan. Coba lagi nanti."})
     try:
         booking = services.booking_by_code(code)
     except services.UnknownCode as exc:
@@ -325,9 +329,7 @@ def _manageable(code: str):
 )
 def send_access_code(request, code: str):
     """Send a one-time code for a booking to the resident's phone on record."""
-    if client_over_limit(request):
-        return Status(429, {"detail": "Terlalu banyak permintaan. Coba lagi nanti."})
-    document, refusal = _manageable(code)
+    document, refusal = _manageable(request, code)
     if refusal is not None:
         return refusal
     try:
@@ -356,9 +358,7 @@ def send_access_code(request, code: str):
 )
 def redeem_access_code(request, code: str, payload: RedeemIn):
     """Take the one-time code sent for a booking; answer with an access token for it."""
-    if client_over_limit(request):
-        return Status(429, {"detail": "Terlalu banyak permintaan. Coba lagi nanti."})
-    document, refusal = _manageable(code)
+    document, refusal = _manageable(request, code)
     if refusal is not None:
         return refusal
     try:
