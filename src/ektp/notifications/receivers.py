@@ -10,8 +10,7 @@ from ektp.portal.signals import access_code_requested
 
 
 @receiver(access_code_requested, dispatch_uid="notifications_send_access_code")
-def send_access_code(sender, *, resident, code: str, access_code_id: str, what: str, minutes: int,
-                     **kwargs):  # fmt: skip
+def send_access_code(sender, *, resident, code, access_code_id, what, minutes, **kwargs):
     """Send a one-time code to the resident's phone on record (the default channels)."""
     notify(
         event=Event.ACCESS_CODE,

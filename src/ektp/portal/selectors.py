@@ -562,8 +562,8 @@ def document_of(kind: str, document_id, *, today: dt.date | None = None) -> Docu
             f"Janji temu {tanggal(window.day)}, pukul {window.starts_at:%H.%M}–"
             f"{window.ends_at:%H.%M}, di {window.service_point.name}"
         )
-        return Document(kind, found.pk, found.resident, title, "melihat atau membatalkan "
-                        f"janji temu {tanggal(window.day)}", found)  # fmt: skip
+        what = f"melihat atau membatalkan janji temu {tanggal(window.day)}"
+        return Document(kind, found.pk, found.resident, title, what, found)
     if kind == "suket":
         try:
             suket = apps.get_model("suket", "Suket")
@@ -577,6 +577,6 @@ def document_of(kind: str, document_id, *, today: dt.date | None = None) -> Docu
         if found is None:
             return None
         title = f"Suket {found.number}, berlaku sampai {tanggal(found.valid_until)}"
-        return Document(kind, found.pk, found.resident, title, f"mengunduh suket {found.number}",
-                        found)  # fmt: skip
+        what = f"mengunduh suket {found.number}"
+        return Document(kind, found.pk, found.resident, title, what, found)
     return None
