@@ -404,7 +404,21 @@ RATELIMIT_IPV6_MASK = 64
 RATELIMIT_CACHE_PREFIX = "rl:"
 RATELIMIT_HASH_ALGORITHM = hashlib.sha256
 PORTAL_RATE_PER_IP = os.environ.get("EKTP_PORTAL_RATE_PER_IP", "30/10m")
-PORTAL_RATE_PER_NIK = os.environ.get("EKTP_PORTAL_RATE_PER_NIK", "5/h")
+# Inquiries about one NIK, from anywhere: a short window, so that someone trying a resident's
+# NIK from many addresses slows the inquiry for minutes, not an hour (the NIK holds the birth
+# date anyway; what the answer could give away is behind a one-time code).
+PORTAL_RATE_PER_NIK = os.environ.get("EKTP_PORTAL_RATE_PER_NIK", "5/10m")
+# One-time access codes, sent to the phone on record, that open a resident's suket or booking.
+# Minutes a code lives; wrong tries a code allows; seconds before a new code for the same
+# document (doubling with each code of the last hour, up to the cap); minutes a correct code
+# keeps the document open.
+PORTAL_ACCESS_CODE_MINUTES = int(os.environ.get("EKTP_ACCESS_CODE_MINUTES", "10"))
+PORTAL_ACCESS_CODE_ATTEMPTS = int(os.environ.get("EKTP_ACCESS_CODE_ATTEMPTS", "5"))
+PORTAL_ACCESS_CODE_RESEND_SECONDS = int(os.environ.get("EKTP_ACCESS_CODE_RESEND_SECONDS", "30"))
+PORTAL_ACCESS_CODE_RESEND_CAP_SECONDS = int(
+    os.environ.get("EKTP_ACCESS_CODE_RESEND_CAP_SECONDS", "600")
+)
+PORTAL_ACCESS_GRANT_MINUTES = int(os.environ.get("EKTP_ACCESS_GRANT_MINUTES", "15"))
 
 # Demo and seeding.
 EKTP_DEMO_REGION = os.environ.get("EKTP_DEMO_REGION", "18.09")

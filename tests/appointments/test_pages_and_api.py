@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -11,6 +12,7 @@ from ektp.appointments import services
 from ektp.appointments.models import Booking, QueueTicket, TimeWindow
 from ektp.core.models import Role
 from ektp.core.services import issue_api_token
+from ektp.notifications.models import Event, Message
 from tests.appointments.factories import (
     CounterFactory,
     FamilyFactory,
@@ -35,7 +37,9 @@ def later():
 
 @pytest.fixture
 def resident():
-    return ResidentFactory(birth_date=dt.date(1995, 1, 10), family=FamilyFactory())
+    return ResidentFactory(
+        birth_date=dt.date(1995, 1, 10), family=FamilyFactory(), phone="081234567890"
+    )
 
 
 def _identity(resident):
@@ -124,9 +128,59 @@ def test_choose_page_requires_identity_and_validates_day(client, resident):
     assert response.status_code == 422
 
 
+def sent_code(resident) -> str:
+    """The latest one-time code in the resident's outbox (the local channel backend)."""
+    message = (
+        Message.objects.filter(resident=resident, event=Event.ACCESS_CODE)
+        .order_by("-created_at")
+        .first()
+    )
+    return re.search(r"Kode Anda: (\d{6})", message.body).group(1)
+
+
+def open_with_code(client, booking) -> None:
+    """Follow the booking's page to the one-time code and give it, as the resident does."""
+    ask = client.get(reverse("booking:detail", args=[booking.code]))
+    assert ask.status_code == 302 and ask.url.startswith("/cek/akses/")
+    client.post(ask.url, {"action": "send"})
+    opened = client.post(ask.url, {"action": "verify", "code": sent_code(booking.resident)})
+    assert opened.status_code == 302
+
+
+def test_booking_page_by_code_alone_shows_no_name_and_cancels_nothing(client, resident, later):
+    booking = services.book(resident=resident, window=later)
+    page = client.get(reverse("booking:detail", args=[booking.code]), follow=True)
+    assert resident.name not in page.content.decode()
+    assert "Kirim kode ke WhatsApp 0812******90" in page.content.decode()
+    client.post(reverse("booking:cancel", args=[booking.code]))
+    other = TimeWindow.objects.exclude(pk=later.pk).get(service_point=later.service_point)
+    client.post(reverse("booking:move", args=[booking.code]), {"window": other.pk})
+    booking.refresh_from_db()
+    assert booking.status == "booked" and booking.window == later
+
+
+def test_identify_by_booking_code_alone_opens_no_session(client, resident, later):
+    booking = services.book(resident=resident, window=later)
+    client.post(reverse("booking:identify"), {"code": booking.code})
+    assert client.get(reverse("booking:choose")).url == reverse("booking:identify")
+
+
+def test_choose_page_masks_names_and_hides_booking_codes(client, resident, later):
+    child = ResidentFactory(family=resident.family, name="ANAK PERTAMA")
+    booking = services.book(resident=child, window=later, booked_by=resident)
+    client.post(reverse("booking:identify"), _identity(resident))
+    page = client.get(reverse("booking:choose")).content.decode()
+    assert booking.code not in page
+    assert "ANAK PERTAMA" not in page and "AN** PE*****" in page
+    assert "/cek/akses/" in page
+
+
 def test_move_and_cancel_on_the_page(client, resident, later):
     booking = services.book(resident=resident, window=later)
     other = TimeWindow.objects.exclude(pk=later.pk).get(service_point=later.service_point)
+    open_with_code(client, booking)
+    detail = client.get(reverse("booking:detail", args=[booking.code])).content.decode()
+    assert resident.name in detail and booking.code in detail
     client.post(reverse("booking:move", args=[booking.code]), {"window": other.pk})
     booking.refresh_from_db()
     assert booking.window == other
@@ -222,17 +276,84 @@ def test_api_windows_book_get_move_cancel(client, resident, later):
     assert response.status_code == 201
     code = response.json()["code"]
     assert response.json()["qr"].startswith("data:image/svg+xml;base64,")
-    assert client.get(f"{API}/bookings/{code}").json()["queue_number"] == 1
+    assert response.json()["resident_name"] != resident.name  # NIK + birth date: masked
+    headers = {"HTTP_X_ACCESS_TOKEN": _access_token(client, code, resident)}
+    shown = client.get(f"{API}/bookings/{code}", **headers).json()
+    assert shown["queue_number"] == 1 and shown["resident_name"] == resident.name
     moved = client.post(
         f"{API}/bookings/{code}/move",
         {"window_id": windows[1]["id"]},
         content_type="application/json",
+        **headers,
     )
     assert moved.status_code == 200 and moved.json()["starts_at"] == "09:00:00"
-    cancelled = client.post(f"{API}/bookings/{code}/cancel")
+    cancelled = client.post(f"{API}/bookings/{code}/cancel", **headers)
     assert cancelled.json()["status"] == "cancelled"
-    again = client.post(f"{API}/bookings/{code}/cancel")
+    again = client.post(f"{API}/bookings/{code}/cancel", **headers)
     assert again.status_code == 422 and again.json()["rule"] == "status"
+
+
+def _access_token(client, code: str, resident) -> str:
+    sent = client.post(f"{API}/bookings/{code}/access-code")
+    assert sent.status_code == 202 and sent.json()["sent_to"] == "0812******90"
+    redeemed = client.post(
+        f"{API}/bookings/{code}/access",
+        {"access_code_id": sent.json()["access_code_id"], "code": sent_code(resident)},
+        content_type="application/json",
+    )
+    assert redeemed.status_code == 200
+    return redeemed.json()["access_token"]
+
+
+def test_api_booking_by_code_alone_is_refused(client, resident, later):
+    booking = services.book(resident=resident, window=later)
+    other = TimeWindow.objects.exclude(pk=later.pk).get(service_point=later.service_point)
+    shown = client.get(f"{API}/bookings/{booking.code}")
+    assert shown.status_code == 403 and shown.json()["rule"] == "access_code_required"
+    assert resident.name not in shown.content.decode()
+    assert client.post(f"{API}/bookings/{booking.code}/cancel").status_code == 403
+    moved = client.post(
+        f"{API}/bookings/{booking.code}/move",
+        {"window_id": str(other.pk)},
+        content_type="application/json",
+    )
+    assert moved.status_code == 403
+    booking.refresh_from_db()
+    assert booking.status == "booked" and booking.window == later
+
+
+def test_api_access_token_of_one_booking_opens_no_other(client, resident, later):
+    mine = services.book(resident=resident, window=later)
+    stranger = ResidentFactory(phone="081298765432")
+    theirs = services.book(resident=stranger, window=later)
+    token = _access_token(client, mine.code, resident)
+    for forged in (token, token[:-2] + "xx", "", "a" * 600):
+        response = client.get(f"{API}/bookings/{theirs.code}", HTTP_X_ACCESS_TOKEN=forged)
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body, rule",
+    [
+        ({"access_code_id": "bukan-uuid", "code": "123456"}, "code_expired"),
+        ({"access_code_id": str(uuid.uuid4()), "code": "123456"}, "code_expired"),
+        ({"access_code_id": str(uuid.uuid4()), "code": "12345x"}, "code_format"),
+    ],
+)
+def test_api_access_with_a_bad_code_is_refused(client, resident, later, body, rule):
+    booking = services.book(resident=resident, window=later)
+    response = client.post(
+        f"{API}/bookings/{booking.code}/access", body, content_type="application/json"
+    )
+    assert response.status_code == 403 and response.json()["rule"] == rule
+
+
+def test_api_access_code_for_an_unknown_or_inactive_booking(client, resident, later):
+    assert client.post(f"{API}/bookings/ZZZZZZZZZZ/access-code").status_code == 404
+    booking = services.book(resident=resident, window=later)
+    services.cancel_booking(booking=booking)
+    response = client.post(f"{API}/bookings/{booking.code}/access-code")
+    assert response.status_code == 422 and response.json()["rule"] == "booking_inactive"
 
 
 def test_api_books_for_a_family_member_by_nik(client, resident, later):

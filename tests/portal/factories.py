@@ -71,3 +71,19 @@ def valid_suket(resident):
         province_code=resident.province_code,
         qr_payload="uji",
     )
+
+
+def active_booking(resident, *, code: str = "BK7Q2MN8PZ", point_name: str = "UPT Negeri Katon"):
+    """Store a booking three days ahead for a resident, as the appointments app records one."""
+    from ektp.appointments.models import Booking, TimeWindow
+
+    window = TimeWindow.objects.create(
+        service_point=ServicePointFactory(name=point_name),
+        day=timezone.localdate() + dt.timedelta(days=3),
+        starts_at=dt.time(8, 0),
+        ends_at=dt.time(10, 0),
+        capacity=20,
+        booked=1,
+        issued=1,
+    )
+    return Booking.objects.create(code=code, resident=resident, window=window, queue_number=1)

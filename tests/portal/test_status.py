@@ -11,7 +11,12 @@ from ektp.cards.models import CardPrint
 from ektp.portal.selectors import GENERIC_NOT_FOUND, find_resident, status_of
 from ektp.residents.models import Resident
 from tests.cards.factories import ServicePointFactory
-from tests.portal.factories import PortalResidentFactory, printed_card, valid_suket
+from tests.portal.factories import (
+    PortalResidentFactory,
+    active_booking,
+    printed_card,
+    valid_suket,
+)
 
 pytestmark = pytest.mark.django_db
 URL = "/cek/"
@@ -219,39 +224,26 @@ def test_too_many_tries_from_one_client_get_try_again_later(client, settings):
     assert check(client, "1809015705909999").status_code == 429
 
 
-def test_booking_is_shown(client):
-    from django.utils import timezone
-
-    from ektp.appointments.models import Booking, TimeWindow
-    from tests.cards.factories import ServicePointFactory
-
+def test_booking_is_shown_without_its_code(client):
     resident = PortalResidentFactory()
-    window = TimeWindow.objects.create(
-        service_point=ServicePointFactory(name="UPT Negeri Katon"),
-        day=timezone.localdate() + dt.timedelta(days=3),
-        starts_at=dt.time(8, 0),
-        ends_at=dt.time(10, 0),
-        capacity=20,
-        booked=1,
-        issued=1,
-    )
-    Booking.objects.create(code="BK7Q2", resident=resident, window=window, queue_number=1)
+    active_booking(resident, code="BK7Q2MN8PZ")
     text = check(client, resident.nik).content.decode()
-    assert "BK7Q2" in text
+    assert "BK7Q2MN8PZ" not in text  # the code manages the booking: it goes only to the phone
     assert "UPT Negeri Katon" in text
     assert "08.00–10.00" in text
 
 
-def test_valid_suket_is_shown_with_a_download(client):
+def test_valid_suket_is_shown_with_a_way_to_ask_for_a_code(client):
     resident = PortalResidentFactory(ktp_status="BIO_CAPTURED", recorded_on=dt.date(2026, 1, 5))
     suket = valid_suket(resident)
     text = check(client, resident.nik).content.decode()
     assert suket.number in text
-    link = text.split('href="/cek/suket/')[1].split('"')[0]
-    pdf = client.get(f"/cek/suket/{link}")
-    assert pdf.status_code == 200
-    assert pdf["Content-Type"] == "application/pdf"
-    assert pdf.content.startswith(b"%PDF")
+    assert "/cek/suket/" not in text
+    link = text.split('href="/cek/akses/')[1].split('"')[0]
+    offer = client.get(f"/cek/akses/{link}")
+    assert offer.status_code == 200
+    assert offer["Content-Type"].startswith("text/html")
+    assert "Kirim kode" in offer.content.decode()
 
 
 def test_only_a_valid_suket_is_shown(client):

@@ -45,3 +45,34 @@ def test_operator_issues_a_suket_and_a_stranger_verifies_it(
     assert "SITI RAHAYU" not in text and resident.nik not in text  # masked for strangers
     assert "berlaku sampai" in text
     stranger.close()
+
+
+def test_resident_downloads_the_suket_on_a_phone_with_a_code_sent_by_whatsapp(
+    live_server, browser, operator, office, tmp_path
+):
+    import re
+
+    from ektp.notifications.models import Event, Message
+    from ektp.suket.services import issue_suket
+
+    resident = RecordedResidentFactory(name="SITI RAHAYU", phone="081234567890")
+    suket = issue_suket(resident=resident, office=office, officer=operator)
+    phone = browser.new_context(locale="id-ID", viewport={"width": 360, "height": 640})
+    page = phone.new_page()
+    page.goto(f"{live_server.url}/cek/")
+    page.fill("input[name=nik]", resident.nik)
+    page.fill("input[name=birth_date]", resident.birth_date.strftime("%d-%m-%Y"))
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"text=Suket {suket.number}")
+    assert "/cek/suket/" not in page.content()
+    page.click("text=Unduh suket")
+    page.click("text=Kirim kode ke WhatsApp 0812******90")
+    page.wait_for_selector("input[name=code]")
+    body = Message.objects.get(resident=resident, event=Event.ACCESS_CODE).body
+    page.fill("input[name=code]", re.search(r"Kode Anda: (\d{6})", body).group(1))
+    with page.expect_download() as download:
+        page.click("button:has-text('Buka')")
+    pdf = tmp_path / "suket.pdf"
+    download.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    phone.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import reverse
@@ -161,8 +162,16 @@ def test_public_page_shows_a_valid_suket_with_masked_data(client, suket):
     body = response.content.decode()
     assert response.status_code == 200
     assert "Berlaku" in body
-    assert "180901******0001" in body and "SI** RA****" in body
+    assert "180901**********" in body and "SI** RA****" in body
     assert "1809014501950001" not in body and "SITI RAHAYU" not in body
+
+
+def test_public_page_gives_neither_the_birth_date_nor_the_serial_of_the_nik(client, suket):
+    """With the region and the serial shown, only the birth date would be left to guess, and
+    the status inquiry would confirm each guess."""
+    body = client.get(verify_path(suket)).content.decode()
+    for part in ("450195", "0001", "05-01-1995", "5 Januari 1995", "1995-01-05"):
+        assert part not in body.replace(suket.number, "")
 
 
 @pytest.mark.parametrize(
@@ -195,27 +204,50 @@ def test_public_page_for_an_unknown_number_says_it_is_not_valid(client, office, 
     assert "tidak terdaftar" in response.content.decode()
 
 
-def test_resident_downloads_with_nik_and_birth_date(client, suket, suket_keys):
+def test_nik_and_birth_date_no_longer_download_the_suket(client, suket):
     response = client.post(
         verify_path(suket), {"nik": "1809014501950001", "birth_date": "1995-01-05"}
     )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert b"%PDF" not in response.content
+
+
+def test_holder_of_the_qr_downloads_the_suket(client, suket, suket_keys):
+    scanned = f"https://ektp.example.id{verify_path(suket)}\n{suket.qr_payload}"
+    response = client.post(verify_path(suket), {"qr": scanned})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert signing.check_pdf_signature(response.content, suket_keys.cert).ok
+    alone = client.post(verify_path(suket), {"qr": suket.qr_payload})
+    assert alone["Content-Type"] == "application/pdf"
+
+
+def test_the_qr_of_another_suket_does_not_download_this_one(client, suket, office, operator):
+    other = issue_suket(resident=RecordedResidentFactory(), office=office, officer=operator)
+    response = client.post(verify_path(suket), {"qr": other.qr_payload})
+    assert response.status_code == 400
+    assert "milik suket lain" in response.content.decode()
+
+
+def tampered(suket) -> str:
+    data = json.loads(suket.qr_payload)
+    data["valid_until"] = "2099-12-31"
+    return json.dumps(data)
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("qr", "message"),
     [
-        ({"nik": "1809014501950001", "birth_date": "1995-01-06"}, "tidak cocok"),
-        ({"nik": "1809014501950002", "birth_date": "1995-01-05"}, "tidak cocok"),
-        ({"nik": "abc", "birth_date": "1995-01-05"}, "NIK harus 16 angka"),
-        ({"nik": "1809014501950001", "birth_date": "31-31-1995"}, "Tanggal lahir tidak sah"),
-        ({}, "NIK wajib diisi"),
+        (lambda s: tampered(s), "palsu atau telah diubah"),
+        (lambda s: "bukan json", "bukan data suket"),
+        (lambda s: "{}", "tidak lengkap"),
+        (lambda s: "", "Tempel isi kode QR"),
+        (lambda s: "x" * 3000, "terlalu panjang"),
     ],
 )
-def test_resident_download_with_wrong_data_gets_no_pdf(client, suket, data, message):
-    response = client.post(verify_path(suket), data)
+def test_a_forged_or_malformed_qr_gets_no_pdf(client, suket, qr, message):
+    response = client.post(verify_path(suket), {"qr": qr(suket)})
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
     assert message in response.content.decode()

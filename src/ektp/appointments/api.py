@@ -1,7 +1,9 @@
 """API for appointments: windows, bookings, the gate, the counters, the board and invitations.
 
-Residents use the booking endpoints without a token (NIK + birth date, or a code);
-staff endpoints need an API token."""
+Residents book without a token (NIK + birth date, or an invitation code). Seeing, moving or
+cancelling a booking needs more than its code: a one-time code sent to the resident's phone
+on record (POST /bookings/{code}/access-code, then /bookings/{code}/access), which earns an
+access token sent back in the X-Access-Token header. Staff endpoints need an API token."""
 
 from __future__ import annotations
 
@@ -18,7 +20,11 @@ from ektp.appointments.models import Counter, InvitationBatch, QueueTicket, Time
 from ektp.appointments.qr import qr_data_url
 from ektp.core.models import Role
 from ektp.offices import selectors as office_selectors
+from ektp.portal import grants
+from ektp.portal import services as access
 from ektp.portal.limits import client_over_limit, nik_over_limit
+from ektp.portal.models import DocumentKind
+from ektp.portal.selectors import document_of, mask_name, mask_phone
 from ektp.residents.models import Resident
 
 router = Router(tags=["appointments"])
@@ -151,12 +157,29 @@ def _refuse(exc: services.AppointmentError, status: int = 422):
     return Status(status, {"detail": exc.message, "rule": exc.rule})
 
 
-def _booking_out(booking) -> dict:
+class AccessCodeOut(Schema):
+    access_code_id: uuid.UUID
+    sent_to: str
+    expires_in_minutes: int
+
+
+class RedeemIn(Schema):
+    access_code_id: str = Field(..., max_length=40)
+    code: str = Field(..., max_length=20)
+
+
+class AccessOut(Schema):
+    access_token: str
+    expires_in_minutes: int
+
+
+def _booking_out(booking, *, masked: bool = False) -> dict:
     window = booking.window
+    name = booking.resident.name
     return {
         "code": booking.code,
         "status": booking.status,
-        "resident_name": booking.resident.name,
+        "resident_name": mask_name(name) if masked else name,
         "masked_nik": booking.resident.masked_nik,
         "service_point": window.service_point.name,
         "day": window.day,
@@ -258,27 +281,120 @@ def create_booking(request, payload: BookIn):
         booking = services.book(resident=resident, window=window, booked_by=requester)
     except services.AppointmentError as exc:
         return _refuse(exc)
-    return Status(201, _booking_out(booking))
+    # A NIK and a birth date are public: the name stays masked in this answer.
+    return Status(201, _booking_out(booking, masked=True))
 
 
-@router.get("/bookings/{code}", auth=None, response={200: BookingOut, 404: ErrorOut})
-def get_booking(request, code: str):
-    """Return a booking by its code, with its QR."""
-    try:
-        return _booking_out(services.booking_by_code(code))
-    except services.UnknownCode as exc:
-        return _refuse(exc, 404)
+ACCESS_REQUIRED = {
+    "detail": "Kode booking saja tidak cukup. Minta kode sekali pakai yang dikirim ke nomor "
+    "WhatsApp/telepon terdaftar (POST /bookings/{code}/access-code), lalu tukarkan di "
+    "/bookings/{code}/access dan kirim hasilnya di header X-Access-Token.",
+    "rule": "access_code_required",
+}
 
 
-@router.post(
-    "/bookings/{code}/move", auth=None, response={200: BookingOut, 404: ErrorOut, 422: ErrorOut}
-)
-def move_booking(request, code: str, payload: MoveIn):
-    """Move a booking to another window of the same point; the code stays."""
+def _held_booking(request, code: str):
+    """Return the booking of a code when the request carries its access token, else a refusal."""
     try:
         booking = services.booking_by_code(code)
     except services.UnknownCode as exc:
-        return _refuse(exc, 404)
+        return None, _refuse(exc, 404)
+    token = request.headers.get("X-Access-Token")
+    if not grants.grant_valid(token, kind=DocumentKind.BOOKING, document_id=booking.pk):
+        return None, Status(403, ACCESS_REQUIRED)
+    return booking, None
+
+
+def _manageable(request, code: str):
+    """Return the booking of a code as a document a one-time code can open, or a refusal
+    (the client over its rate, an unknown code, a booking no longer active)."""
+    if client_over_limit(request):
+        return None, Status(429, {"detail": "Terlalu banyak permintaan. Coba lagi nanti."})
+    try:
+        booking = services.booking_by_code(code)
+    except services.UnknownCode as exc:
+        return None, _refuse(exc, 404)
+    document = document_of(DocumentKind.BOOKING, booking.pk)
+    if document is None:
+        return None, Status(
+            422, {"detail": "Booking ini tidak aktif lagi.", "rule": "booking_inactive"}
+        )
+    return document, None
+
+
+@router.post(
+    "/bookings/{code}/access-code",
+    auth=None,
+    response={202: AccessCodeOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def send_access_code(request, code: str):
+    """Send a one-time code for a booking to the resident's phone on record."""
+    document, refusal = _manageable(request, code)
+    if refusal is not None:
+        return refusal
+    try:
+        sent = access.request_access_code(
+            resident=document.resident,
+            kind=document.kind,
+            document_id=document.id,
+            what=document.what,
+        )
+    except access.AccessError as exc:
+        return Status(exc.status, {"detail": exc.message, "rule": exc.rule})
+    return Status(
+        202,
+        {
+            "access_code_id": sent.id,
+            "sent_to": mask_phone(document.resident.phone),
+            "expires_in_minutes": access.code_minutes(),
+        },
+    )
+
+
+@router.post(
+    "/bookings/{code}/access",
+    auth=None,
+    response={200: AccessOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def redeem_access_code(request, code: str, payload: RedeemIn):
+    """Take the one-time code sent for a booking; answer with an access token for it."""
+    document, refusal = _manageable(request, code)
+    if refusal is not None:
+        return refusal
+    try:
+        access.redeem_access_code(
+            access_code_id=payload.access_code_id,
+            kind=document.kind,
+            document_id=document.id,
+            code=payload.code,
+        )
+    except access.AccessError as exc:
+        return Status(exc.status, {"detail": exc.message, "rule": exc.rule})
+    return {
+        "access_token": grants.grant_token(kind=document.kind, document_id=document.id),
+        "expires_in_minutes": grants.grant_seconds() // 60,
+    }
+
+
+@router.get("/bookings/{code}", auth=None, response={200: BookingOut, 403: ErrorOut, 404: ErrorOut})
+def get_booking(request, code: str):
+    """Return a booking by its code, with its QR, to the holder of its access token."""
+    booking, refusal = _held_booking(request, code)
+    if refusal is not None:
+        return refusal
+    return _booking_out(booking)
+
+
+@router.post(
+    "/bookings/{code}/move",
+    auth=None,
+    response={200: BookingOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def move_booking(request, code: str, payload: MoveIn):
+    """Move a booking to another window of the same point; the code stays."""
+    booking, refusal = _held_booking(request, code)
+    if refusal is not None:
+        return refusal
     window = (
         TimeWindow.objects.select_related("service_point")
         .filter(pk=payload.window_id, service_point_id=booking.window.service_point_id)
@@ -294,15 +410,17 @@ def move_booking(request, code: str, payload: MoveIn):
 
 
 @router.post(
-    "/bookings/{code}/cancel", auth=None, response={200: BookingOut, 404: ErrorOut, 422: ErrorOut}
+    "/bookings/{code}/cancel",
+    auth=None,
+    response={200: BookingOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
 )
 def cancel_booking(request, code: str):
-    """Cancel a booking that has not checked in."""
+    """Cancel a booking that has not checked in (holder of its access token)."""
+    booking, refusal = _held_booking(request, code)
+    if refusal is not None:
+        return refusal
     try:
-        booking = services.booking_by_code(code)
         services.cancel_booking(booking=booking)
-    except services.UnknownCode as exc:
-        return _refuse(exc, 404)
     except services.AppointmentError as exc:
         return _refuse(exc)
     return _booking_out(services.booking_by_code(booking.code))

@@ -29,7 +29,10 @@ from ektp.core.access import role_required
 from ektp.core.models import Role
 from ektp.offices import selectors as office_selectors
 from ektp.offices.models import ServicePoint
+from ektp.portal import grants
 from ektp.portal.limits import client_over_limit, nik_over_limit
+from ektp.portal.models import DocumentKind
+from ektp.portal.selectors import mask_name
 from ektp.portal.views import too_many
 from ektp.residents.models import Resident
 
@@ -60,9 +63,8 @@ def identify(request: HttpRequest) -> HttpResponse:
         return too_many(request)
     try:
         if data.get("code"):
+            # A code alone opens nothing: the booking's page asks for a one-time code.
             booking = services.booking_by_code(data["code"])
-            request.session.cycle_key()
-            request.session[SESSION_KEY] = str(booking.resident_id)
             return redirect("booking:detail", code=booking.code)
         resident = services.identify_resident(nik=data["nik"], birth_date=data["birth_date"])
     except services.AppointmentError as exc:
@@ -91,10 +93,17 @@ def choose(request: HttpRequest) -> HttpResponse:
     if resident is None:
         return redirect("booking:identify")
     family = services.family_of(resident)
+    for member in family:  # a NIK and a birth date are public: names stay masked here
+        member.shown_name = mask_name(member.name)
+    bookings = selectors.active_bookings_of([m.pk for m in family])
+    for booking in bookings:
+        booking.shown_name = mask_name(booking.resident.name)
+        booking.ref = grants.document_ref(kind=DocumentKind.BOOKING, document_id=booking.pk)
     context = {
         "resident": resident,
+        "shown_name": mask_name(resident.name),
         "family": family,
-        "bookings": selectors.active_bookings_of([m.pk for m in family]),
+        "bookings": bookings,
         "points": selectors.public_points(),
         "day_form": DayForm(request.GET or None),
         "book_form": BookForm(),
@@ -150,12 +159,25 @@ def book(request: HttpRequest) -> HttpResponse:
             except services.AppointmentError as exc:
                 error = exc.message
             else:
+                # The session that made the booking holds it; anyone else needs a one-time code.
+                grants.grant_session(request, kind=DocumentKind.BOOKING, document_id=booking.pk)
                 messages.success(request, f"Booking tersimpan. Kode Anda: {booking.code}")
                 return redirect("booking:detail", code=booking.code)
     else:
         error = " ".join(e for errs in form.errors.values() for e in errs)
     messages.error(request, error)
     return redirect("booking:choose")
+
+
+def _held(request, booking) -> bool:
+    """Tell whether this session holds the booking: it made it, or gave its one-time code."""
+    return grants.session_granted(request, kind=DocumentKind.BOOKING, document_id=booking.pk)
+
+
+def _ask_for_code(booking) -> HttpResponse:
+    """Send the visitor to the page that sends a one-time code to the resident's phone."""
+    ref = grants.document_ref(kind=DocumentKind.BOOKING, document_id=booking.pk)
+    return redirect("portal:access", ref=ref)
 
 
 def _booking_or_404(request, code):
@@ -166,13 +188,15 @@ def _booking_or_404(request, code):
 
 
 def detail(request: HttpRequest, code: str) -> HttpResponse:
-    """Show a booking with its code and QR; move or cancel it."""
+    """Show a booking with its code and QR; move or cancel it (with the one-time code)."""
     try:
         booking = services.booking_by_code(code)
     except services.UnknownCode as exc:
         return render(
             request, "appointments/unknown_code.html", {"message": exc.message}, status=404
         )
+    if not _held(request, booking):
+        return _ask_for_code(booking)
     point = booking.window.service_point
     move_day = booking.window.day
     day_form = DayForm(request.GET or None)
@@ -197,6 +221,8 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 def move(request: HttpRequest, code: str) -> HttpResponse:
     """Move a booking to another window of the same point."""
     booking = _booking_or_404(request, code)
+    if not _held(request, booking):
+        return _ask_for_code(booking)
     form = MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
@@ -222,6 +248,8 @@ def move(request: HttpRequest, code: str) -> HttpResponse:
 def cancel(request: HttpRequest, code: str) -> HttpResponse:
     """Cancel a booking."""
     booking = _booking_or_404(request, code)
+    if not _held(request, booking):
+        return _ask_for_code(booking)
     try:
         services.cancel_booking(booking=booking)
     except services.AppointmentError as exc:

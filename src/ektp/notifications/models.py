@@ -29,6 +29,7 @@ class Event(models.TextChoices):
     DUPLICATE_FOUND = "duplicate_found", _("Data ganda ditemukan")
     PRINTING_DEFERRED = "printing_deferred", _("Pencetakan ditunda")
     BOT_REPLY = "bot_reply", _("Balasan WhatsApp")
+    ACCESS_CODE = "access_code", _("Kode sekali pakai")
 
 
 class MessageStatus(models.TextChoices):

@@ -125,6 +125,19 @@ TEXTS: dict[str, dict[str, Text]] = {
             "{reason}. We will tell you when it is printed. You may ask for a suket.",
         ),
     },
+    Event.ACCESS_CODE: {
+        "id": Text(
+            "Kode sekali pakai Disdukcapil",
+            "Kode Anda: {code}. Untuk {what}; berlaku {minutes} menit, sekali pakai. "
+            "Jangan berikan kode ini kepada siapa pun, termasuk petugas. Bila Anda tidak "
+            "memintanya, abaikan pesan ini.",
+        ),
+        "en": Text(
+            "Disdukcapil one-time code",
+            "Your code: {code}. For {what}; valid {minutes} minutes, once. Never give this "
+            "code to anyone, including officers. If you did not ask for it, ignore this message.",
+        ),
+    },
     Event.BOT_REPLY: {
         "id": Text("Balasan", "{text}"),
         "en": Text("Reply", "{text}"),

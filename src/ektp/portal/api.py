@@ -22,7 +22,8 @@ class SuketOut(Schema):
 
 
 class BookingOut(Schema):
-    code: str
+    """Where and when; never the booking's code, which lets one manage it."""
+
     date: str
     window: str
     point: str
@@ -42,7 +43,8 @@ class StatusOut(Schema):
 
 @router.post("/status", response=StatusOut, auth=None)
 def check_status(request, payload: InquiryIn):
-    """Say where a KTP-el stands for a NIK and birth date that both match."""
+    """Say where a KTP-el stands for a NIK and birth date that both match (no booking code, no
+    download link: a NIK and a birth date are public)."""
     try:
         nik = selectors.parse_nik(payload.nik)
         birth_date = selectors.parse_birth_date(payload.birth_date)
@@ -71,5 +73,10 @@ def check_status(request, payload: InquiryIn):
         masked_nik=answer.masked_nik,
         masked_name=answer.masked_name,
         sukets=[SuketOut(number=s["number"], valid_until=s["valid_until"]) for s in answer.sukets],
-        bookings=[BookingOut(**b) for b in answer.bookings],
+        bookings=[
+            BookingOut(
+                date=b["date"], window=b["window"], point=b["point"], queue_number=b["queue_number"]
+            )
+            for b in answer.bookings
+        ],
     )

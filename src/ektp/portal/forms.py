@@ -58,3 +58,14 @@ class InquiryForm(forms.Form):
             return nik, selectors.parse_birth_date(values[1], today=today)
         except selectors.InquiryInvalid:
             return None
+
+
+class AccessCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Kode 6 angka"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}
+        ),
+        error_messages={"required": _("Kode wajib diisi.")},
+    )

@@ -263,6 +263,9 @@ def mask_name(name: str) -> str:
 
 @dataclass
 class StatusAnswer:
+    """Where a KTP-el stands and where to go; never a booking code or a download link (a NIK
+    and a birth date are public): the ids of suket and bookings stay on the server's side."""
+
     stage: str
     headline: str
     detail: str
@@ -277,8 +280,7 @@ class StatusAnswer:
         lines = [f"NIK {self.masked_nik} ({self.masked_name})", f"*{self.headline}*", self.detail]
         lines += [f"Suket {s['number']} berlaku sampai {s['valid_until']}." for s in self.sukets]
         lines += [
-            f"Janji temu {b['code']}: {b['date']} pukul {b['window']} di {b['point']}."
-            for b in self.bookings
+            f"Janji temu {b['date']} pukul {b['window']} di {b['point']}." for b in self.bookings
         ]
         return "\n".join(lines)
 
@@ -405,7 +407,7 @@ def _booking_rows(resident: Resident, today: dt.date) -> list[tuple]:
             )
             .order_by("window__day", "window__starts_at")
             .values_list(
-                "code",
+                "id",
                 "window__day",
                 "window__starts_at",
                 "window__ends_at",
@@ -454,10 +456,10 @@ def status_of(resident: Resident, *, today: dt.date | None = None) -> StatusAnsw
             {"id": str(suket_id), "number": number, "valid_until": tanggal(valid_until)}
         )
     booking_rows = _booking_rows(resident, today) if getattr(resident, "has_booking", True) else []
-    for code, day, starts, ends, point, number in booking_rows:
+    for booking_id, day, starts, ends, point, number in booking_rows:
         answer.bookings.append(
             {
-                "code": code,
+                "id": str(booking_id),
                 "date": tanggal(day),
                 "window": f"{starts:%H.%M}–{ends:%H.%M}",
                 "point": point,
@@ -515,3 +517,66 @@ def suket_pdf(request, suket) -> bytes | None:
     except ImportError:
         return None
     return documents.signed_pdf(suket, verify_url=verify_url(request, suket.number))
+
+
+def mask_phone(phone: str) -> str:
+    """Show a phone number the way a resident recognises it without giving it away:
+    0812******89."""
+    digits = re.sub(r"\D", "", phone or "")
+    if digits.startswith("62"):
+        digits = "0" + digits[2:]
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:4] + "*" * (len(digits) - 6) + digits[-2:]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A resident's document that a one-time code opens: a booking or a suket."""
+
+    kind: str
+    id: object
+    resident: Resident
+    title: str  # shown on the page that sends the code
+    what: str  # said in the message that carries the code
+    record: object  # the Booking or the Suket
+
+
+def document_of(kind: str, document_id, *, today: dt.date | None = None) -> Document | None:
+    """Return a booking that can still be managed or a suket still valid, or None."""
+    today = today or timezone.localdate()
+    if kind == "booking":
+        try:
+            booking = apps.get_model("appointments", "Booking")
+        except LookupError:
+            return None
+        found = (
+            booking.objects.select_related("resident", "window__service_point")
+            .filter(pk=document_id, status__in=["booked", "checked_in"], window__day__gte=today)
+            .first()
+        )
+        if found is None:
+            return None
+        window = found.window
+        title = (
+            f"Janji temu {tanggal(window.day)}, pukul {window.starts_at:%H.%M}–"
+            f"{window.ends_at:%H.%M}, di {window.service_point.name}"
+        )
+        what = f"melihat atau membatalkan janji temu {tanggal(window.day)}"
+        return Document(kind, found.pk, found.resident, title, what, found)
+    if kind == "suket":
+        try:
+            suket = apps.get_model("suket", "Suket")
+        except LookupError:
+            return None
+        found = (
+            suket.objects.select_related("resident", "office__region")
+            .filter(pk=document_id, status="valid", valid_until__gte=today)
+            .first()
+        )
+        if found is None:
+            return None
+        title = f"Suket {found.number}, berlaku sampai {tanggal(found.valid_until)}"
+        what = f"mengunduh suket {found.number}"
+        return Document(kind, found.pk, found.resident, title, what, found)
+    return None

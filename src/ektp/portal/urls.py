@@ -6,5 +6,6 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.status, name="status"),
-    path("suket/<str:token>/", views.suket_download, name="suket_download"),
+    path("akses/<str:ref>/", views.access, name="access"),
+    path("akses/<str:ref>/dokumen/", views.document, name="document"),
 ]

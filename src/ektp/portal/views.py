@@ -1,14 +1,18 @@
-"""Public pages: where a resident's KTP-el stands, and the download of a valid suket."""
+"""Public pages: where a resident's KTP-el stands, and a one-time code for a document.
+
+The status answer says where a KTP-el stands and where to go. What a resident may do with a
+suket or a booking (download it, see it, cancel it) needs a one-time code sent to the phone
+on record (see ektp.portal.services): a NIK and a birth date are public.
+"""
 
 from __future__ import annotations
 
 import functools
-import uuid
 
-from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.template import engines
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import http_date
 from django.utils.translation import gettext_noop
@@ -16,12 +20,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from ektp.core.jinja import catalog
-from ektp.portal import limits, selectors
-from ektp.portal.forms import InquiryForm
-from ektp.residents.models import Resident
-
-DOWNLOAD_SALT = "ektp.portal.suket-download"
-DOWNLOAD_MAX_AGE = 30 * 60
+from ektp.core.models import AuditEvent
+from ektp.core.services import record_audit
+from ektp.portal import grants, limits, selectors, services
+from ektp.portal.forms import AccessCodeForm, InquiryForm
+from ektp.portal.models import DocumentKind
 
 
 def too_many(request: HttpRequest) -> HttpResponse:
@@ -29,10 +32,6 @@ def too_many(request: HttpRequest) -> HttpResponse:
     response = render(request, "portal/too_many.html", status=429)
     response["Retry-After"] = "600"
     return response
-
-
-def download_token(*, resident: Resident, suket_id: str) -> str:
-    return signing.dumps({"r": str(resident.id), "s": suket_id}, salt=DOWNLOAD_SALT)
 
 
 # What Django's never_cache writes on a response that says nothing of caching.
@@ -81,7 +80,9 @@ def status(request: HttpRequest) -> HttpResponse:
         )
     answer = selectors.status_of(resident, today=today)
     for suket in answer.sukets:
-        suket["token"] = download_token(resident=resident, suket_id=suket["id"])
+        suket["ref"] = grants.document_ref(kind=DocumentKind.SUKET, document_id=suket["id"])
+    for booking in answer.bookings:
+        booking["ref"] = grants.document_ref(kind=DocumentKind.BOOKING, document_id=booking["id"])
     return answer_page(request, answer)
 
 
@@ -107,25 +108,89 @@ def answer_page(request: HttpRequest, answer: selectors.StatusAnswer) -> HttpRes
     return HttpResponse(engines["jinja2"].get_template("portal/status.html").render(context))
 
 
+def _access_page(request, document, ref, *, form=None, sent=False, error="", status=200):
+    context = {
+        "document": document,
+        "ref": ref,
+        "phone": selectors.mask_phone(document.resident.phone),
+        "has_phone": bool((document.resident.phone or "").strip()),
+        "sent": sent or grants.code_of_session(request, ref) is not None,
+        "form": form or AccessCodeForm(),
+        "error": error,
+        "minutes": services.code_minutes(),
+    }
+    return render(request, "portal/access.html", context, status=status)
+
+
+def _gone(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/gone.html", status=404)
+
+
 @never_cache
-def suket_download(request: HttpRequest, token: str) -> HttpResponse:
-    """Send the signed PDF of a valid suket from the link on the status page."""
+@require_http_methods(["GET", "POST"])
+def access(request: HttpRequest, ref: str) -> HttpResponse:
+    """Send a one-time code to the phone on record, then take it and open the document."""
+    found = grants.read_ref(ref)
+    document = selectors.document_of(*found) if found else None
+    if document is None:
+        return _gone(request)
+    if grants.session_granted(request, kind=document.kind, document_id=document.id):
+        return redirect("portal:document", ref=ref)
+    if request.method == "GET":
+        return _access_page(request, document, ref)
+    if limits.client_over_limit(request):
+        return too_many(request)
+    if request.POST.get("action") == "send":
+        try:
+            sent = services.request_access_code(
+                resident=document.resident,
+                kind=document.kind,
+                document_id=document.id,
+                what=document.what,
+            )
+        except services.AccessError as exc:
+            return _access_page(request, document, ref, error=exc.message, status=exc.status)
+        grants.remember_code(request, ref, sent.id)
+        return _access_page(request, document, ref, sent=True)
+    form = AccessCodeForm(request.POST)
+    if not form.is_valid():
+        return _access_page(request, document, ref, form=form, status=400)
     try:
-        data = signing.loads(token, salt=DOWNLOAD_SALT, max_age=DOWNLOAD_MAX_AGE)
-        resident_id, suket_id = uuid.UUID(data["r"]), uuid.UUID(data["s"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
-        raise Http404("Tautan unduh suket tidak sah atau sudah kedaluwarsa.") from exc
-    resident = Resident.objects.filter(id=resident_id).first()
-    if resident is None:
-        raise Http404("Tautan unduh suket tidak sah atau sudah kedaluwarsa.")
-    suket = next(
-        (s for s in selectors.valid_sukets(resident, timezone.localdate()) if s.id == suket_id),
-        None,
-    )
-    if suket is None:
-        raise Http404("Suket tidak berlaku lagi.")
+        services.redeem_access_code(
+            access_code_id=grants.code_of_session(request, ref),
+            kind=document.kind,
+            document_id=document.id,
+            code=form.cleaned_data["code"],
+        )
+    except services.AccessError as exc:
+        return _access_page(request, document, ref, form=form, error=exc.message, status=400)
+    request.session.cycle_key()
+    grants.grant_session(request, kind=document.kind, document_id=document.id)
+    return redirect("portal:document", ref=ref)
+
+
+@never_cache
+def document(request: HttpRequest, ref: str) -> HttpResponse:
+    """Open a document this session holds a grant for: the suket's PDF, or the booking."""
+    found = grants.read_ref(ref)
+    document = selectors.document_of(*found) if found else None
+    if document is None:
+        return _gone(request)
+    if not grants.session_granted(request, kind=document.kind, document_id=document.id):
+        return redirect("portal:access", ref=ref)
+    if document.kind == DocumentKind.BOOKING:
+        return redirect(reverse("booking:detail", args=[document.record.code]))
     try:
         from ektp.suket.views import pdf_response
-    except ImportError as exc:
-        raise Http404("Layanan suket belum tersedia.") from exc
-    return pdf_response(request, suket)
+    except ImportError:
+        return _gone(request)
+    record_audit(
+        user=None,
+        action=AuditEvent.Action.VIEW,
+        object_type="suket",
+        object_id=document.id,
+        request=request,
+        channel="public",
+        detail={"pdf": True, "by": "one-time code"},
+    )
+    return pdf_response(request, document.record)

@@ -36,16 +36,15 @@ class RevokeForm(forms.Form):
     )
 
 
-class ResidentDownloadForm(forms.Form):
-    nik = forms.RegexField(
-        label=_("NIK"), regex=r"^[0-9]{16}$", max_length=16, error_messages=NIK_MESSAGES
-    )
-    birth_date = forms.DateField(
-        label=_("Tanggal lahir"),
-        input_formats=["%Y-%m-%d", "%d-%m-%Y"],
+class QrDownloadForm(forms.Form):
+    """What the suket's QR holds: whoever holds the document may download it again."""
+
+    qr = forms.CharField(
+        label=_("Isi kode QR suket"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
         error_messages={
-            "required": _("Tanggal lahir wajib diisi."),
-            "invalid": _("Tanggal lahir tidak sah (format TTTT-BB-HH)."),
+            "required": _("Tempel isi kode QR yang tercetak pada suket."),
+            "max_length": _("Isi kode QR terlalu panjang."),
         },
-        widget=forms.DateInput(attrs={"type": "date"}),
     )

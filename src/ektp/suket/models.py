@@ -234,7 +234,10 @@ class Suket(models.Model):
 
     @property
     def masked_nik(self) -> str:
-        return mask_nik(self.nik)
+        """The NIK as the public verification shows it: only the region of first registration.
+        Digits 7–12 are the birth date and 13–16 a serial; showing the serial would leave
+        only the birth date to guess (and the status inquiry would confirm a guess)."""
+        return mask_nik_public(self.nik)
 
     @property
     def masked_name(self) -> str:
@@ -244,6 +247,11 @@ class Suket(models.Model):
 def mask_nik(nik: str) -> str:
     """Show the first 6 and last 4 digits of a NIK."""
     return nik[:6] + "******" + nik[-4:]
+
+
+def mask_nik_public(nik: str) -> str:
+    """Show only the first 6 digits of a NIK (province, kab/kota, kecamatan)."""
+    return nik[:6] + "*" * (len(nik) - 6)
 
 
 def mask_name(name: str) -> str:

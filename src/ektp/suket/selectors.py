@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from ektp.core.access import limit_to_jurisdiction
 from ektp.core.models import User
 from ektp.offices.models import Office
+from ektp.suket import signing
 from ektp.suket.models import Suket
 from ektp.suket.policy import blanks_in_stock
 
@@ -51,6 +52,15 @@ def public_suket(number: str) -> Suket | None:
     if not number or len(number) > MAX_NUMBER:
         return None
     return Suket.objects.select_related("office__region").filter(number=number).first()
+
+
+def qr_fields(scanned: str) -> dict:
+    """Check what a suket's QR holds (the verification link and the signed payload, or the
+    payload alone) with the office public key; return its fields or raise ForgedPayload."""
+    text = (scanned or "").strip()
+    if "\n" in text:
+        text = text.split("\n", 1)[1].strip()
+    return signing.verify_qr_payload(text, signing.office_keys().qr_public_keys)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -19,8 +17,8 @@ from ektp.core.models import AuditEvent, Role
 from ektp.core.services import record_audit
 from ektp.offices.views import office_of_page
 from ektp.residents.selectors import get_resident_by_nik
-from ektp.suket import documents, selectors, services
-from ektp.suket.forms import IssueForm, ResidentDownloadForm, RevokeForm
+from ektp.suket import documents, selectors, services, signing
+from ektp.suket.forms import IssueForm, QrDownloadForm, RevokeForm
 from ektp.suket.models import Suket
 from ektp.suket.policy import rule_in_force
 
@@ -189,29 +187,37 @@ def too_many(request: HttpRequest) -> HttpResponse:
 @ratelimit(key="ip", rate=verify_rate, method=ratelimit.ALL, block=False, group="suket-verify")
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, number: str) -> HttpResponse:
-    """Show anyone whether a suket is valid, with masked data; the resident may download it."""
+    """Show anyone whether a suket is valid, with masked data.
+
+    The PDF (full NIK, birth date, address) goes only to whoever holds the document's QR
+    (its signed payload); the resident without it asks on the status page for a one-time
+    code sent to the phone on record. A NIK and a birth date are public: they open nothing.
+    """
     if getattr(request, "limited", False):
         return too_many(request)
     suket = selectors.public_suket(number)
     if suket is None:
         return render(request, "suket/verify.html", {"number": number[:60]}, status=404)
     today = timezone.localdate()
-    form = ResidentDownloadForm(request.POST if request.method == "POST" else None)
+    form = QrDownloadForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if hmac.compare_digest(form.cleaned_data["nik"], suket.nik) and (
-            form.cleaned_data["birth_date"] == suket.birth_date
-        ):
-            record_audit(
-                user=None,
-                action=AuditEvent.Action.VIEW,
-                object_type="suket",
-                object_id=suket.pk,
-                request=request,
-                channel="public",
-                detail={"pdf": True},
-            )
-            return pdf_response(request, suket)
-        form.add_error(None, "NIK dan tanggal lahir tidak cocok dengan suket ini.")
+        try:
+            fields = selectors.qr_fields(form.cleaned_data["qr"])
+        except signing.ForgedPayload as exc:
+            form.add_error("qr", str(exc))
+        else:
+            if fields["number"] == suket.number:
+                record_audit(
+                    user=None,
+                    action=AuditEvent.Action.VIEW,
+                    object_type="suket",
+                    object_id=suket.pk,
+                    request=request,
+                    channel="public",
+                    detail={"pdf": True, "by": "qr"},
+                )
+                return pdf_response(request, suket)
+            form.add_error("qr", "Kode QR ini milik suket lain.")
     return render(
         request,
         "suket/verify.html",
