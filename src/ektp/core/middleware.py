@@ -4,8 +4,44 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 from ektp.core.access import RegionNotChosen
+from ektp.core.net import is_from_trusted_proxy
+
+FORWARDED_HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT")
+
+
+class TrustedProxyMiddleware:
+    """Drop the X-Forwarded-Proto/Host/Port headers of a request that did not come through a
+    trusted proxy (EKTP_TRUSTED_PROXIES): only those proxies may say the client used https
+    (SECURE_PROXY_SSL_HEADER). X-Forwarded-For is judged by ektp.core.net.client_ip."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_from_trusted_proxy(request):
+            for header in FORWARDED_HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
+
+
+class NoStoreForStaffMiddleware:
+    """Tell browsers and proxies not to keep any page shown to a signed-in staff member
+    (Cache-Control: no-store): those pages show personal data, and a shared computer's
+    back button or disk cache must not show them to the next person."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        # A response that already says how to cache it chose so (e.g. plotly.js, boundaries).
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
 
 
 class RegionChoiceMiddleware:

@@ -9,18 +9,12 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from ektp.core.models import ApiToken, AuditEvent, Role, User
+from ektp.core.net import client_ip
 from ektp.regions.models import Region
 
 
 class InvalidStaffAssignment(ValueError):
     """A staff user's role does not fit the region given."""
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """Return the client address of a request (REMOTE_ADDR; proxies are configured upstream)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def record_audit(
