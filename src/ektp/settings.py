@@ -172,6 +172,10 @@ for _proxy in EKTP_TRUSTED_PROXIES:
 if EKTP_TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Public pages that show personal data (path prefixes): answered with Cache-Control: no-store,
+# as every page shown to signed-in staff is (ektp.core.middleware.NoStoreForStaffMiddleware).
+EKTP_NO_STORE_PUBLIC_PATHS = env_list("EKTP_NO_STORE_PUBLIC_PATHS", "/cek/,/janji/,/verify/")
+
 # Lockout after repeated failures (django-axes): per username and address, and per address
 # across user names (against password spraying; see ektp.core.lockout.LockoutHandler).
 AXES_FAILURE_LIMIT = int(os.environ.get("EKTP_LOGIN_FAILURE_LIMIT", "5"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
@@ -29,14 +30,19 @@ class TrustedProxyMiddleware:
 
 class NoStoreForStaffMiddleware:
     """Tell browsers and proxies not to keep any page shown to a signed-in staff member
-    (Cache-Control: no-store): those pages show personal data, and a shared computer's
-    back button or disk cache must not show them to the next person."""
+    (Cache-Control: no-store), nor the public pages under EKTP_NO_STORE_PUBLIC_PATHS (status,
+    booking, verification): those pages show personal data, and a shared computer's back
+    button or disk cache must not show them to the next person."""
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.public_paths = tuple(settings.EKTP_NO_STORE_PUBLIC_PATHS)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if request.path.startswith(self.public_paths) and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+            return response
         user = getattr(request, "user", None)
         # A response that already says how to cache it chose so (e.g. plotly.js, boundaries).
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
