@@ -190,6 +190,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "ektp.core.net.client_ip"
 AXES_HANDLER = "ektp.core.lockout.LockoutHandler"
 
+# API tokens expire this many days after they are issued (they also die when the owner's
+# password changes, and the owner can revoke them: GET/DELETE /api/v1/auth/tokens).
+EKTP_API_TOKEN_DAYS = int(os.environ.get("EKTP_API_TOKEN_DAYS", "90"))
+
 # Sessions and cookies.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

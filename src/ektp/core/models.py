@@ -56,13 +56,19 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the JSON API; only its SHA-256 is stored."""
+    """A bearer token for the JSON API; only its SHA-256 is stored.
+
+    A token works until it expires (EKTP_API_TOKEN_DAYS after it was issued), is revoked by its
+    owner, or its owner's password changes (password_fingerprint no longer matches)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("nama"), max_length=100)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("berlaku sampai"))
+    # SHA-256 of the owner's password hash when the token was issued.
+    password_fingerprint = models.CharField(max_length=64)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -76,6 +82,11 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def fingerprint(user: User) -> str:
+        """What ties a token to its owner's current password."""
+        return hashlib.sha256(user.password.encode()).hexdigest()
 
 
 class AuditEvent(models.Model):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ektp.core.models import Role, User
+from django.db.models import QuerySet
+
+from ektp.core.models import ApiToken, Role, User
 
 HOME_LINKS = {
     Role.GATE_OFFICER: [
@@ -35,3 +37,8 @@ HOME_LINKS = {
 def home_context(user: User) -> dict:
     """Return what the home page of this user's role shows."""
     return {"links": HOME_LINKS.get(user.role, []), "role_label": user.get_role_display()}
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    """The user's own API tokens, newest first."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at")

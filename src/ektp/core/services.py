@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import uuid
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from ektp.core.models import ApiToken, AuditEvent, Role, User
 from ektp.core.net import client_ip
@@ -40,11 +44,34 @@ def record_audit(
     )
 
 
+class TokenNotFound(LookupError):
+    """No token of this user has that id."""
+
+
 def issue_api_token(*, user: User, name: str) -> str:
-    """Create an API token for a user and return the key (shown once)."""
+    """Create an API token for a user and return the key (shown once); it expires after
+    EKTP_API_TOKEN_DAYS and dies when the user's password changes."""
     key = secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name[:100], key_hash=ApiToken.hash_key(key))
+    ApiToken.objects.create(
+        user=user,
+        name=name[:100],
+        key_hash=ApiToken.hash_key(key),
+        expires_at=timezone.now() + timedelta(days=settings.EKTP_API_TOKEN_DAYS),
+        password_fingerprint=ApiToken.fingerprint(user),
+    )
     return key
+
+
+@transaction.atomic
+def revoke_api_token(*, user: User, token_id: uuid.UUID) -> ApiToken:
+    """Revoke one of the user's own tokens (revoking twice changes nothing)."""
+    token = ApiToken.objects.select_for_update().filter(user=user, pk=token_id).first()
+    if token is None:
+        raise TokenNotFound("Token tidak ditemukan.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
 
 
 @transaction.atomic
