@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import uuid
 from datetime import timedelta
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ektp.core.models import ApiToken, AuditEvent, Role, User
+from ektp.core.models import ApiToken, AuditChainHead, AuditEvent, Role, User
 from ektp.core.net import client_ip
 from ektp.regions.models import Region
 
@@ -31,17 +32,54 @@ def record_audit(
     channel: str = "web",
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit event; never stores biometric data or secrets."""
-    return AuditEvent.objects.create(
+    """Append one audit event to the hash chain; never stores biometric data or secrets.
+
+    The chain's head row is locked until the surrounding transaction ends: audit writers
+    queue there (one short UPDATE each), which is what keeps the chain from forking."""
+    ip = client_ip(request)
+    event = AuditEvent(
         user=user if (user is not None and user.is_authenticated) else None,
         action=action,
         object_type=object_type,
         object_id=str(object_id)[:64],
-        ip_address=client_ip(request),
+        ip_address=normalized_ip(ip),
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
         channel=channel,
         detail=detail or {},
     )
+    with transaction.atomic():
+        head = chain_head_for_update()
+        event.seq = head.seq + 1
+        event.prev_hash = head.hash
+        event.at = timezone.now()
+        event.hash = event.chain_hash()
+        event.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    return event
+
+
+def chain_head_for_update() -> AuditChainHead:
+    """Lock the chain's head row; make it again from the last event when it is missing (an
+    emptied database)."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        last = AuditEvent.objects.order_by("-seq").first()
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(pk=1, seq=last.seq, hash=last.hash) if last else AuditChainHead(pk=1)],
+            ignore_conflicts=True,
+        )
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def normalized_ip(value: str | None) -> str | None:
+    """An address as the database gives it back (so that its hash still matches)."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 class TokenNotFound(LookupError):
