@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "django_tasks",
     "django_tasks_db",
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ektp.core.middleware.NoStoreForStaffMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "ektp.core.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -189,6 +193,13 @@ AXES_LOCKOUT_CALLABLE = "ektp.core.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "ektp.core.net.client_ip"
 AXES_HANDLER = "ektp.core.lockout.LockoutHandler"
+
+# Roles that must sign in with a second factor (TOTP, django-otp); any other staff member may
+# enrol a device and is then asked for its code too.
+EKTP_OTP_REQUIRED_ROLES = env_list(
+    "EKTP_OTP_REQUIRED_ROLES", "supervisor,province_admin,system_admin"
+)
+OTP_TOTP_ISSUER = os.environ.get("EKTP_OTP_ISSUER", "ektp")
 
 # API tokens expire this many days after they are issued (they also die when the owner's
 # password changes, and the owner can revoke them: GET/DELETE /api/v1/auth/tokens).

@@ -11,7 +11,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
-from ektp.core import selectors
+from ektp.core import otp, selectors
 from ektp.core.models import ApiToken
 from ektp.core.services import TokenNotFound, issue_api_token, revoke_api_token
 
@@ -44,6 +44,8 @@ class TokenIn(Schema):
     username: str
     password: str
     name: str = "api"
+    # The TOTP code, for the roles that sign in with a second factor (EKTP_OTP_REQUIRED_ROLES).
+    otp: str = ""
 
 
 class TokenOut(Schema):
@@ -63,6 +65,17 @@ def create_token(request, payload: TokenIn):
     user = authenticate(request, username=payload.username[:150], password=payload.password[:500])
     if user is None:
         return Status(401, {"detail": "Nama pengguna atau kata sandi salah, atau akun terkunci."})
+    if otp.second_factor_required(user):
+        if not otp.has_device(user):
+            return Status(
+                401,
+                {
+                    "detail": "Peran ini wajib memakai faktor kedua: daftarkan aplikasi "
+                    "autentikator lewat halaman masuk dulu."
+                },
+            )
+        if otp.verified_device(user, payload.otp[:20]) is None:
+            return Status(401, {"detail": "Kode autentikator (otp) salah atau tidak ada."})
     return Status(200, {"token": issue_api_token(user=user, name=payload.name)})
 
 

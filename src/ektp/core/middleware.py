@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 
+from ektp.core import otp
 from ektp.core.access import RegionNotChosen
 from ektp.core.net import is_from_trusted_proxy
 
@@ -70,3 +73,30 @@ class RegionChoiceMiddleware:
         return render(
             request, "core/choose_region.html", {"message": exception.message, "links": links}
         )
+
+
+class SecondFactorMiddleware:
+    """Send a signed-in user who must give a TOTP code (see ektp.core.otp) and has not yet
+    to the code page, or to enrolment when the user has no device. After django-otp's
+    OTPMiddleware. The API is left to its own token check (api.py asks for the code when a
+    token is issued)."""
+
+    EXEMPT = ("/static/", "/api/", "/i18n/", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_verified()
+            and not request.path.startswith(self.EXEMPT)
+            and request.path
+            not in (reverse("core:otp_verify"), reverse("core:otp_enrol"), reverse("core:logout"))
+            and otp.second_factor_required(user)
+        ):
+            target = "core:otp_verify" if otp.has_device(user) else "core:otp_enrol"
+            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
