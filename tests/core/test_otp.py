@@ -152,3 +152,19 @@ def test_wrong_codes_make_the_device_wait(make_staff, settings):
     # Right after a wrong code even the right one is refused for a while.
     client.post(reverse("core:otp_verify"), {"token": otp.current_code(device)})
     assert client.get(reverse("core:home")).status_code == 302
+
+
+def test_the_demo_logins_enrol_the_accounts_that_need_a_code(make_staff, capsys):
+    kadis = make_staff(Role.SUPERVISOR, username="kadis")
+    operator = make_staff(Role.OPERATOR, username="operator")
+    call_command("demo_logins")
+    out = capsys.readouterr().out
+    assert "ektp otp_code kadis" in out
+    assert otp.has_device(kadis) and not otp.has_device(operator)
+    # The printed way to the code works: a newcomer gets straight in.
+    call_command("otp_code", "kadis")
+    code = capsys.readouterr().out.strip()
+    client = Client()
+    password_login(client, kadis)
+    client.post(reverse("core:otp_verify"), {"token": code})
+    assert client.get(reverse("core:home")).status_code == 200
