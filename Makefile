@@ -7,7 +7,7 @@ EKTP := $(VENV)/bin/ektp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help demo test lint format migrations-check pytest browser bench clean install
+.PHONY: help demo test lint format migrations-check pytest browser proxy bench clean install
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -54,7 +54,15 @@ browser: ## Debian's chromium for the browser tests (apt-get install when missin
 	  { apt-get update -qq; apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "could not install chromium: the browser tests will say so"; }
 
-pytest: install browser ## The pytest suite (DATABASE_URL=postgres://… for PostgreSQL)
+proxy: ## Debian's nginx for the test behind a reverse proxy (apt-get install when missing)
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "installing Debian nginx for the reverse-proxy test"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq nginx-light >/dev/null 2>&1 || \
+	  { apt-get update -qq; apt-get install -y -qq nginx-light >/dev/null; } || \
+	  echo "could not install nginx: the reverse-proxy test will say so"; }
+
+pytest: install browser proxy ## The pytest suite (DATABASE_URL=postgres://… for PostgreSQL)
 	@set +e; $(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no tests were collected — treated as a failure"; exit 1; fi; \
 	exit $$rc

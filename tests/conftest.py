@@ -98,6 +98,29 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
 
 
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """Django's force_login skips the login form, and so the TOTP code page: a user who must
+    give a code (ektp.core.otp) is signed in with a confirmed device and the session marked
+    verified by it, as django_otp.login does after a right code."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from ektp.core import otp
+
+    plain = Client.force_login
+
+    def force_login(self, user, backend=None):
+        plain(self, user, backend)
+        if otp.second_factor_required(user):
+            device = otp.enrol_confirmed(user)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def pesawaran(db) -> Region:
     return Region.objects.get(code="18.09")
@@ -187,10 +210,17 @@ def log_in(live_server):
     """Log a staff user in through the live server's login page, as a person would."""
 
     def log_in(page, user) -> None:
+        from ektp.core import otp
+
+        device = otp.enrol_confirmed(user) if otp.second_factor_required(user) else None
         page.goto(f"{live_server.url}/masuk/")
         page.fill("#id_username", user.username)
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
+        if device is not None:  # the TOTP code, as the authenticator app would show it
+            page.wait_for_selector("#id_token")
+            page.fill("#id_token", otp.current_code(device))
+            page.press("#id_token", "Enter")  # the top bar's first button is Keluar
         page.wait_for_selector("h1")
 
     return log_in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 
@@ -63,6 +64,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     # ektp.core before django_tasks_db: its `db_worker` (the library's, plus a heartbeat and
     # the reclaim of tasks left by a dead worker) is the one `ektp db_worker` runs.
@@ -84,6 +87,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ektp.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +95,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ektp.core.middleware.NoStoreForStaffMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "ektp.core.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -178,12 +185,47 @@ LOGIN_URL = "core:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:login"
 
-# Lockout after repeated failures (django-axes): per username and address.
+# Reverse proxies in front of the app (comma-separated addresses or networks, e.g.
+# "127.0.0.1,10.0.0.0/8"); empty by default. Only a request whose direct peer is one of them
+# has its X-Forwarded-For (the client's address, see ektp.core.net) and X-Forwarded-Proto
+# (https or not) believed.
+EKTP_TRUSTED_PROXIES: list[str] = env_list("EKTP_TRUSTED_PROXIES", "")
+for _proxy in EKTP_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"EKTP_TRUSTED_PROXIES: {_proxy!r} is no address.") from _exc
+if EKTP_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Public pages that show personal data (path prefixes): answered with Cache-Control: no-store,
+# as every page shown to signed-in staff is (ektp.core.middleware.NoStoreForStaffMiddleware).
+EKTP_NO_STORE_PUBLIC_PATHS = env_list("EKTP_NO_STORE_PUBLIC_PATHS", "/cek/,/janji/,/verify/")
+
+# Lockout after repeated failures (django-axes): per username and address, and per address
+# across user names (against password spraying; see ektp.core.lockout.LockoutHandler).
 AXES_FAILURE_LIMIT = int(os.environ.get("EKTP_LOGIN_FAILURE_LIMIT", "5"))
+# Failed logins from one address, whatever the user names, before it is locked out.
+EKTP_LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(
+    os.environ.get("EKTP_LOGIN_FAILURE_LIMIT_PER_ADDRESS", "20")
+)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "ektp.core.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ektp.core.net.client_ip"
+AXES_HANDLER = "ektp.core.lockout.LockoutHandler"
+
+# Roles that must sign in with a second factor (TOTP, django-otp); any other staff member may
+# enrol a device and is then asked for its code too.
+EKTP_OTP_REQUIRED_ROLES = env_list(
+    "EKTP_OTP_REQUIRED_ROLES", "supervisor,province_admin,system_admin"
+)
+OTP_TOTP_ISSUER = os.environ.get("EKTP_OTP_ISSUER", "ektp")
+
+# API tokens expire this many days after they are issued (they also die when the owner's
+# password changes, and the owner can revoke them: GET/DELETE /api/v1/auth/tokens).
+EKTP_API_TOKEN_DAYS = int(os.environ.get("EKTP_API_TOKEN_DAYS", "90"))
 
 # Sessions and cookies.
 SESSION_COOKIE_HTTPONLY = True
@@ -198,10 +240,10 @@ if ENVIRONMENT == "production":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("EKTP_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = 31536000
-    # HSTS for the office's subdomains too, and eligible for the browsers' preload list
-    # (`check --deploy` is clean); an install whose sibling hosts still speak plain HTTP
-    # turns these off.
+    # HSTS: browsers use https only for this long (seconds), for the office's subdomains too,
+    # and the header makes the host eligible for the browsers' preload list (`check --deploy`
+    # is clean); an install whose sibling hosts still speak plain HTTP turns these off.
+    SECURE_HSTS_SECONDS = int(os.environ.get("EKTP_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("EKTP_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("EKTP_HSTS_PRELOAD", True)
 
@@ -398,7 +440,8 @@ else:
 RATELIMIT_ENABLE = True
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False
-RATELIMIT_IP_META_KEY = None
+# The client's address through the trusted proxies (django-ratelimit's documented hook).
+RATELIMIT_IP_META_KEY = "ektp.core.net.client_ip"
 RATELIMIT_IPV4_MASK = 32
 RATELIMIT_IPV6_MASK = 64
 RATELIMIT_CACHE_PREFIX = "rl:"

@@ -2,6 +2,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from ektp.core import otp
 from ektp.core.models import AuditEvent, Role
 from ektp.core.services import InvalidStaffAssignment
 from tests.conftest import EVERY_ROLE, PASSWORD
@@ -15,6 +16,10 @@ def test_each_role_logs_in_and_sees_its_home(client, make_staff, role, region):
     user = make_staff(role, region=region)
     response = client.post(reverse("core:login"), {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
+    if otp.second_factor_required(user):  # the second factor first (see test_otp.py)
+        device = otp.enrol_confirmed(user)
+        response = client.post(reverse("core:otp_verify"), {"token": otp.current_code(device)})
+        assert response.status_code == 302
     home = client.get(reverse("core:home"))
     assert home.status_code == 200
     assert user.get_role_display() in home.content.decode()

@@ -1,5 +1,6 @@
 import pytest
 
+from ektp.core import otp
 from ektp.core.models import Role
 from tests.conftest import EVERY_ROLE, PASSWORD
 from tests.residents.factories import ResidentFactory
@@ -7,18 +8,24 @@ from tests.residents.factories import ResidentFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _login(page, base, username):
+def _login(page, base, user):
+    """Log in through the form, with the TOTP code when the role needs one."""
+    device = otp.enrol_confirmed(user) if otp.second_factor_required(user) else None
     page.goto(f"{base}/masuk/")
-    page.fill("#id_username", username)
+    page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    if device is not None:
+        page.wait_for_selector("#id_token")
+        page.fill("#id_token", otp.current_code(device))
+        page.press("#id_token", "Enter")  # the top bar's first button is Keluar
 
 
 def test_each_role_logs_in_and_finds_a_resident_by_nik(live_server, page, make_staff):
     resident = ResidentFactory(name="RATNA SARI", address_region_id="18.09.01.2001")
     for role, region in EVERY_ROLE:
         user = make_staff(role, region=region)
-        _login(page, live_server.url, user.username)
+        _login(page, live_server.url, user)
         page.wait_for_selector("h1:has-text('Selamat datang')")
         page.goto(f"{live_server.url}/penduduk/")
         page.fill("#id_q", resident.nik)
@@ -31,7 +38,7 @@ def test_each_role_logs_in_and_finds_a_resident_by_nik(live_server, page, make_s
 
 def test_operator_registers_a_resident_and_sees_rule_messages(live_server, page, make_staff):
     user = make_staff(Role.OPERATOR, region="18.09")
-    _login(page, live_server.url, user.username)
+    _login(page, live_server.url, user)
     page.goto(f"{live_server.url}/penduduk/baru/")
     page.fill("#id_nik", "1809011705900000")
     page.fill("#id_name", "Joko Widodo")

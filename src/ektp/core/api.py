@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
+from ektp.core import otp, selectors
 from ektp.core.models import ApiToken
-from ektp.core.services import issue_api_token
+from ektp.core.services import TokenNotFound, issue_api_token, revoke_api_token
 
 router = Router(tags=["auth"])
 
@@ -20,14 +24,18 @@ class ApiTokenAuth(HttpBearer):
     def authenticate(self, request, token: str):
         if not token or len(token) > 200:
             return None
+        now = timezone.now()
         found = (
             ApiToken.objects.select_related("user", "user__region")
-            .filter(key_hash=ApiToken.hash_key(token), revoked_at__isnull=True)
+            .filter(key_hash=ApiToken.hash_key(token), revoked_at__isnull=True, expires_at__gt=now)
             .first()
         )
         if found is None or not found.user.is_active:
             return None
-        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        if found.password_fingerprint != ApiToken.fingerprint(found.user):
+            return None  # the password changed since the token was issued
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.auth_token = found
         request.user = found.user
         return found.user
 
@@ -36,6 +44,8 @@ class TokenIn(Schema):
     username: str
     password: str
     name: str = "api"
+    # The TOTP code, for the roles that sign in with a second factor (EKTP_OTP_REQUIRED_ROLES).
+    otp: str = ""
 
 
 class TokenOut(Schema):
@@ -55,7 +65,56 @@ def create_token(request, payload: TokenIn):
     user = authenticate(request, username=payload.username[:150], password=payload.password[:500])
     if user is None:
         return Status(401, {"detail": "Nama pengguna atau kata sandi salah, atau akun terkunci."})
+    if otp.second_factor_required(user):
+        if not otp.has_device(user):
+            return Status(
+                401,
+                {
+                    "detail": "Peran ini wajib memakai faktor kedua: daftarkan aplikasi "
+                    "autentikator lewat halaman masuk dulu."
+                },
+            )
+        if otp.verified_device(user, payload.otp[:20]) is None:
+            return Status(401, {"detail": "Kode autentikator (otp) salah atau tidak ada."})
     return Status(200, {"token": issue_api_token(user=user, name=payload.name)})
+
+
+class TokenInfo(Schema):
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    current: bool
+
+
+@router.get("/tokens", response=list[TokenInfo])
+def list_tokens(request):
+    """List the caller's own API tokens (never their keys), newest first."""
+    current = getattr(request, "auth_token", None)
+    return [
+        {
+            "id": token.id,
+            "name": token.name,
+            "created_at": token.created_at,
+            "expires_at": token.expires_at,
+            "last_used_at": token.last_used_at,
+            "revoked_at": token.revoked_at,
+            "current": current is not None and token.pk == current.pk,
+        }
+        for token in selectors.api_tokens_of(request.user)
+    ]
+
+
+@router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut})
+def revoke_token(request, token_id: uuid.UUID):
+    """Revoke one of the caller's own API tokens."""
+    try:
+        revoke_api_token(user=request.user, token_id=token_id)
+    except TokenNotFound as exc:
+        return Status(404, {"detail": str(exc)})
+    return Status(204, None)
 
 
 PYDANTIC_MESSAGES = {

@@ -2,10 +2,55 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 
+from ektp.core import otp
 from ektp.core.access import RegionNotChosen
+from ektp.core.net import is_from_trusted_proxy
+
+FORWARDED_HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT")
+
+
+class TrustedProxyMiddleware:
+    """Drop the X-Forwarded-Proto/Host/Port headers of a request that did not come through a
+    trusted proxy (EKTP_TRUSTED_PROXIES): only those proxies may say the client used https
+    (SECURE_PROXY_SSL_HEADER). X-Forwarded-For is judged by ektp.core.net.client_ip."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_from_trusted_proxy(request):
+            for header in FORWARDED_HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
+
+
+class NoStoreForStaffMiddleware:
+    """Tell browsers and proxies not to keep any page shown to a signed-in staff member
+    (Cache-Control: no-store), nor the public pages under EKTP_NO_STORE_PUBLIC_PATHS (status,
+    booking, verification): those pages show personal data, and a shared computer's back
+    button or disk cache must not show them to the next person."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.public_paths = tuple(settings.EKTP_NO_STORE_PUBLIC_PATHS)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(self.public_paths) and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+            return response
+        user = getattr(request, "user", None)
+        # A response that already says how to cache it chose so (e.g. plotly.js, boundaries).
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
 
 
 class RegionChoiceMiddleware:
@@ -28,3 +73,30 @@ class RegionChoiceMiddleware:
         return render(
             request, "core/choose_region.html", {"message": exception.message, "links": links}
         )
+
+
+class SecondFactorMiddleware:
+    """Send a signed-in user who must give a TOTP code (see ektp.core.otp) and has not yet
+    to the code page, or to enrolment when the user has no device. After django-otp's
+    OTPMiddleware. The API is left to its own token check (api.py asks for the code when a
+    token is issued)."""
+
+    EXEMPT = ("/static/", "/api/", "/i18n/", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_verified()
+            and not request.path.startswith(self.EXEMPT)
+            and request.path
+            not in (reverse("core:otp_verify"), reverse("core:otp_enrol"), reverse("core:logout"))
+            and otp.second_factor_required(user)
+        ):
+            target = "core:otp_verify" if otp.has_device(user) else "core:otp_enrol"
+            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -56,13 +59,19 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the JSON API; only its SHA-256 is stored."""
+    """A bearer token for the JSON API; only its SHA-256 is stored.
+
+    A token works until it expires (EKTP_API_TOKEN_DAYS after it was issued), is revoked by its
+    owner, or its owner's password changes (password_fingerprint no longer matches)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("nama"), max_length=100)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("berlaku sampai"))
+    # SHA-256 of the owner's password hash when the token was issued.
+    password_fingerprint = models.CharField(max_length=64)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -77,9 +86,22 @@ class ApiToken(models.Model):
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
+    @staticmethod
+    def fingerprint(user: User) -> str:
+        """What ties a token to its owner's current password."""
+        return hashlib.sha256(user.password.encode()).hexdigest()
+
+
+GENESIS_HASH = "0" * 64
+
 
 class AuditEvent(models.Model):
-    """Who saw or changed what, when and from where."""
+    """Who saw or changed what, when and from where.
+
+    The log is a hash chain: each event stores the hash of the one before (prev_hash) and
+    its own (hash, over prev_hash and its canonical fields), numbered by seq without gaps.
+    Editing, deleting or inserting a row breaks the chain where it happened; `ektp audit
+    verify` names the first broken link."""
 
     class Action(models.TextChoices):
         VIEW = "view", _("lihat")
@@ -93,7 +115,8 @@ class AuditEvent(models.Model):
         READ_BIOMETRIC = "read_biometric", _("baca biometrik")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    seq = models.BigIntegerField(unique=True, editable=False)
+    at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     user = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
     )
@@ -104,6 +127,8 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     channel = models.CharField(max_length=10, default="web")
     detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-at"]
@@ -113,6 +138,54 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_type}:{self.object_id}"
+
+    def chain_hash(self) -> str:
+        """The hash this event must carry: SHA-256 over prev_hash and its canonical fields."""
+        return chain_hash(
+            prev_hash=self.prev_hash,
+            seq=self.seq,
+            at=self.at,
+            user_id=self.user_id,
+            action=self.action,
+            object_type=self.object_type,
+            object_id=self.object_id,
+            ip_address=self.ip_address,
+            user_agent=self.user_agent,
+            channel=self.channel,
+            detail=self.detail,
+        )
+
+
+def chain_hash(*, prev_hash: str, seq: int, at, detail, **fields) -> str:
+    """Hash one audit event's canonical form (sorted JSON, the time in UTC microseconds)."""
+    canonical = json.dumps(
+        {
+            **{name: (None if value is None else str(value)) for name, value in fields.items()},
+            "seq": seq,
+            "at": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "detail": detail,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+class AuditChainHead(models.Model):
+    """The last link of the audit chain, one row: every writer locks it (select_for_update),
+    so two writers can never both append after the same event."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("ujung rantai audit")
+        verbose_name_plural = _("ujung rantai audit")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
 
 
 class WorkerHeartbeat(models.Model):

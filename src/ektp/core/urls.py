@@ -8,5 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("masuk/", views.LoginView.as_view(), name="login"),
     path("keluar/", views.LogoutView.as_view(), name="logout"),
+    path("masuk/kode/", views.otp_verify, name="otp_verify"),
+    path("masuk/autentikator/", views.otp_enrol, name="otp_enrol"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.urls import Resolver404
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
+from django_otp import login as otp_login
 
-from ektp.core import selectors
+from ektp.core import otp, selectors
 from ektp.core.forms import LoginForm
 
 
@@ -21,6 +27,60 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+class OtpTokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Kode 6 angka dari aplikasi autentikator"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("core:home")
+
+
+@login_required
+def otp_enrol(request: HttpRequest) -> HttpResponse:
+    """Enrol a TOTP device: a QR code and the secret, then a first code to confirm it."""
+    if otp.has_device(request.user) and not request.user.is_verified():
+        return redirect(f"{reverse('core:otp_verify')}?next={_next_url(request)}")
+    device = otp.pending_device(request.user)
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if otp.confirm_device(device, form.cleaned_data["token"]):
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        form.add_error("token", _("Kode salah atau kedaluwarsa. Coba kode yang sedang tampil."))
+    context = {
+        "form": form,
+        "qr": mark_safe(otp.qr_svg(device)),  # SVG made by qrcode from our own otpauth URL
+        "secret": otp.secret_of(device),
+        "next": _next_url(request),
+        "required": request.user.role in settings.EKTP_OTP_REQUIRED_ROLES,
+    }
+    return render(request, "core/otp_enrol.html", context)
+
+
+@login_required
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """Ask for the TOTP code after the password."""
+    if not otp.has_device(request.user):
+        return redirect(f"{reverse('core:otp_enrol')}?next={_next_url(request)}")
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = otp.verified_device(request.user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        form.add_error("token", _("Kode salah atau kedaluwarsa. Coba kode yang sedang tampil."))
+    return render(request, "core/otp_verify.html", {"form": form, "next": _next_url(request)})
 
 
 @login_required

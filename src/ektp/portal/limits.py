@@ -1,9 +1,9 @@
 """Rate limits of the public inquiry: per client address and per NIK, against enumeration.
 
-django-ratelimit says how a rate reads ("30/10m"), which address a client has (its
-RATELIMIT_IP_META_KEY and IPv6 mask), when each key's window ends and what the cache key is,
+django-ratelimit says how a rate reads ("30/10m"), when each key's window ends and what the cache key is,
 through helpers of its core module that are not public (uv.lock pins the version, and
 tests/portal/test_counting.py checks that its `get_usage` reads the same counters). The
+client's address is ektp.core.net's, the function RATELIMIT_IP_META_KEY names. The
 counting is ours: the client's and the NIK's windows are counted in one round trip to the
 shared cache (see cache.count_hits) instead of an add and an increment each, and a client
 already over its rate counts nothing against a NIK (it cannot lock residents out by trying
@@ -23,7 +23,6 @@ from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import (
     EXPIRATION_FUDGE,
-    _get_ip,
     _get_window,
     _make_cache_key,
     _split_rate,
@@ -31,6 +30,7 @@ from django_ratelimit.core import (
 from lmdb import Error as LmdbError
 from redis.exceptions import RedisError
 
+from ektp.core.net import client_network
 from ektp.core.prepared import Read, fetch_one
 from ektp.portal.cache import Window, count_hits, count_hits_then_read, over_any
 
@@ -105,27 +105,11 @@ def _counted(counters, read: Read | None) -> tuple[bool, tuple | None]:
     return over_any(counts, windows), row
 
 
-class _Asking:
-    """What django-ratelimit's _get_ip reads of a request: its META."""
-
-    def __init__(self, meta: dict):
-        self.META = meta
-
-
-@functools.lru_cache(maxsize=4096)
-def _address(meta_key: str, value: str, ipv4_mask: int, ipv6_mask: int) -> str:
-    return _get_ip(_Asking({meta_key: value}))
-
-
 def client_address(request: HttpRequest) -> str:
-    """Return the client's address as django-ratelimit counts it (_get_ip: the address
-    from RATELIMIT_IP_META_KEY, an IPv6 one masked to its network), remembering the last
-    few thousand: parsing an address with ipaddress costs more than counting it."""
-    meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
-    value = request.META.get(meta_key) if isinstance(meta_key, str) else None
-    if not value or "." in meta_key:  # a function of the request's, or an error to raise
-        return _get_ip(request)
-    return _address(meta_key, value, settings.RATELIMIT_IPV4_MASK, settings.RATELIMIT_IPV6_MASK)
+    """Return the client's address as the limits count it: ektp.core.net's (through the
+    trusted proxies only), an IPv6 one masked to its network as django-ratelimit's key="ip"
+    does (RATELIMIT_IP_META_KEY names the same function)."""
+    return client_network(request)
 
 
 def client_over_limit(request: HttpRequest) -> bool:
