@@ -7,9 +7,11 @@ Builds a throwaway database (PostgreSQL `ektp_bench_ledger` when DATABASE_URL
 points at a server, otherwise a temporary SQLite file), seeds one office with
 one service point holding `--blanks` blanks and `--residents` PRR residents, and
 lets `--operators` threads call `print_card` until the queue is empty. Every
-print locks the resident, takes the lowest free serial with
-SELECT … FOR UPDATE SKIP LOCKED, checks rationing, writes the card, the blank,
-the consumption entry and its serial line, the status history and the audit row.
+print reserves its blank in one short transaction (locks the resident, takes the
+lowest free serial with SELECT … FOR UPDATE SKIP LOCKED, checks rationing, writes
+the reservation), calls the printer with no transaction open, then confirms in a
+second transaction: the card, the blank, the consumption entry and its serial
+line, the status history and the audit row.
 
 Reference, measured in the same run with the same threads: a bare
 `UPDATE counter SET n = n - 1 WHERE n > 0 RETURNING n`, one row, one

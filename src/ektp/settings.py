@@ -323,9 +323,22 @@ APPOINTMENTS_WINDOW_MINUTES = int(os.environ.get("APPOINTMENTS_WINDOW_MINUTES", 
 APPOINTMENTS_CUTOFF_MINUTES = int(os.environ.get("APPOINTMENTS_CUTOFF_MINUTES", "60"))
 APPOINTMENTS_HORIZON_DAYS = int(os.environ.get("APPOINTMENTS_HORIZON_DAYS", "30"))
 
-# Card printing: a PDF proof of the card face by default; the spooler sends to `lp`.
+# Card printing: a PDF proof of the card face by default; the spooler sends to `lp`;
+# ektp.cards.printers.JournalPrinter only writes one line per card to a journal (drills, tests).
 EKTP_CARD_PRINTER = os.environ.get("EKTP_CARD_PRINTER", "ektp.cards.printers.PdfProofPrinter")
 EKTP_CARD_PRINTER_QUEUE = os.environ.get("EKTP_CARD_PRINTER_QUEUE", "")
+# JournalPrinter: the journal file (one JSON line per card, fsynced), and the seconds one card
+# takes; the card counts as printed half-way through, so a crash can land on either side.
+EKTP_CARD_PRINTER_JOURNAL = Path(
+    os.environ.get("EKTP_CARD_PRINTER_JOURNAL", VAR_DIR / "printer-journal.log")
+)
+EKTP_CARD_PRINTER_DELAY = float(os.environ.get("EKTP_CARD_PRINTER_DELAY", "0"))
+# A blank reserved for a card and not confirmed within this many minutes, or whose printer
+# job has stopped (crash, kill -9), waits on the reconciliation page for an operator to say
+# whether the card came out.
+EKTP_PRINT_RECONCILE_AFTER_MINUTES = int(os.environ.get("EKTP_PRINT_RECONCILE_AFTER_MINUTES", "15"))
+# Lock files of the printer jobs running on this server (a job that died holds none).
+EKTP_PRINT_JOB_DIR = Path(os.environ.get("EKTP_PRINT_JOB_DIR", VAR_DIR / "print-jobs"))
 # Name of this node on ledger rows, recordings and history (an edge laptop names itself).
 EKTP_NODE_ID = os.environ.get("EKTP_NODE_ID", "office")
 

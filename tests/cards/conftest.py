@@ -15,6 +15,7 @@ from tests.cards.factories import OfficeFactory, PrinterDeviceFactory, ServicePo
 @pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EKTP_PRINT_JOB_DIR = tmp_path / "print-jobs"
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,10 @@ import datetime as dt
 import itertools
 
 import factory
+import pytest
 
+from ektp.cards import services
+from ektp.cards.models import PrintReservation
 from ektp.offices.models import Device, Office, ServicePoint
 from ektp.residents.models import KtpStatus
 from tests.residents.factories import ResidentFactory
@@ -47,3 +50,27 @@ class PrinterDeviceFactory(factory.django.DjangoModelFactory):
 class PrrResidentFactory(ResidentFactory):
     ktp_status = KtpStatus.PRINT_READY_RECORD
     recorded_on = dt.date(2026, 1, 5)
+
+
+class PowerCut(Exception):
+    """The server dies while the printer works: nothing after the printer call runs."""
+
+
+class DyingPrinter:
+    """A printer during which the server dies (the card may or may not have come out)."""
+
+    def print_card(self, face):
+        raise PowerCut(face.serial)
+
+
+def stopped_print(request_or_resident, point, operator, **kw) -> PrintReservation:
+    """A print whose job stopped mid-way: the blank reserved, no card, awaiting an operator."""
+    with pytest.raises(PowerCut):
+        services.print_card(
+            request_or_resident=request_or_resident,
+            service_point=point,
+            printer=DyingPrinter(),
+            operator=operator,
+            **kw,
+        )
+    return PrintReservation.objects.filter(status="printing").latest("reserved_at")

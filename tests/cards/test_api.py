@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ektp.cards.models import Blank, CardPrint, LedgerEntry, LedgerLine
+from ektp.cards.models import Blank, CardPrint, LedgerEntry, LedgerLine, PrintReservation
 from ektp.core.models import Role
 from ektp.core.services import issue_api_token
-from tests.cards.factories import PrrResidentFactory
+from tests.cards.factories import PrrResidentFactory, stopped_print
 
 BASE = "/api/v1/cards"
 
@@ -209,3 +209,70 @@ def test_gate_officer_token_cannot_print_or_read_stock(client, make_staff, stock
         headers=headers,
     )
     assert response.status_code == 403
+
+
+def test_stopped_prints_are_listed_and_reconciled(api, stocked_point, operator):
+    resident = PrrResidentFactory()
+    reservation = stopped_print(resident, stocked_point, operator)
+    response = api.post("/print", {"point": str(stocked_point.pk), "nik": resident.nik})
+    assert response.status_code == 409 and "sedang dicetak" in response.json()["detail"]
+    [listed] = api.get("/reservations", {"kab": "18.09"}).json()
+    assert listed["id"] == str(reservation.pk) and listed["serial"] == "180926000001"
+    assert listed["status"] == "printing" and listed["awaiting_reconciliation"] is True
+    response = api.post(
+        f"/reservations/{reservation.pk}/reconcile",
+        {"outcome": "not_printed", "note": "Blangko utuh di baki"},
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "not_printed"
+    assert api.get("/reservations", {"kab": "18.09"}).json() == []
+    again = api.post(
+        f"/reservations/{reservation.pk}/reconcile", {"outcome": "printed", "note": ""}
+    )
+    assert again.status_code == 409 and "sudah diselesaikan" in again.json()["detail"]
+    assert Blank.objects.get(serial="180926000001").state == Blank.State.IN_STOCK
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"outcome": "hilang"}, 422),
+        ({"outcome": "spoiled"}, 422),
+        ({"outcome": "spoiled", "note": "x" * 251}, 422),
+        ({}, 422),
+    ],
+)
+def test_reconcile_with_bad_input(api, stocked_point, operator, body, status):
+    reservation = stopped_print(PrrResidentFactory(), stocked_point, operator)
+    before = snapshot()
+    response = api.post(f"/reservations/{reservation.pk}/reconcile", body)
+    assert response.status_code == status
+    assert response.json()["detail"]
+    assert snapshot() == before
+    assert PrintReservation.objects.get().status == "printing"
+
+
+def test_reconcile_outside_the_jurisdiction_or_unknown_is_404(
+    client, make_staff, stocked_point, operator, api
+):
+    reservation = stopped_print(PrrResidentFactory(), stocked_point, operator)
+    assert (
+        api.post(
+            "/reservations/00000000-0000-0000-0000-000000000000/reconcile",
+            {"outcome": "printed"},
+        ).status_code
+        == 404
+    )
+    outsider = make_staff(Role.OPERATOR, region="18.01", username="operator-lamsel")
+    headers = {"Authorization": f"Bearer {issue_api_token(user=outsider, name='uji')}"}
+    response = client.post(
+        f"{BASE}/reservations/{reservation.pk}/reconcile",
+        {"outcome": "not_printed", "note": "x"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 404
+    gate = make_staff(Role.GATE_OFFICER)
+    headers = {"Authorization": f"Bearer {issue_api_token(user=gate, name='uji')}"}
+    assert client.get(f"{BASE}/reservations", {"kab": "18.09"}, headers=headers).status_code == 403
+    assert PrintReservation.objects.get().status == "printing"

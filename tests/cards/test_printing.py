@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ektp.cards import selectors, services
 from ektp.cards.models import Blank, CardPrint, LedgerEntry, ReprintRequest
-from ektp.cards.printers import PrinterError, SpoolerPrinter, default_printer
+from ektp.cards.printers import SpoolerPrinter, default_printer
 from ektp.offices.models import Device
 from ektp.residents.models import KtpStatus
 from tests.cards.factories import PrinterDeviceFactory, PrrResidentFactory, ServicePointFactory
@@ -201,24 +201,6 @@ def test_a_point_without_a_card_printer_cannot_print(office, operator, printer):
         )
 
 
-class FailingPrinter:
-    def print_card(self, face):
-        raise PrinterError("Kertas macet.")
-
-
-def test_a_printer_failure_consumes_nothing(stocked_point, operator):
-    resident = PrrResidentFactory()
-    with pytest.raises(services.PrinterUnavailable, match="Kertas macet"):
-        services.print_card(
-            request_or_resident=resident,
-            service_point=stocked_point,
-            printer=FailingPrinter(),
-            operator=operator,
-        )
-    assert Blank.objects.filter(state="used").count() == 0
-    assert LedgerEntry.objects.filter(kind="consumption").count() == 0
-
-
 def test_misprint_voids_that_blank_with_the_reason_and_takes_the_next(
     stocked_point, printer, operator
 ):
@@ -333,3 +315,7 @@ def test_spooler_without_lp_refuses_cleanly(stocked_point, operator):
             printer=SpoolerPrinter(command="lp-tidak-ada"),
             operator=operator,
         )
+    # The job never reached a printer: the blank stays in stock, the resident in the queue.
+    assert selectors.on_hand(stocked_point.office, stocked_point) == 5
+    resident.refresh_from_db()
+    assert resident.ktp_status == KtpStatus.PRINT_READY_RECORD

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from ektp.cards import services
-from ektp.cards.models import Blank, CardPrint, LedgerEntry
+from ektp.cards.models import Blank, CardPrint, LedgerEntry, PrintReservation
 from ektp.cards.printers import PdfProofPrinter
 from ektp.residents.models import KtpStatus
 from tests.cards.factories import PrrResidentFactory
@@ -122,3 +122,89 @@ def test_operators_at_once_never_print_beyond_the_daily_allowance(office, stocke
     assert all("Jatah cetak hari ini (1 kartu) sudah habis" in str(e) for e in refused)
     assert CardPrint.objects.count() == 1
     assert Blank.objects.filter(state=Blank.State.USED).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_reserving_for_the_same_resident_print_one_card(
+    office, stocked_point, make_staff
+):
+    """Two operators press Cetak for the same resident at once: one blank is reserved and
+    printed; the other is told the card is on the printer, and no blank leaves stock for it."""
+    operators = [make_staff(username="operator-satu"), make_staff(username="operator-dua")]
+    resident = PrrResidentFactory()
+    printed: list[str] = []
+    attempt_over = threading.Event()
+
+    class SlowPrinter:
+        """Holds the card until the other operator's attempt has ended (or 20 s pass)."""
+
+        def print_card(self, face):
+            attempt_over.wait(timeout=20)
+            printed.append(face.serial)
+            return PdfProofPrinter().print_card(face)
+
+    outcomes: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def work(operator):
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(
+                services.print_card(
+                    request_or_resident=resident,
+                    service_point=stocked_point,
+                    printer=SlowPrinter(),
+                    operator=operator,
+                )
+            )
+        except services.CardsError as exc:
+            outcomes.append(exc)
+            attempt_over.set()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(op,)) for op in operators]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(outcomes) == 2 and len(refused) == 1
+    assert isinstance(refused[0], services.PrintInProgress)
+    assert "sedang dicetak pada blangko 180926000001" in str(refused[0])
+    assert printed == ["180926000001"]
+    assert PrintReservation.objects.get().status == "printed"
+    assert CardPrint.objects.get().blank.serial == "180926000001"
+    assert Blank.objects.filter(state=Blank.State.IN_STOCK).count() == 9
+    assert Blank.objects.filter(state=Blank.State.PRINTING).count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_operators_reserving_at_once_never_share_a_blank(office, stocked_point, operator):
+    """Four operators reserve at once while every printer is still busy: four blanks, four
+    reservations, each blank on one printer only."""
+    residents = [PrrResidentFactory() for _ in range(4)]
+    on_printer: list[str] = []
+    all_reserved = threading.Barrier(4)
+
+    class BusyPrinter:
+        def print_card(self, face):
+            on_printer.append(face.serial)
+            all_reserved.wait(timeout=20)  # every reservation is committed before any confirm
+            return ""
+
+    def work():
+        services.print_card(
+            request_or_resident=residents.pop(),
+            service_point=stocked_point,
+            printer=BusyPrinter(),
+            operator=operator,
+        )
+
+    assert run_in_threads(work, 4) == []
+    assert sorted(on_printer) == [f"18092600000{i}" for i in range(1, 5)]
+    assert PrintReservation.objects.filter(status="printed").count() == 4
+    assert CardPrint.objects.values("blank").distinct().count() == 4

@@ -6,10 +6,17 @@ import pytest
 from django.urls import reverse
 
 from ektp.cards import services
-from ektp.cards.models import Blank, BlankRequest, CardPrint, LedgerEntry, LedgerLine
+from ektp.cards.models import (
+    Blank,
+    BlankRequest,
+    CardPrint,
+    LedgerEntry,
+    LedgerLine,
+    PrintReservation,
+)
 from ektp.core.models import Role
 from ektp.residents.models import KtpStatus
-from tests.cards.factories import PrrResidentFactory
+from tests.cards.factories import PrrResidentFactory, stopped_print
 
 
 def snapshot():
@@ -286,3 +293,73 @@ def test_province_page_lists_its_districts(client, make_staff, office, receive):
     assert office.name in response.content.decode()
     stock = client.get(reverse("cards:stock"), {"kab": "18.09"})
     assert stock.status_code == 200
+
+
+def test_a_stopped_print_is_flagged_on_the_queue_and_settled_on_the_reconciliation_page(
+    operator_client, stocked_point, operator
+):
+    resident = PrrResidentFactory()
+    reservation = stopped_print(resident, stocked_point, operator)
+    queue = operator_client.get(reverse("cards:queue")).content.decode()
+    assert "1 blangko sedang dicetak atau menunggu konfirmasi" in queue
+    assert reverse("cards:reconcile") in queue
+    page = operator_client.get(reverse("cards:reconcile"))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "180926000001" in body and resident.name in body
+    assert reverse("cards:reconcile_print", args=[reservation.pk]) in body
+    assert "Tidak tercetak (blangko utuh, kembali ke stok)" in body
+    response = operator_client.post(
+        reverse("cards:reconcile_print", args=[reservation.pk]),
+        {"kab": "18.09", "outcome": "printed", "note": ""},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert f"Kartu {resident.name} dicatat tercetak pada blangko 180926000001" in body
+    assert "Belum ada cetakan yang direkonsiliasi" not in body
+    assert CardPrint.objects.get().blank.serial == "180926000001"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"outcome": "hilang"}, "Pilih hasil cetak"),
+        ({}, "Pilih hasil cetak"),
+        ({"outcome": "spoiled", "note": ""}, "Keterangan wajib"),
+        ({"outcome": "not_printed", "note": "x" * 251}, "paling banyak 250"),
+    ],
+)
+def test_reconciliation_with_bad_input_says_why_and_changes_nothing(
+    operator_client, stocked_point, operator, data, message
+):
+    reservation = stopped_print(PrrResidentFactory(), stocked_point, operator)
+    before = snapshot()
+    response = operator_client.post(
+        reverse("cards:reconcile_print", args=[reservation.pk]), data, follow=True
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert snapshot() == before
+    reservation.refresh_from_db()
+    assert reservation.status == "printing"
+
+
+def test_reconciliation_page_is_for_the_office_staff_of_the_district(
+    client, make_staff, stocked_point, operator
+):
+    reservation = stopped_print(PrrResidentFactory(), stocked_point, operator)
+    url = reverse("cards:reconcile_print", args=[reservation.pk])
+    client.force_login(make_staff(Role.GATE_OFFICER))
+    assert client.get(reverse("cards:reconcile")).status_code == 403
+    assert client.post(url, {"outcome": "not_printed", "note": "x"}).status_code == 403
+    client.force_login(make_staff(Role.OPERATOR, region="18.01", username="operator-lamsel"))
+    assert client.get(reverse("cards:reconcile"), {"kab": "18.09"}).status_code == 404
+    response = client.post(url, {"kab": "18.01", "outcome": "not_printed", "note": "x"})
+    assert response.status_code == 404
+    assert PrintReservation.objects.get().status == "printing"
+
+
+def test_reconciliation_page_with_nothing_open_leads_back_to_the_queue(operator_client, office):
+    body = operator_client.get(reverse("cards:reconcile")).content.decode()
+    assert "Tidak ada blangko yang sedang dicetak" in body
+    assert reverse("cards:queue") in body

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
 from ektp.cards import forecast, selectors, services
-from ektp.cards.models import CardPrint, LedgerEntry, ReprintRequest
+from ektp.cards.models import CardPrint, LedgerEntry, PrintReservation, ReprintRequest
 from ektp.cards.printers import default_printer
 from ektp.core.models import Role
 from ektp.offices.models import Office, ServicePoint
@@ -127,14 +128,25 @@ class ErrorOut(Schema):
     detail: str
 
 
+CONFLICTS = (
+    services.NoBlankInStock,
+    services.PrintDeferred,
+    services.PrintInProgress,
+    services.PrintSettled,
+)
+
+
 def _refuse(exc: services.CardsError):
-    status = 409 if isinstance(exc, services.NoBlankInStock | services.PrintDeferred) else 422
+    status = 409 if isinstance(exc, CONFLICTS) else 422
     raise HttpError(status, str(exc))
 
 
 @router.post("/print", response={201: CardOut, 409: ErrorOut, 422: ErrorOut})
 def print_card(request, payload: PrintIn):
-    """Print one card for a PRR resident (nik) or a reprint request (request_id)."""
+    """Print one card for a PRR resident (nik) or a reprint request (request_id).
+
+    The blank is reserved before the printer runs; 409 when a card for this resident is
+    already on a printer (see /reservations)."""
     _printer_role(request)
     if bool(payload.nik) == bool(payload.request_id):
         raise HttpError(422, "Isi salah satu: nik atau request_id.")
@@ -158,6 +170,83 @@ def print_card(request, payload: PrintIn):
     except services.CardsError as exc:
         _refuse(exc)
     return Status(201, card)
+
+
+class ReservationOut(Schema):
+    id: uuid.UUID
+    serial: str
+    nik: str
+    reason: str
+    service_point: str
+    printer: str | None
+    operator: str
+    reserved_at: dt.datetime
+    status: str
+    awaiting_reconciliation: bool = Field(
+        description="Pekerjaan cetaknya terhenti atau terlalu lama: nyatakan hasilnya."
+    )
+    card_id: uuid.UUID | None
+    note: str
+
+
+def _reservation_out(reservation: PrintReservation, awaiting: bool) -> dict:
+    return {
+        "id": reservation.pk,
+        "serial": reservation.blank.serial,
+        "nik": reservation.resident.nik,
+        "reason": reservation.reason,
+        "service_point": reservation.service_point.name,
+        "printer": reservation.printer.serial_number if reservation.printer_id else None,
+        "operator": reservation.operator.username,
+        "reserved_at": reservation.reserved_at,
+        "status": reservation.status,
+        "awaiting_reconciliation": awaiting,
+        "card_id": reservation.card_print_id,
+        "note": reservation.note,
+    }
+
+
+@router.get("/reservations", response=list[ReservationOut])
+def open_reservations(request, params: Query[OfficeIn]):
+    """Return the blanks on a printer now, oldest first, marked when they await reconciliation."""
+    _printer_role(request)
+    office = _office(request, params.kab)
+    return [_reservation_out(p.reservation, p.awaiting) for p in selectors.open_prints(office)]
+
+
+class ReconcileIn(Schema):
+    outcome: Literal["printed", "spoiled", "not_printed"]
+    note: str = Field("", max_length=250)
+
+
+@router.post(
+    "/reservations/{reservation_id}/reconcile",
+    response={200: ReservationOut, 409: ErrorOut, 422: ErrorOut},
+)
+def reconcile(request, reservation_id: uuid.UUID, payload: ReconcileIn):
+    """Say what became of a blank whose printer job stopped: printed, spoiled or not printed."""
+    _printer_role(request)
+    reservation = (
+        PrintReservation.objects.select_related("service_point__office")
+        .filter(pk=reservation_id)
+        .first()
+    )
+    if (
+        reservation is None
+        or office_for(request.auth, reservation.service_point.office.region_id) is None
+    ):
+        raise HttpError(404, "Cetakan tidak ditemukan di wilayah kerja Anda.")
+    try:
+        settled = services.reconcile_print(
+            reservation=reservation,
+            outcome=payload.outcome,
+            note=payload.note,
+            actor=request.auth,
+        )
+    except services.CardsError as exc:
+        _refuse(exc)
+    settled = selectors.reservation_of(settled.service_point.office, settled.pk)
+    return _reservation_out(settled, False)
 
 
 class HandOverIn(Schema):

@@ -35,3 +35,11 @@ class PrintDeferred(CardsError):
     def __init__(self, message: str, *, store_on_request: bool = False):
         super().__init__(message)
         self.store_on_request = store_on_request
+
+
+class PrintInProgress(CardsError):
+    """A card for this resident is being printed; its blank is reserved until it ends."""
+
+
+class PrintSettled(CardsError):
+    """The print reservation was already confirmed, spoiled or released."""

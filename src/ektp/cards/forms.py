@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ektp.cards.models import LedgerEntry, PrintReason
-from ektp.cards.services import RECEIVER_RELATIONS
+from ektp.cards.services import RECEIVER_RELATIONS, RECONCILE_OUTCOMES
 
 STORE = ""
 INT_ERRORS = {
@@ -174,3 +174,21 @@ class ReprintRequestForm(forms.Form):
         error_messages={"invalid_choice": _("Alasan cetak ulang tidak dikenal.")},
     )
     old_card_usable = forms.BooleanField(label=_("Kartu lama masih dapat dipakai"), required=False)
+
+
+class ReconcileForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Hasil cetak"),
+        choices=list(RECONCILE_OUTCOMES.items()),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Pilih hasil cetak: tercetak, rusak, atau tidak tercetak."),
+            "invalid_choice": _("Pilih hasil cetak: tercetak, rusak, atau tidak tercetak."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Keterangan"),
+        max_length=250,
+        required=False,
+        error_messages={"max_length": _("Keterangan paling banyak 250 karakter.")},
+    )

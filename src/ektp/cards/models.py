@@ -109,6 +109,7 @@ class Blank(models.Model):
 
     class State(models.TextChoices):
         IN_STOCK = "in_stock", _("Tersedia")
+        PRINTING = "printing", _("Sedang dicetak (dicadangkan)")
         USED = "used", _("Terpakai (dicetak)")
         SPOILED = "spoiled", _("Rusak / salah cetak")
         VOIDED_RETURN = "voided_return", _("Kartu lama dikembalikan (dibatalkan)")
@@ -139,7 +140,16 @@ class Blank(models.Model):
         verbose_name_plural = _("blangko")
         constraints = [
             models.CheckConstraint(
-                condition=Q(state__in=["in_stock", "used", "spoiled", "voided_return", "lent_out"]),
+                condition=Q(
+                    state__in=[
+                        "in_stock",
+                        "printing",
+                        "used",
+                        "spoiled",
+                        "voided_return",
+                        "lent_out",
+                    ]
+                ),
                 name="blank_state_valid",
             ),
             models.CheckConstraint(
@@ -393,3 +403,121 @@ class CardPrint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.blank_id} → {self.resident_id}"
+
+
+class PrintReservation(models.Model):
+    """One blank set aside for one card while the printer works, and how that ended.
+
+    The reservation commits before the printer is called, so a crash while printing leaves
+    it open (the blank in PRINTING, out of stock) until the job confirms it or an operator
+    says on the reconciliation page whether the card came out: nothing goes back to stock
+    without a person or the printer saying so."""
+
+    class Status(models.TextChoices):
+        PRINTING = "printing", _("Sedang dicetak")
+        PRINTED = "printed", _("Tercetak")
+        SPOILED = "spoiled", _("Rusak / gagal cetak")
+        NOT_PRINTED = "not_printed", _("Tidak tercetak (blangko kembali ke stok)")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    blank = models.ForeignKey(Blank, on_delete=models.PROTECT, related_name="reservations")
+    resident = models.ForeignKey(
+        "residents.Resident", on_delete=models.PROTECT, related_name="print_reservations"
+    )
+    request = models.ForeignKey(
+        ReprintRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+    )
+    replaces = models.ForeignKey(
+        CardPrint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacements",
+        help_text=_("Cetakan salah yang diganti kartu ini (dibatalkan saat kartu ini tercetak)."),
+    )
+    misprint_reason = models.CharField(_("alasan salah cetak"), max_length=250, blank=True)
+    reason = models.CharField(_("alasan cetak"), max_length=16, choices=PrintReason.choices)
+    service_point = models.ForeignKey(
+        "offices.ServicePoint", on_delete=models.PROTECT, related_name="+"
+    )
+    printer = models.ForeignKey(
+        "offices.Device", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reserved_at = models.DateTimeField(_("waktu mulai cetak"), db_index=True)
+    node = models.CharField(max_length=40, default="office")
+    host = models.CharField(
+        _("server pencetak"),
+        max_length=100,
+        blank=True,
+        help_text=_("Server yang menjalankan pekerjaan cetak (untuk tahu apakah masih berjalan)."),
+    )
+    status = models.CharField(
+        _("keadaan"), max_length=12, choices=Status.choices, default=Status.PRINTING
+    )
+    card_print = models.OneToOneField(
+        CardPrint, on_delete=models.PROTECT, null=True, blank=True, related_name="reservation"
+    )
+    resolved_at = models.DateTimeField(_("waktu selesai"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reconciled = models.BooleanField(
+        _("diselesaikan lewat rekonsiliasi"),
+        default=False,
+        help_text=_("Pekerjaan cetak terhenti; petugas menyatakan hasilnya."),
+    )
+    note = models.CharField(_("keterangan"), max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["reserved_at"]
+        verbose_name = _("pencadangan blangko cetak")
+        verbose_name_plural = _("pencadangan blangko cetak")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["printing", "printed", "spoiled", "not_printed"]),
+                name="printreservation_status_valid",
+            ),
+            # A blank is reserved once, unless the reservation ended with the card not printed.
+            models.UniqueConstraint(
+                fields=["blank"],
+                condition=~Q(status="not_printed"),
+                name="printreservation_blank_once",
+            ),
+            # One card at a time per resident (and so per reprint request).
+            models.UniqueConstraint(
+                fields=["resident"],
+                condition=Q(status="printing"),
+                name="printreservation_one_open_per_resident",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="printing", resolved_at__isnull=True, resolved_by__isnull=True)
+                | (~Q(status="printing") & Q(resolved_at__isnull=False, resolved_by__isnull=False)),
+                name="printreservation_open_or_resolved",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="printed", card_print__isnull=False)
+                | (~Q(status="printed") & Q(card_print__isnull=True)),
+                name="printreservation_printed_has_card",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["printing", "printed"]) | ~Q(note=""),
+                name="printreservation_failure_has_note",
+            ),
+            models.CheckConstraint(
+                condition=Q(replaces__isnull=True) | ~Q(misprint_reason=""),
+                name="printreservation_replacement_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "reserved_at"], name="printreservation_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blank_id} → {self.resident_id} ({self.status})"

@@ -1,11 +1,15 @@
-"""Card printers: a PDF proof of the card face by default, a print spooler for real printers."""
+"""Card printers: a PDF proof of the card face by default, a print spooler for real printers,
+and a journal printer that only counts the cards it "prints" (drills and tests)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -15,7 +19,15 @@ from django.utils.module_loading import import_string
 
 
 class PrinterError(RuntimeError):
-    """The printer could not print the card; nothing was consumed."""
+    """The printer could not print the card.
+
+    `card_fed` says whether the blank may have gone into the printer: then it is recorded as
+    spoiled. A job refused before any card moved (no spooler, no disk space for the proof)
+    says False, and the blank stays in stock."""
+
+    def __init__(self, message: str, *, card_fed: bool = True):
+        super().__init__(message)
+        self.card_fed = card_fed
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,9 @@ class PdfProofPrinter:
             path = self.directory / f"{face.serial}.pdf"
             path.write_bytes(render_card_pdf(face))
         except OSError as exc:
-            raise PrinterError(f"Bukti cetak tidak dapat ditulis: {exc.strerror}.") from exc
+            raise PrinterError(
+                f"Bukti cetak tidak dapat ditulis: {exc.strerror}.", card_fed=False
+            ) from exc
         return str(path.relative_to(Path(settings.MEDIA_ROOT)))
 
 
@@ -117,7 +131,7 @@ class SpoolerPrinter:
 
     def print_card(self, face: CardFace) -> str:
         if shutil.which(self.command) is None:
-            raise PrinterError("Perintah cetak (lp) tidak tersedia di server ini.")
+            raise PrinterError("Perintah cetak (lp) tidak tersedia di server ini.", card_fed=False)
         args = [self.command, "-t", f"KTP-el {face.serial}"]
         if self.queue:
             args += ["-d", self.queue]
@@ -128,9 +142,50 @@ class SpoolerPrinter:
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise PrinterError(f"Printer tidak menjawab: {exc}.") from exc
         if done.returncode != 0:
+            # lp refused the job: it never reached the printer.
             message = done.stderr.decode(errors="replace").strip()[:200]
-            raise PrinterError(f"Printer menolak pekerjaan cetak: {message}")
+            raise PrinterError(f"Printer menolak pekerjaan cetak: {message}", card_fed=False)
         return done.stdout.decode(errors="replace").strip()[:250]
+
+
+class JournalPrinter:
+    """Print nothing, but journal every card: one JSON line (serial, NIK, time, process)
+    appended and fsynced before the card counts as out of the printer.
+
+    For drills and crash tests: the journal counts the cards that physically exist, to
+    hold against the ledger. EKTP_CARD_PRINTER_DELAY makes each card take that many
+    seconds, half before the line is written (feeding the blank) and half after
+    (laminating and ejecting), so that a server killed mid-print can leave either a blank
+    that never printed or a card that did."""
+
+    def __init__(self, journal: Path | None = None, delay: float | None = None):
+        self.journal = Path(journal or settings.EKTP_CARD_PRINTER_JOURNAL)
+        self.delay = settings.EKTP_CARD_PRINTER_DELAY if delay is None else delay
+
+    def print_card(self, face: CardFace) -> str:
+        time.sleep(max(self.delay, 0) / 2)
+        line = json.dumps(
+            {
+                "serial": face.serial,
+                "nik": face.nik,
+                "at": dt.datetime.now(dt.UTC).isoformat(),
+                "pid": os.getpid(),
+            }
+        )
+        try:
+            self.journal.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, (line + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise PrinterError(
+                f"Jurnal printer tidak dapat ditulis: {exc.strerror}.", card_fed=False
+            ) from exc
+        time.sleep(max(self.delay, 0) / 2)
+        return f"{self.journal.name}#{face.serial}"
 
 
 def default_printer() -> Printer:

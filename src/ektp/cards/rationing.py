@@ -10,7 +10,13 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from ektp.cards.errors import PrintDeferred
-from ektp.cards.models import CardPolicy, CardPrint, PrintReason, ReprintRequest
+from ektp.cards.models import (
+    CardPolicy,
+    CardPrint,
+    PrintReason,
+    PrintReservation,
+    ReprintRequest,
+)
 from ektp.offices.models import Office
 from ektp.residents.models import Resident
 
@@ -83,10 +89,18 @@ def forget(office: Office) -> None:
 
 
 def _printed_today(office: Office) -> int:
+    """Cards printed today, and those on the printer now (their blanks are reserved, out of
+    stock, and will be cards unless the printer fails)."""
     start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
-    return CardPrint.objects.filter(
+    printed = CardPrint.objects.filter(
         service_point__office=office, printed_at__gte=start, voided_at__isnull=True
     ).count()
+    printing = PrintReservation.objects.filter(
+        service_point__office=office,
+        status=PrintReservation.Status.PRINTING,
+        replaces__isnull=True,  # a reprint of a misprint replaces a card already counted
+    ).count()
+    return printed + printing
 
 
 def shortage(office: Office, *, count_today: bool = True) -> Shortage:

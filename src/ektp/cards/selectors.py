@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
+from ektp.cards import jobs
 from ektp.cards.models import (
     Blank,
     BlankRequest,
@@ -14,6 +18,7 @@ from ektp.cards.models import (
     CardPrint,
     LedgerEntry,
     PrintReason,
+    PrintReservation,
     ReprintRequest,
 )
 from ektp.cards.rationing import QueueItem, Shortage, category, order_and_cap
@@ -104,9 +109,18 @@ def print_queue(
             Q(service_point=point)
             | Q(service_point__isnull=True, resident__kecamatan_code=point.region_id)
         )
-    residents = residents.exclude(
-        reprint_requests__status__in=[ReprintRequest.Status.WAITING, ReprintRequest.Status.DEFERRED]
-    ).order_by("recorded_on", "nik")[:limit]
+    printing = PrintReservation.objects.filter(status=PrintReservation.Status.PRINTING)
+    requests = requests.exclude(resident__in=printing.values("resident"))
+    residents = (
+        residents.exclude(
+            reprint_requests__status__in=[
+                ReprintRequest.Status.WAITING,
+                ReprintRequest.Status.DEFERRED,
+            ]
+        )
+        .exclude(pk__in=printing.values("resident"))
+        .order_by("recorded_on", "nik")[:limit]
+    )
     items = [
         QueueItem(
             resident=r,
@@ -154,3 +168,54 @@ def awaiting_hand_over(office: Office, point: ServicePoint | None = None) -> Que
 def requests_of(office: Office) -> QuerySet[BlankRequest]:
     """The office's blank requests, newest first."""
     return BlankRequest.objects.filter(office=office).select_related("created_by", "submitted_by")
+
+
+def awaits_reconciliation(reservation: PrintReservation, *, now: dt.datetime | None = None) -> bool:
+    """Whether an open reservation waits for an operator to say what became of the card: its
+    printer job is no longer running, or it has not answered within the setting's minutes."""
+    if reservation.status != PrintReservation.Status.PRINTING:
+        return False
+    limit = dt.timedelta(minutes=settings.EKTP_PRINT_RECONCILE_AFTER_MINUTES)
+    if reservation.reserved_at <= (now or timezone.now()) - limit:
+        return True
+    return jobs.is_running(reservation.pk, reservation.host) is False
+
+
+@dataclass(frozen=True)
+class OpenPrint:
+    reservation: PrintReservation
+    awaiting: bool
+
+
+def open_prints(office: Office, point: ServicePoint | None = None) -> list[OpenPrint]:
+    """The office's blanks on a printer now, oldest first, each marked when it awaits
+    reconciliation (its job stopped or took too long) rather than still printing."""
+    qs = PrintReservation.objects.filter(
+        service_point__office=office, status=PrintReservation.Status.PRINTING
+    )
+    if point is not None:
+        qs = qs.filter(service_point=point)
+    qs = qs.select_related("blank", "resident", "service_point", "printer", "operator")
+    now = timezone.now()
+    return [OpenPrint(r, awaits_reconciliation(r, now=now)) for r in qs.order_by("reserved_at")]
+
+
+def reservation_of(office: Office, reservation_id) -> PrintReservation | None:
+    """Return the office's print reservation with this id, or None."""
+    try:
+        return (
+            PrintReservation.objects.filter(pk=reservation_id, service_point__office=office)
+            .select_related("blank", "resident", "service_point", "printer", "operator")
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def reconciled_prints(office: Office) -> QuerySet[PrintReservation]:
+    """Reservations settled on the reconciliation page, newest first."""
+    return (
+        PrintReservation.objects.filter(service_point__office=office, reconciled=True)
+        .select_related("blank", "resident", "service_point", "resolved_by")
+        .order_by("-resolved_at")
+    )

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from ektp.cards import rationing
+from ektp.cards import jobs, rationing, selectors
 from ektp.cards.errors import (
     BlankUnavailable,
     CardHeld,
@@ -19,6 +19,8 @@ from ektp.cards.errors import (
     NotPrintable,
     PrintDeferred,
     PrinterUnavailable,
+    PrintInProgress,
+    PrintSettled,
     StockInvalid,
 )
 from ektp.cards.models import (
@@ -29,6 +31,7 @@ from ektp.cards.models import (
     LedgerEntry,
     LedgerLine,
     PrintReason,
+    PrintReservation,
     ReprintRequest,
 )
 from ektp.cards.printers import CardFace, Printer, PrinterError
@@ -59,6 +62,8 @@ __all__ = [
     "NoBlankInStock",
     "NotPrintable",
     "PrintDeferred",
+    "PrintInProgress",
+    "PrintSettled",
     "PrinterUnavailable",
     "StockInvalid",
 ]
@@ -569,53 +574,70 @@ def _take_blank(point: ServicePoint, serial: str | None) -> Blank:
     return blank
 
 
-def _print_on(
+def _refuse_if_printing(resident: Resident) -> None:
+    """Refuse a second card while one is being printed for the resident."""
+    open_ = (
+        PrintReservation.objects.filter(resident=resident, status=PrintReservation.Status.PRINTING)
+        .select_related("blank")
+        .first()
+    )
+    if open_ is not None:
+        raise PrintInProgress(
+            f"Kartu {resident.name} sedang dicetak pada blangko {open_.blank.serial} sejak "
+            f"{timezone.localtime(open_.reserved_at):%d-%m-%Y %H:%M}. Jika pencetakan terhenti, "
+            "nyatakan hasilnya di halaman Rekonsiliasi cetak."
+        )
+
+
+def _reserve(
     *,
+    job: jobs.JobLock,
+    blank: Blank,
     resident: Resident,
     reason: str,
     request: ReprintRequest | None,
     point: ServicePoint,
     device: Device,
-    printer: Printer,
     operator: User,
-    serial: str | None,
-    ration: bool = False,
-) -> CardPrint:
-    blank = _take_blank(point, serial)
-    if ration:
-        rationing.check_print(
-            office=point.office, reason=reason, request=request, resident=resident
-        )
-    now = timezone.now()
-    try:
-        proof = printer.print_card(card_face(resident, blank.serial, timezone.localdate(now)))
-    except PrinterError as exc:
-        raise PrinterUnavailable(str(exc)) from exc
-    blank.state = Blank.State.USED
+    replaces: CardPrint | None = None,
+    misprint_reason: str = "",
+) -> PrintReservation:
+    """Take the blank out of stock for this card (PRINTING) and name who prints it where."""
+    blank.state = Blank.State.PRINTING
     blank.save(update_fields=["state", "updated_at"])
-    card = CardPrint.objects.create(
+    return PrintReservation.objects.create(
+        id=job.id,
         blank=blank,
         resident=resident,
         request=request,
+        replaces=replaces,
+        misprint_reason=misprint_reason[:250],
         reason=reason,
         service_point=point,
         printer=device,
         operator=operator,
-        printed_at=now,
+        reserved_at=timezone.now(),
         node=node_name(),
-        proof=proof[:250],
+        host=jobs.this_host(),
     )
-    _entry(
-        kind=LedgerEntry.Kind.CONSUMPTION,
-        office=point.office,
-        actor=operator,
-        blanks=[blank],
-        from_point=point,
-        device=device,
-        reason=f"Cetak {reason} {resident.nik}",
-        at=now,
-    )
-    return card
+
+
+def _print_reserved(
+    *, reservation: PrintReservation, face: CardFace, printer: Printer, operator: User
+) -> CardPrint:
+    """Run the printer (no transaction open), then confirm the card or settle the failure."""
+    try:
+        proof = printer.print_card(face)
+    except PrinterError as exc:
+        settled = _settle_failed(
+            reservation=reservation, message=str(exc), card_fed=exc.card_fed, actor=operator
+        )
+        if settled == PrintReservation.Status.SPOILED:
+            outcome = f"Blangko {face.serial} dicatat rusak."
+        else:
+            outcome = f"Blangko {face.serial} tetap tersedia."
+        raise PrinterUnavailable(f"{exc} {outcome}") from exc
+    return confirm_print(reservation=reservation, proof=proof, actor=operator)
 
 
 def print_card(
@@ -626,127 +648,381 @@ def print_card(
     operator: User,
     serial: str | None = None,
 ) -> CardPrint:
-    """Print one card on one blank from the point's stock (by serial, or the lowest in stock)."""
+    """Print one card on one blank from the point's stock (by serial, or the lowest in stock).
+
+    Three steps, and no transaction is open while the printer works (10–30 s a card):
+    reserve the blank (committed PRINTING state naming operator, printer and resident),
+    print, then confirm the card or record the blank spoiled. A crash in between leaves
+    the reservation for the reconciliation page. Call it outside any transaction."""
     office = service_point.office
     _check_office(operator, office)
+    with jobs.JobLock() as job:
+        try:
+            reservation, face = _reserve_print(
+                job=job,
+                request_or_resident=request_or_resident,
+                service_point=service_point,
+                office=office,
+                operator=operator,
+                serial=serial,
+            )
+        except PrintDeferred as exc:
+            if exc.store_on_request and isinstance(request_or_resident, ReprintRequest):
+                ReprintRequest.objects.filter(
+                    pk=request_or_resident.pk, status=ReprintRequest.Status.WAITING
+                ).update(status=ReprintRequest.Status.DEFERRED, deferral_reason=str(exc))
+            raise
+        return _print_reserved(
+            reservation=reservation, face=face, printer=printer, operator=operator
+        )
+
+
+def _reserve_print(
+    *, job, request_or_resident, service_point, office, operator, serial
+) -> tuple[PrintReservation, CardFace]:
+    """Check the record, take a blank and reserve it, in one short transaction."""
     try:
-        return _print_card(
-            request_or_resident=request_or_resident,
-            service_point=service_point,
-            office=office,
-            printer=printer,
-            operator=operator,
-            serial=serial,
-        )
-    except PrintDeferred as exc:
-        if exc.store_on_request and isinstance(request_or_resident, ReprintRequest):
-            ReprintRequest.objects.filter(
-                pk=request_or_resident.pk, status=ReprintRequest.Status.WAITING
-            ).update(status=ReprintRequest.Status.DEFERRED, deferral_reason=str(exc))
-        raise
+        with transaction.atomic():
+            request = None
+            if isinstance(request_or_resident, ReprintRequest):
+                request = ReprintRequest.objects.select_for_update().get(pk=request_or_resident.pk)
+                if request.status not in (
+                    ReprintRequest.Status.WAITING,
+                    ReprintRequest.Status.DEFERRED,
+                ):
+                    raise NotPrintable(
+                        f"Permohonan cetak ini berstatus {request.get_status_display().lower()}."
+                    )
+                resident = Resident.objects.select_for_update().get(pk=request.resident_id)
+                reason = request.reason
+                if resident.ktp_status not in HOLDERS_OF_A_CARD | {KtpStatus.PRINT_READY_RECORD}:
+                    raise NotPrintable(
+                        f"Status KTP-el {resident.get_ktp_status_display()}: belum dapat dicetak."
+                    )
+            else:
+                resident = Resident.objects.select_for_update().get(pk=request_or_resident.pk)
+                reason = PrintReason.NEW
+                if resident.ktp_status != KtpStatus.PRINT_READY_RECORD:
+                    raise NotPrintable(
+                        f"{resident.name} berstatus {resident.get_ktp_status_display()}, "
+                        "bukan siap cetak (PRR)."
+                    )
+            if resident.kabkota_code != office.region_id:
+                raise NotPrintable(f"{resident.name} bukan penduduk wilayah {office.name}.")
+            allowed, why = card_may_be_printed(resident, on=timezone.localdate())
+            if not allowed:
+                held = resident.ktp_status in HOLDERS_OF_A_CARD | {KtpStatus.PRINT_READY_RECORD}
+                raise (CardHeld if held else NotPrintable)(f"{resident.name}: {why}")
+            _refuse_if_printing(resident)
+            device = working_printer(service_point)
+            blank = _take_blank(service_point, serial)
+            rationing.check_print(office=office, reason=reason, request=request, resident=resident)
+            reservation = _reserve(
+                job=job,
+                blank=blank,
+                resident=resident,
+                reason=reason,
+                request=request,
+                point=service_point,
+                device=device,
+                operator=operator,
+            )
+            face = card_face(resident, blank.serial, timezone.localdate(reservation.reserved_at))
+    except IntegrityError as exc:
+        # The checks above run under the resident's lock; the constraints are the backstop.
+        raise PrintInProgress(
+            "Penduduk atau blangko ini sedang dalam pencetakan lain; muat ulang antrean."
+        ) from exc
+    return reservation, face
 
 
-def _print_card(*, request_or_resident, service_point, office, printer, operator, serial):
-    with transaction.atomic():
-        request = None
-        if isinstance(request_or_resident, ReprintRequest):
-            request = ReprintRequest.objects.select_for_update().get(pk=request_or_resident.pk)
-            if request.status not in (
-                ReprintRequest.Status.WAITING,
-                ReprintRequest.Status.DEFERRED,
-            ):
-                raise NotPrintable(
-                    f"Permohonan cetak ini berstatus {request.get_status_display().lower()}."
-                )
-            resident = Resident.objects.select_for_update().get(pk=request.resident_id)
-            reason = request.reason
-            if resident.ktp_status not in HOLDERS_OF_A_CARD | {KtpStatus.PRINT_READY_RECORD}:
-                raise NotPrintable(
-                    f"Status KTP-el {resident.get_ktp_status_display()}: belum dapat dicetak."
-                )
-        else:
-            resident = Resident.objects.select_for_update().get(pk=request_or_resident.pk)
-            reason = PrintReason.NEW
-            if resident.ktp_status != KtpStatus.PRINT_READY_RECORD:
-                raise NotPrintable(
-                    f"{resident.name} berstatus {resident.get_ktp_status_display()}, "
-                    "bukan siap cetak (PRR)."
-                )
-        if resident.kabkota_code != office.region_id:
-            raise NotPrintable(f"{resident.name} bukan penduduk wilayah {office.name}.")
-        allowed, why = card_may_be_printed(resident, on=timezone.localdate())
-        if not allowed:
-            held = resident.ktp_status in HOLDERS_OF_A_CARD | {KtpStatus.PRINT_READY_RECORD}
-            raise (CardHeld if held else NotPrintable)(f"{resident.name}: {why}")
-        device = working_printer(service_point)
-        card = _print_on(
-            ration=True,
-            resident=resident,
-            reason=reason,
-            request=request,
-            point=service_point,
-            device=device,
-            printer=printer,
-            operator=operator,
-            serial=serial,
+def _lock_reservation(reservation: PrintReservation) -> PrintReservation:
+    # Only the reservation's row: locking the joined point and office too would make every
+    # confirm wait on (and deadlock with) the reservations committing at the same point.
+    return (
+        PrintReservation.objects.select_for_update(of=("self",))
+        .select_related("service_point__office", "blank", "resident", "operator")
+        .get(pk=reservation.pk)
+    )
+
+
+def _confirm(
+    reservation: PrintReservation,
+    *,
+    proof: str,
+    actor: User,
+    at: dt.datetime,
+    reconciled: bool,
+    note: str = "",
+) -> CardPrint:
+    """Turn a locked open reservation into the card it printed: blank used, card, ledger
+    consumption, request closed, resident CARD_PRINTED with its history, audit."""
+    point = reservation.service_point
+    blank = Blank.objects.select_for_update().get(pk=reservation.blank_id)
+    resident = Resident.objects.select_for_update().get(pk=reservation.resident_id)
+    replaced = None
+    if reservation.replaces_id is not None:
+        replaced = CardPrint.objects.select_for_update().get(pk=reservation.replaces_id)
+        replaced.voided_at = at
+        replaced.void_reason = reservation.misprint_reason
+        replaced.save(update_fields=["voided_at", "void_reason"])
+        _spoil(
+            blank=Blank.objects.select_for_update().get(pk=replaced.blank_id),
+            cause=LedgerEntry.SpoilCause.MISPRINT,
+            reason=reservation.misprint_reason,
+            actor=reservation.operator,
+            device=replaced.printer,
         )
-        if request is not None:
-            request.status = ReprintRequest.Status.PRINTED
-            request.deferral_reason = ""
-            request.save(update_fields=["status", "deferral_reason"])
-        _mark_resident(
-            resident, KtpStatus.CARD_PRINTED, operator, f"Kartu dicetak ({reason})", service_point
-        )
+    blank.state = Blank.State.USED
+    blank.save(update_fields=["state", "updated_at"])
+    card = CardPrint.objects.create(
+        blank=blank,
+        resident=resident,
+        request_id=reservation.request_id,
+        reason=reservation.reason,
+        service_point=point,
+        printer_id=reservation.printer_id,
+        operator=reservation.operator,
+        printed_at=at,
+        node=reservation.node,
+        proof=proof[:250],
+    )
+    why = f"Cetak {reservation.reason} {resident.nik}"
+    if reconciled:
+        why += " (dinyatakan tercetak pada rekonsiliasi)"
+    _entry(
+        kind=LedgerEntry.Kind.CONSUMPTION,
+        office=point.office,
+        actor=actor,
+        blanks=[blank],
+        from_point=point,
+        device_id=reservation.printer_id,
+        reason=why,
+        at=at,
+    )
+    if replaced is None:
+        if reservation.request_id is not None:
+            ReprintRequest.objects.filter(pk=reservation.request_id).update(
+                status=ReprintRequest.Status.PRINTED, deferral_reason=""
+            )
+        history = f"Kartu dicetak ({reservation.reason})"
+        if reconciled:
+            history += "; dinyatakan tercetak pada rekonsiliasi"
+        _mark_resident(resident, KtpStatus.CARD_PRINTED, actor, history, point)
         record_audit(
-            user=operator,
+            user=actor,
             action=AuditEvent.Action.CREATE,
             object_type="card_print",
             object_id=card.pk,
-            detail={"serial": card.blank.serial, "nik": resident.nik, "reason": reason},
+            detail={
+                "serial": blank.serial,
+                "nik": resident.nik,
+                "reason": reservation.reason,
+                "reconciled": reconciled,
+            },
         )
+    reservation.status = PrintReservation.Status.PRINTED
+    reservation.card_print = card
+    reservation.resolved_at = timezone.now()
+    reservation.resolved_by = actor
+    reservation.reconciled = reconciled
+    reservation.note = note[:250]
+    reservation.save(
+        update_fields=["status", "card_print", "resolved_at", "resolved_by", "reconciled", "note"]
+    )
     return card
+
+
+def _close(reservation: PrintReservation, *, status: str, note: str, actor: User, reconciled: bool):
+    """Settle a locked open reservation without a card: the blank spoiled, or back in stock."""
+    blank = Blank.objects.select_for_update().get(pk=reservation.blank_id)
+    if status == PrintReservation.Status.SPOILED:
+        _spoil(
+            blank=blank,
+            cause=LedgerEntry.SpoilCause.MISPRINT,
+            reason=note,
+            actor=actor,
+            device=reservation.printer,
+        )
+    else:
+        blank.state = Blank.State.IN_STOCK
+        blank.save(update_fields=["state", "updated_at"])
+    reservation.status = status
+    reservation.resolved_at = timezone.now()
+    reservation.resolved_by = actor
+    reservation.reconciled = reconciled
+    reservation.note = note[:250]
+    reservation.save(update_fields=["status", "resolved_at", "resolved_by", "reconciled", "note"])
+    record_audit(
+        user=actor,
+        action=AuditEvent.Action.UPDATE,
+        object_type="print_reservation",
+        object_id=reservation.pk,
+        detail={
+            "serial": blank.serial,
+            "nik": reservation.resident.nik,
+            "outcome": status,
+            "note": note[:250],
+            "reconciled": reconciled,
+        },
+    )
+
+
+def _late_answer(reservation: PrintReservation, actor: User) -> PrintSettled:
+    """The printer answered after the reservation was settled on the reconciliation page."""
+    serial = reservation.blank.serial
+    record_audit(
+        user=actor,
+        action=AuditEvent.Action.UPDATE,
+        object_type="print_reservation",
+        object_id=reservation.pk,
+        detail={"serial": serial, "late_printer_answer": reservation.status},
+    )
+    if reservation.status == PrintReservation.Status.NOT_PRINTED:
+        return PrintSettled(
+            f"Printer baru selesai mencetak blangko {serial}, padahal blangko itu sudah "
+            "dinyatakan tidak tercetak pada rekonsiliasi. Tarik kartu itu dan catat blangko "
+            f"{serial} rusak di halaman stok."
+        )
+    return PrintSettled(
+        f"Printer baru selesai mencetak blangko {serial}, yang sudah dinyatakan "
+        f"{reservation.get_status_display().lower()} pada rekonsiliasi; kartu itu tidak dicatat."
+    )
+
+
+def confirm_print(*, reservation: PrintReservation, proof: str, actor: User) -> CardPrint:
+    """Record the card that came out of the printer for a reservation (safe to call twice)."""
+    with transaction.atomic():
+        locked = _lock_reservation(reservation)
+        if locked.status == PrintReservation.Status.PRINTED:
+            return locked.card_print
+        if locked.status == PrintReservation.Status.PRINTING:
+            return _confirm(locked, proof=proof, actor=actor, at=timezone.now(), reconciled=False)
+    with transaction.atomic():
+        late = _late_answer(locked, actor)
+    raise late
+
+
+def _settle_failed(
+    *, reservation: PrintReservation, message: str, card_fed: bool, actor: User
+) -> str:
+    """Close a reservation whose printer failed: spoiled if the blank went in, else back in
+    stock. Return the status it ends in."""
+    with transaction.atomic():
+        locked = _lock_reservation(reservation)
+        if locked.status != PrintReservation.Status.PRINTING:
+            return locked.status
+        status = (
+            PrintReservation.Status.SPOILED if card_fed else PrintReservation.Status.NOT_PRINTED
+        )
+        _close(
+            locked,
+            status=status,
+            note=f"Printer gagal: {message}",
+            actor=actor,
+            reconciled=False,
+        )
+    return status
+
+
+RECONCILE_OUTCOMES = {
+    "printed": "Tercetak (kartu ada)",
+    "spoiled": "Rusak / salah cetak (blangko tidak dapat dipakai)",
+    "not_printed": "Tidak tercetak (blangko utuh, kembali ke stok)",
+}
+RECONCILERS = (Role.OPERATOR, Role.SUPERVISOR, Role.SYSTEM_ADMIN)
+
+
+def reconcile_print(
+    *, reservation: PrintReservation, outcome: str, note: str, actor: User
+) -> PrintReservation:
+    """Settle a reservation whose printer job stopped, as the operator found the blank:
+    printed (the card is recorded), spoiled, or not printed (the blank goes back to stock)."""
+    if actor.role not in RECONCILERS:
+        raise CardsError("Hanya operator atau kepala dinas yang dapat merekonsiliasi cetakan.")
+    if outcome not in RECONCILE_OUTCOMES:
+        raise StockInvalid("Pilih hasil cetak: tercetak, rusak, atau tidak tercetak.")
+    note = " ".join((note or "").split())
+    if len(note) > 250:
+        raise StockInvalid("Keterangan paling banyak 250 karakter.")
+    if outcome != "printed" and not note:
+        raise StockInvalid("Keterangan wajib diisi: jelaskan apa yang terjadi pada blangko.")
+    with transaction.atomic():
+        locked = _lock_reservation(reservation)
+        _check_office(actor, locked.service_point.office)
+        serial = locked.blank.serial
+        if locked.status != PrintReservation.Status.PRINTING:
+            raise PrintSettled(
+                f"Cetakan pada blangko {serial} sudah diselesaikan: "
+                f"{locked.get_status_display().lower()}."
+            )
+        if not selectors.awaits_reconciliation(locked):
+            raise PrintInProgress(
+                f"Pencetakan pada blangko {serial} masih berjalan (mulai "
+                f"{timezone.localtime(locked.reserved_at):%H:%M}). Tunggu hasilnya; bila "
+                f"terhenti, rekonsiliasi dapat dilakukan setelah "
+                f"{settings.EKTP_PRINT_RECONCILE_AFTER_MINUTES} menit."
+            )
+        if outcome == "printed":
+            _confirm(
+                locked,
+                proof="",
+                actor=actor,
+                at=locked.reserved_at,
+                reconciled=True,
+                note=note or "Dinyatakan tercetak pada rekonsiliasi.",
+            )
+        else:
+            status = (
+                PrintReservation.Status.SPOILED
+                if outcome == "spoiled"
+                else PrintReservation.Status.NOT_PRINTED
+            )
+            _close(locked, status=status, note=note, actor=actor, reconciled=True)
+        job_id = locked.pk
+        transaction.on_commit(lambda: jobs.forget(job_id))
+    return locked
 
 
 def report_misprint(
     *, card_print: CardPrint, reason: str, printer: Printer, operator: User
 ) -> CardPrint:
-    """Void a misprinted card's blank with the reason and print again on the next blank."""
-    reason = (reason or "").strip()
+    """Print the card again on the next blank; once it is out, the misprinted card is voided
+    and its blank recorded spoiled with the reason (a failed reprint leaves it as it was)."""
+    reason = " ".join((reason or "").split())
     if not reason:
         raise StockInvalid("Alasan salah cetak wajib diisi.")
-    with transaction.atomic():
-        card = (
-            CardPrint.objects.select_for_update()
-            .select_related("service_point__office", "blank")
-            .get(pk=card_print.pk)
-        )
-        _check_office(operator, card.service_point.office)
-        if card.voided_at is not None:
-            raise StockInvalid("Cetakan ini sudah dibatalkan.")
-        if card.handed_over_at is not None:
-            raise StockInvalid("Kartu sudah diserahkan; laporkan sebagai kartu rusak.")
-        resident = Resident.objects.select_for_update().get(pk=card.resident_id)
-        device = working_printer(card.service_point)
-        card.voided_at = timezone.now()
-        card.void_reason = reason[:250]
-        card.save(update_fields=["voided_at", "void_reason"])
-        blank = Blank.objects.select_for_update().get(pk=card.blank_id)
-        _spoil(
-            blank=blank,
-            cause=LedgerEntry.SpoilCause.MISPRINT,
-            reason=reason,
-            actor=operator,
-            device=card.printer,
-        )
-        return _print_on(
-            resident=resident,
-            reason=card.reason,
-            request=card.request,
-            point=card.service_point,
-            device=device,
-            printer=printer,
-            operator=operator,
-            serial=None,
+    with jobs.JobLock() as job:
+        with transaction.atomic():
+            card = (
+                CardPrint.objects.select_for_update(of=("self",))
+                .select_related("service_point__office", "blank")
+                .get(pk=card_print.pk)
+            )
+            _check_office(operator, card.service_point.office)
+            if card.voided_at is not None:
+                raise StockInvalid("Cetakan ini sudah dibatalkan.")
+            if card.handed_over_at is not None:
+                raise StockInvalid("Kartu sudah diserahkan; laporkan sebagai kartu rusak.")
+            resident = Resident.objects.select_for_update().get(pk=card.resident_id)
+            _refuse_if_printing(resident)
+            device = working_printer(card.service_point)
+            blank = _take_blank(card.service_point, None)
+            reservation = _reserve(
+                job=job,
+                blank=blank,
+                resident=resident,
+                reason=card.reason,
+                request=card.request,
+                point=card.service_point,
+                device=device,
+                operator=operator,
+                replaces=card,
+                misprint_reason=reason,
+            )
+            face = card_face(resident, blank.serial, timezone.localdate(reservation.reserved_at))
+        return _print_reserved(
+            reservation=reservation, face=face, printer=printer, operator=operator
         )
 
 
@@ -761,13 +1037,15 @@ def hand_over(
         raise NotPrintable("Hubungan penerima tidak dikenal.")
     with transaction.atomic():
         card = (
-            CardPrint.objects.select_for_update()
+            CardPrint.objects.select_for_update(of=("self",))
             .select_related("service_point__office")
             .get(pk=card_print.pk)
         )
         _check_office(operator, card.service_point.office)
         if card.voided_at is not None:
             raise NotPrintable("Cetakan ini dibatalkan (salah cetak); serahkan kartu penggantinya.")
+        if card.replacements.filter(status=PrintReservation.Status.PRINTING).exists():
+            raise NotPrintable("Kartu pengganti untuk cetakan ini sedang dicetak.")
         if card.handed_over_at is not None:
             raise NotPrintable(
                 f"Kartu sudah diserahkan kepada {card.received_by_name} "

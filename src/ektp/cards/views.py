@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +17,7 @@ from ektp.cards.forms import (
     MisprintForm,
     PrintForm,
     ReceiptForm,
+    ReconcileForm,
     ReprintRequestForm,
     SpoilForm,
     TransferForm,
@@ -66,6 +68,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "awaiting": selectors.awaiting_hand_over(office, point)[:100],
             "relations": HandOverForm().fields["relation"].choices,
             "reprint_form": ReprintRequestForm(),
+            "open_prints": selectors.open_prints(office, point),
         },
     )
 
@@ -165,6 +168,62 @@ def misprint_view(request: HttpRequest, card_id) -> HttpResponse:
     else:
         messages.success(request, f"Blangko dibatalkan; dicetak ulang pada {again.blank.serial}.")
     return _back("cards:queue", office)
+
+
+@role_required(*PRINTERS)
+def reconciliation(request: HttpRequest) -> HttpResponse:
+    """Show the blanks on a printer now; those whose printer job stopped wait for the
+    operator to say whether the card came out."""
+    office = office_of_page(request)
+    return render(
+        request,
+        "cards/reconcile.html",
+        {
+            "office": office,
+            "prints": selectors.open_prints(office),
+            "form": ReconcileForm(),
+            "history": selectors.reconciled_prints(office)[:50],
+            "after_minutes": settings.EKTP_PRINT_RECONCILE_AFTER_MINUTES,
+        },
+    )
+
+
+RECONCILED = {
+    "printed": "Kartu {name} dicatat tercetak pada blangko {serial}.",
+    "spoiled": "Blangko {serial} dicatat rusak; {name} kembali ke antrean cetak.",
+    "not_printed": "Blangko {serial} kembali ke stok; {name} kembali ke antrean cetak.",
+}
+
+
+@require_POST
+@role_required(*PRINTERS)
+def reconcile_view(request: HttpRequest, reservation_id) -> HttpResponse:
+    """Settle one print whose job stopped: printed, spoiled or not printed."""
+    office = office_of_page(request)
+    reservation = selectors.reservation_of(office, reservation_id)
+    if reservation is None:
+        raise Http404("Cetakan tidak ditemukan di kantor ini.")
+    form = ReconcileForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return _back("cards:reconcile", office)
+    try:
+        services.reconcile_print(
+            reservation=reservation,
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        )
+    except services.CardsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            RECONCILED[form.cleaned_data["outcome"]].format(
+                name=reservation.resident.name, serial=reservation.blank.serial
+            ),
+        )
+    return _back("cards:reconcile", office)
 
 
 @require_POST
