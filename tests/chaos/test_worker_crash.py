@@ -153,6 +153,8 @@ def test_worker_killed_mid_batch_twice_leaves_every_task_done_exactly_once(
 
     env = database.env() | {
         "EKTP_VAR_DIR": str(var_dir),
+        # The install's keys: the worker decrypts the biometrics this process stored.
+        "EKTP_KEY_DIR": str(settings.EKTP_KEY_DIR),
         "ABIS_URL": "",
         "ABIS_DATA_DIR": str(tmp_path / "abis"),
         "EKTP_NOTIFY_CHANNELS": "whatsapp",

@@ -19,11 +19,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 from django.db import connection
 
 from ektp.core.models import AuditEvent
+from tests.core.keyring import production_keys
 from tests.core.test_serve import database_for_a_server, free_port
 
 SAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "ektp.conf"
@@ -174,26 +174,12 @@ def test_the_app_behind_nginx_sees_https_and_the_client_address(tmp_path):
     if not os.path.exists(NGINX):
         pytest.fail(f"nginx not found at {NGINX}; `make proxy` installs Debian's nginx")
     app_port, https_port, http_port = free_port(), free_port(), free_port()
-    # Production wants suket keys of its own: any Ed25519 key and certificate will do here.
-    suket_cert, suket_key = self_signed(tmp_path / "suket")
-    qr_key = tmp_path / "suket" / "qr.pem"
-    qr_key.write_bytes(
-        Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env.update(
         DJANGO_SETTINGS_MODULE="ektp.settings",
         EKTP_VAR_DIR=str(tmp_path),
         EKTP_ENV="production",
-        EKTP_SECRET_KEY="behind-proxy-test-" + "k" * 40,
-        EKTP_BIOMETRIC_KEY="behind-proxy-test-biometric-key",
-        EKTP_SUKET_QR_KEY=str(qr_key),
-        EKTP_SUKET_SIGNING_KEY=str(suket_key),
-        EKTP_SUKET_SIGNING_CERT=str(suket_cert),
+        **production_keys(tmp_path / "kunci"),
         EKTP_TRUSTED_PROXIES=PROXY_SOURCE,
         **database_for_a_server(tmp_path),
     )

@@ -4,7 +4,6 @@ production refuses to start without them, rotation keeps every sample readable."
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import os
 import subprocess
@@ -12,18 +11,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.x509.oid import NameOID
 from django.core.management import CommandError, call_command
 
 from ektp.core import keys
 from ektp.enrollment import crypto
 from ektp.enrollment.key_rotation import KeyRotationError, rotate_biometric_key
 from ektp.enrollment.models import BiometricSample
+from tests.core.keyring import production_keys
 from tests.enrollment.factories import record, simulated
 from tests.residents.factories import ResidentFactory
 
@@ -236,6 +233,8 @@ def _ektp(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPro
 def _clean_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EKTP_")}
     env.pop("DATABASE_URL", None)
+    # Set by the browser tests of this session; a deployment never has it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(
         EKTP_VAR_DIR=str(tmp_path / "var"),
         EKTP_ENV="production",
@@ -261,60 +260,11 @@ def test_production_refuses_to_start_without_keys_and_names_them(tmp_path):
     assert not (tmp_path / "var" / "keys").exists()
 
 
-def _office_certificate(directory: Path) -> tuple[Path, Path]:
-    """An office key and certificate that this install did not make (as one from a CA)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "Disdukcapil Kabupaten Uji"),
-        ]
-    )
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    key_path, cert_path = directory / "kantor-key.pem", directory / "kantor-cert.pem"
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return key_path, cert_path
-
-
 def _production_env(tmp_path: Path) -> dict[str, str]:
     """A production environment that supplies every key."""
-    env = _clean_env(tmp_path)
-    qr = tmp_path / "qr.pem"
-    qr.write_bytes(
-        Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    return (
+        _clean_env(tmp_path) | production_keys(tmp_path) | {"EKTP_ALLOWED_HOSTS": "ektp.example.id"}
     )
-    signing_key, signing_cert = _office_certificate(tmp_path)
-    env.update(
-        EKTP_SECRET_KEY=base64.urlsafe_b64encode(os.urandom(48)).decode(),
-        EKTP_BIOMETRIC_KEY=Fernet.generate_key().decode(),
-        EKTP_ABIS_KEY=keys.new_abis_key(),
-        EKTP_SUKET_QR_KEY=str(qr),
-        EKTP_SUKET_SIGNING_KEY=str(signing_key),
-        EKTP_SUKET_SIGNING_CERT=str(signing_cert),
-        EKTP_ALLOWED_HOSTS="ektp.example.id",
-    )
-    return env
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from django.urls import reverse
 from ektp.core import net
 from ektp.core.models import AuditEvent
 from tests.conftest import PASSWORD
+from tests.core.keyring import production_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -135,20 +136,17 @@ def test_https_is_believed_only_from_a_trusted_proxy(client, settings):
     assert spoofed["Location"].startswith("https://")
 
 
-def test_production_sends_hsts_with_the_chosen_options(monkeypatch):
+def test_production_sends_hsts_with_the_chosen_options(monkeypatch, tmp_path):
     import importlib
 
     import ektp.settings as ektp_settings
 
     for name, value in {
         "EKTP_ENV": "production",
-        "EKTP_SECRET_KEY": "x" * 50,
-        "EKTP_BIOMETRIC_KEY": "k",
-        "EKTP_SUKET_QR_KEY": "q",
-        "EKTP_SUKET_SIGNING_KEY": "s",
-        "EKTP_SUKET_SIGNING_CERT": "c",
+        **production_keys(tmp_path),
         "EKTP_TRUSTED_PROXIES": "127.0.0.1",
         "EKTP_HSTS_INCLUDE_SUBDOMAINS": "1",
+        "EKTP_HSTS_PRELOAD": "0",
     }.items():
         monkeypatch.setenv(name, value)
     try:

@@ -68,7 +68,8 @@ def close_engine() -> None:
 def open_engine() -> Abis | None:
     """Return this process's ABIS handle if it is already open, without opening one."""
     with _lock:
-        if _handle is not None and _handle[0] == abis_settings():
+        # The handle's key is (url, data_dir, keys): the keys are not read here.
+        if _handle is not None and _handle[0][:2] == abis_settings():
             return _handle[1]
         return None
 
