@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import urllib.request
 from collections import Counter
 from http.client import HTTPException
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -44,6 +43,7 @@ from tests.cards.factories import (
     PrrResidentFactory,
     ServicePointFactory,
 )
+from tests.core.test_serve import database_for_a_server, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -57,31 +57,6 @@ SECONDS_PER_CARD = 2.0  # the card comes out half-way (see JournalPrinter)
 START_TIMEOUT = 90
 REQUEST_TIMEOUT = 60
 BURST_TIMEOUT = 300
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_for_a_server(var_dir: Path) -> dict[str, str]:
-    """Environment giving a server process the test database: a file copy of it on SQLite
-    (the test database lives in memory), the test database itself on PostgreSQL."""
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        copy = sqlite3.connect(var_dir / "ektp.sqlite3")
-        try:
-            connection.connection.backup(copy)
-        finally:
-            copy.close()
-        return {}
-    db = connection.settings_dict
-    login = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        login += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
-    return {"DATABASE_URL": f"postgres://{login}@{host}/{db['NAME']}"}
 
 
 def take_back_the_database(var_dir: Path) -> None:

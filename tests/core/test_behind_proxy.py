@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import json
 import os
@@ -16,14 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.db import connection
 
 from ektp.core.models import AuditEvent
-from tests.core.keyring import production_keys
+from tests.core.keyring import office_certificate, production_keys
 from tests.core.test_serve import database_for_a_server, free_port
 
 SAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "ektp.conf"
@@ -32,36 +27,9 @@ PROXY_SOURCE = "127.0.0.2"  # nginx connects to the app from here (the trusted p
 CLIENT = "127.0.0.3"  # the browser connects to nginx from here
 
 
-def self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    tmp_path.mkdir(exist_ok=True)
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 def nginx_config(tmp_path: Path, *, https_port: int, http_port: int, app_port: int) -> Path:
     """The sample config on free loopback ports, run by an unprivileged nginx in tmp_path."""
-    cert, key = self_signed(tmp_path)
+    key, cert = office_certificate(tmp_path)
     server = SAMPLE.read_text()
     for sample, here in {
         "listen 80;": f"listen 127.0.0.1:{http_port};",

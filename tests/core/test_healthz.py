@@ -93,7 +93,7 @@ def test_database_that_refuses_writes_answers_503(client):
             cursor.execute(read_only[1])
     assert status == 503
     assert "database" in body["failing"]
-    assert "tidak dapat ditulisi" in body["checks"]["database"]["detail"]
+    assert "tidak dapat ditulis" in body["checks"]["database"]["detail"]
     assert not WorkerHeartbeat.objects.exists()  # the probe row never stays
 
 

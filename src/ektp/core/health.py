@@ -39,8 +39,8 @@ def database() -> Check:
             )
             transaction.set_rollback(True)
     except DatabaseError as error:
-        return Check(False, f"basis data tidak dapat ditulisi ({type(error).__name__})")
-    return Check(True, "basis data dapat ditulisi")
+        return Check(False, f"basis data tidak dapat ditulis ({type(error).__name__})")
+    return Check(True, "basis data dapat ditulis")
 
 
 def disk() -> Check:
