@@ -32,3 +32,23 @@ def test_booking_queues_one_confirmation_in_the_same_transaction():
     confirmations = Message.objects.filter(resident=resident, event=Event.BOOKING_CONFIRMED)
     assert confirmations.count() == 1
     assert booking.code in confirmations.get().body
+
+
+def test_penunggalan_outcome_writes_its_notice_in_the_same_transaction(
+    operator, django_capture_on_commit_callbacks
+):
+    """A worker killed right after the decision commits must not lose the resident's notice:
+    the message row is part of the decision, only its sending waits for the commit."""
+    from ektp.enrollment import services as enrollment
+    from ektp.residents.models import KtpStatus
+
+    resident = ReachableResidentFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        captured = record(operator, resident=resident)
+        enrollment.send_for_penunggalan(resident=resident, actor=operator)
+    # No on-commit callback of the decision runs here: as if the process died after COMMIT.
+    with django_capture_on_commit_callbacks(execute=False):
+        enrollment.complete_penunggalan(
+            enrollment=captured, outcome=KtpStatus.PRINT_READY_RECORD, actor=None, reason="uji"
+        )
+    assert Message.objects.filter(resident=resident, event=Event.PRINT_READY).count() == 1

@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -190,8 +189,11 @@ def _apply(
     )
     if to == S.SENT_FOR_ENROLLMENT:
         _queue_penunggalan(enrollment)
-    # After commit, so that a printed card's CardPrint row exists when the notice names it.
-    transaction.on_commit(partial(_notify_resident, resident.pk, to, str(change.id)))
+    # In the same transaction as the change: a worker killed right after the commit must not
+    # leave a decided resident without its notice (the send itself runs after commit, and
+    # `ektp daily` enqueues a queued message whose task was lost). A printed card's CardPrint
+    # row is written before the resident is marked, so the notice can name it.
+    _notify_resident(resident.pk, to, str(change.id))
     return change
 
 
@@ -204,7 +206,8 @@ def _notify_resident(resident_id, status: str, change_id: str) -> None:
         return
     card_status = status in (S.CARD_PRINTED, S.CARD_ISSUED)
     try:
-        notify_status_change(resident, status, key="" if card_status else change_id)
+        with transaction.atomic():  # a savepoint: only the notice is undone
+            notify_status_change(resident, status, key="" if card_status else change_id)
     except Exception:
         log.exception("notice for %s -> %s could not be queued", change_id, status)
 
