@@ -71,7 +71,7 @@ __all__ = [
 
 def node_name() -> str:
     """Return the name of the node (office server or edge laptop) writing ledger rows."""
-    return getattr(settings, "EKTP_NODE_ID", "office")
+    return settings.EKTP_NODE_ID
 
 
 def policy_for(office: Office) -> CardPolicy:
