@@ -89,7 +89,9 @@ class EktpSettings(BaseSettings):
     )
     demo_region: str = Field("18.09", description="Region the demo seeds (Kabupaten Pesawaran).")
 
-    # -- Keys (see ektp.core.keys; read by the key store, each else from its file) -------------
+    # -- Keys -----------------------------------------------------------------------------------
+    # Read by the key store (ektp.core.keys, which settings.py asks for SECRET_KEY), each else
+    # from its file under the key directory; declared here so that they are listed.
     key_dir: Path | None = Field(
         None, description="Directory of the install's own keys (unset: <var dir>/keys)."
     )
