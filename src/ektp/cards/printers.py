@@ -126,7 +126,7 @@ class SpoolerPrinter:
     """Send the card face as PDF to a CUPS queue with `lp`."""
 
     def __init__(self, queue: str | None = None, command: str = "lp"):
-        self.queue = queue or getattr(settings, "EKTP_CARD_PRINTER_QUEUE", "")
+        self.queue = queue or settings.EKTP_CARD_PRINTER_QUEUE
         self.command = command
 
     def print_card(self, face: CardFace) -> str:
@@ -190,5 +190,5 @@ class JournalPrinter:
 
 def default_printer() -> Printer:
     """Return the printer backend chosen by settings.EKTP_CARD_PRINTER (dotted path)."""
-    path = getattr(settings, "EKTP_CARD_PRINTER", "ektp.cards.printers.PdfProofPrinter")
+    path = settings.EKTP_CARD_PRINTER
     return import_string(path)()

@@ -45,7 +45,7 @@ def database() -> Check:
 
 def disk() -> Check:
     """Compare the free space of the disk that holds var/ with EKTP_HEALTHZ_MIN_FREE_MB."""
-    minimum = int(getattr(settings, "EKTP_HEALTHZ_MIN_FREE_MB", 512))
+    minimum = int(settings.EKTP_HEALTHZ_MIN_FREE_MB)
     try:
         free = shutil.disk_usage(Path(settings.VAR_DIR)).free // (1024 * 1024)
     except OSError as error:
@@ -67,7 +67,7 @@ def task_worker(state: worker.WorkerState) -> Check:
 
 def abis(state: worker.WorkerState) -> Check:
     """Ping a remote ABIS; an in-process gallery is asked where it lives (here or a worker)."""
-    url = getattr(settings, "ABIS_URL", None)
+    url = settings.ABIS_URL
     if url:
         from ektp.abis.client import RemoteAbis
 

@@ -28,7 +28,7 @@ def trusted_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
 
 
 def _trusted() -> tuple[Network, ...]:
-    return trusted_networks(tuple(getattr(settings, "EKTP_TRUSTED_PROXIES", ())))
+    return trusted_networks(tuple(settings.EKTP_TRUSTED_PROXIES))
 
 
 def _is_trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, networks) -> bool:
@@ -97,8 +97,8 @@ def client_network(request: HttpRequest) -> str:
     address = client_ip(request) or "0.0.0.0"
     return _network_of(
         address,
-        getattr(settings, "RATELIMIT_IPV4_MASK", 32),
-        getattr(settings, "RATELIMIT_IPV6_MASK", 64),
+        settings.RATELIMIT_IPV4_MASK,
+        settings.RATELIMIT_IPV6_MASK,
     )
 
 

@@ -37,19 +37,19 @@ class WorkerLost(RuntimeError):
 
 
 def heartbeat_interval() -> float:
-    return float(getattr(settings, "EKTP_WORKER_HEARTBEAT_SECONDS", 10))
+    return float(settings.EKTP_WORKER_HEARTBEAT_SECONDS)
 
 
 def gone_after() -> dt.timedelta:
-    return dt.timedelta(seconds=float(getattr(settings, "EKTP_WORKER_GONE_AFTER_SECONDS", 60)))
+    return dt.timedelta(seconds=float(settings.EKTP_WORKER_GONE_AFTER_SECONDS))
 
 
 def reclaim_after() -> dt.timedelta:
-    return dt.timedelta(seconds=float(getattr(settings, "EKTP_TASK_RECLAIM_AFTER_SECONDS", 120)))
+    return dt.timedelta(seconds=float(settings.EKTP_TASK_RECLAIM_AFTER_SECONDS))
 
 
 def max_runs() -> int:
-    return int(getattr(settings, "EKTP_TASK_MAX_RUNS", 3))
+    return int(settings.EKTP_TASK_MAX_RUNS)
 
 
 def beat(
@@ -82,7 +82,7 @@ def beat(
 def gallery_state() -> tuple[bool, str] | None:
     """Load and ping the in-process ABIS gallery, which lives in the worker that runs
     penunggalan; None when the ABIS is remote (/healthz pings that one itself)."""
-    if getattr(settings, "ABIS_URL", None):
+    if settings.ABIS_URL:
         return None
     from ektp.dedup.engine import gallery_state as probe
 
@@ -203,7 +203,7 @@ class Pulse(threading.Thread):
 
     def run(self) -> None:
         try:
-            loading = None if getattr(settings, "ABIS_URL", None) else (False, "galeri dimuat")
+            loading = None if settings.ABIS_URL else (False, "galeri dimuat")
             try:  # say "alive" before loading the gallery, which may take a while
                 beat(worker_id=self.worker_id, started_at=self.started_at, abis=loading)
             except Exception:

@@ -11,23 +11,21 @@ from django.core.exceptions import ImproperlyConfigured
 from ektp.abis.interfaces import Abis
 from ektp.core.keys import KeyStore, KeyStoreError, parse_abis_keys
 
-DEFAULT_DATA_DIR = "var/abis"
-
 _lock = threading.Lock()
 _handle: tuple[tuple, Abis] | None = None
 
 
 def abis_settings() -> tuple[str | None, str | None]:
     """Return (ABIS_URL, ABIS_DATA_DIR) from settings; a data dir of None keeps it in memory."""
-    url = getattr(settings, "ABIS_URL", None) or None
-    data_dir = getattr(settings, "ABIS_DATA_DIR", DEFAULT_DATA_DIR)
+    url = settings.ABIS_URL or None
+    data_dir = settings.ABIS_DATA_DIR
     return url, (str(Path(data_dir)) if data_dir else None)
 
 
 def abis_keys() -> list[bytes]:
     """Return the keys that seal the gallery on disk: EKTP_ABIS_KEY, else the key store's."""
-    configured = getattr(settings, "EKTP_ABIS_KEY", "") or ""
-    production = getattr(settings, "ENVIRONMENT", "development") == "production"
+    configured = settings.EKTP_ABIS_KEY
+    production = settings.ENVIRONMENT == "production"
     try:
         if configured.strip():
             return parse_abis_keys(configured, "EKTP_ABIS_KEY")

@@ -46,7 +46,7 @@ def engine_failures_for(*, user: User) -> QuerySet[PenunggalanFailure]:
 
 
 def stuck_after() -> dt.timedelta:
-    return dt.timedelta(seconds=float(getattr(settings, "EKTP_STUCK_AFTER_SECONDS", 3600)))
+    return dt.timedelta(seconds=float(settings.EKTP_STUCK_AFTER_SECONDS))
 
 
 def live_penunggalan_ids() -> set[str]:

@@ -41,8 +41,6 @@ MAX_REASON = 250
 MAX_DEMOGRAPHIC_CANDIDATES = 500
 IRIS_TOP_K = 5
 SCAN_BATCH = 20_000
-# After an engine error: wait 30 s, 2 min, then 10 min before the 2nd, 3rd and 4th attempt.
-DEFAULT_RETRY_DELAYS = (30, 120, 600)
 
 log = logging.getLogger(__name__)
 REGION_CODE = re.compile(r"^[0-9]{2}(\.[0-9]{2}){0,3}$")
@@ -189,9 +187,9 @@ def _findings(
     return findings
 
 
-def retry_delays() -> tuple[int, ...]:
+def retry_delays() -> tuple[float, ...]:
     """Return the seconds to wait before each new attempt after an engine error."""
-    return tuple(getattr(settings, "EKTP_PENUNGGALAN_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
+    return tuple(settings.EKTP_PENUNGGALAN_RETRY_DELAYS)
 
 
 def _fail(

@@ -56,18 +56,17 @@ DEFAULT_THRESHOLDS = {
     **dict.fromkeys(IRISES, 50),
     Modality.SIGNATURE.value: 30,
 }
-DEFAULT_RETRY_LIMIT = 3
 
 
 def quality_threshold(modality: str) -> int:
     """Return the minimum quality score (0–100) accepted for a modality."""
-    overrides = getattr(settings, "EKTP_QUALITY_THRESHOLDS", {}) or {}
+    overrides = settings.EKTP_QUALITY_THRESHOLDS
     return int(overrides.get(modality, DEFAULT_THRESHOLDS[modality]))
 
 
 def retry_limit() -> int:
     """Return how many captures of one modality an operator may try."""
-    return int(getattr(settings, "EKTP_CAPTURE_RETRY_LIMIT", DEFAULT_RETRY_LIMIT))
+    return int(settings.EKTP_CAPTURE_RETRY_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,6 @@ def capture_device_for(*, resident_id, device_id, recording: int) -> CaptureDevi
     """Return the capture driver chosen by settings.EKTP_CAPTURE_DRIVER (default: simulator)."""
     from django.utils.module_loading import import_string
 
-    path = (
-        getattr(settings, "EKTP_CAPTURE_DRIVER", "") or "ektp.enrollment.biometrics.simulator_for"
+    return import_string(settings.EKTP_CAPTURE_DRIVER)(
+        resident_id=resident_id, device_id=device_id, recording=recording
     )
-    return import_string(path)(resident_id=resident_id, device_id=device_id, recording=recording)

@@ -28,13 +28,13 @@ _cached: tuple[object, MultiFernet] | None = None
 
 def key_store() -> KeyStore:
     """Return the install's key store (it makes missing keys outside production)."""
-    production = getattr(settings, "ENVIRONMENT", "development") == "production"
+    production = settings.ENVIRONMENT == "production"
     return KeyStore(settings.EKTP_KEY_DIR, create=not production)
 
 
 def current_keys() -> list[bytes]:
     """Return the biometric keys in force, the encrypting one first."""
-    configured = getattr(settings, "EKTP_BIOMETRIC_KEY", "") or ""
+    configured = settings.EKTP_BIOMETRIC_KEY
     try:
         if configured.strip():
             return parse_fernet_keys(configured, "EKTP_BIOMETRIC_KEY")
@@ -45,7 +45,7 @@ def current_keys() -> list[bytes]:
 
 def _version() -> object:
     """Name the key configuration: the setting, or the key file's identity and change time."""
-    configured = getattr(settings, "EKTP_BIOMETRIC_KEY", "") or ""
+    configured = settings.EKTP_BIOMETRIC_KEY
     if configured.strip():
         return ("setting", configured)
     path = os.path.join(settings.EKTP_KEY_DIR, BIOMETRIC_FILE)

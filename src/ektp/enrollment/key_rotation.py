@@ -46,7 +46,7 @@ def rotate_biometric_key(
     that had not yet seen the new file is caught by the next pass); only then are the old keys
     dropped. With ``keep_old`` they stay in the file to decrypt only.
     """
-    if (getattr(settings, "EKTP_BIOMETRIC_KEY", "") or "").strip():
+    if (settings.EKTP_BIOMETRIC_KEY).strip():
         raise KeyRotationError(
             "Kunci biometrik diisi dari EKTP_BIOMETRIC_KEY: tambahkan kunci baru di depannya, "
             "mulai ulang semua proses, lalu jalankan `ektp keys rotate-biometric --reencrypt`."

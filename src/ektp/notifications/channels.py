@@ -83,7 +83,7 @@ def attachment_file(path: str) -> Path | None:
 
 
 def _timeout() -> float:
-    return float(getattr(settings, "NOTIFICATIONS_HTTP_TIMEOUT", 10))
+    return float(settings.NOTIFICATIONS_HTTP_TIMEOUT)
 
 
 def _http(
@@ -132,9 +132,7 @@ class LocalOutboxBackend(Backend):
         self.channel = channel
 
     def journal(self) -> Path:
-        directory = Path(
-            getattr(settings, "NOTIFICATIONS_OUTBOX_DIR", Path(settings.VAR_DIR) / "outbox")
-        )
+        directory = Path(settings.NOTIFICATIONS_OUTBOX_DIR)
         return directory / f"{self.channel}.jsonl"
 
     def send(self, outgoing: Outgoing) -> str:
@@ -177,10 +175,10 @@ class WhatsAppCloudBackend(Backend):
     channel = Channel.WHATSAPP
 
     def __init__(self) -> None:
-        self.base = getattr(settings, "WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v21.0")
-        self.phone_number_id = getattr(settings, "WHATSAPP_PHONE_NUMBER_ID", "")
-        self.token = getattr(settings, "WHATSAPP_TOKEN", "")
-        self.templates = getattr(settings, "WHATSAPP_TEMPLATES", {})
+        self.base = settings.WHATSAPP_GRAPH_URL
+        self.phone_number_id = settings.WHATSAPP_PHONE_NUMBER_ID
+        self.token = settings.WHATSAPP_TOKEN
+        self.templates = settings.WHATSAPP_TEMPLATES
 
     def _post_json(self, path: str, payload: dict) -> dict:
         if not self.phone_number_id or not self.token:
@@ -278,11 +276,11 @@ class HttpSmsBackend(Backend):
     channel = Channel.SMS
 
     def __init__(self) -> None:
-        self.url = getattr(settings, "SMS_GATEWAY_URL", "")
-        self.method = getattr(settings, "SMS_GATEWAY_METHOD", "POST").upper()
-        self.body = getattr(settings, "SMS_GATEWAY_BODY", '{"to": "{to}", "text": "{text}"}')
-        self.content_type = getattr(settings, "SMS_GATEWAY_CONTENT_TYPE", "application/json")
-        self.headers = dict(getattr(settings, "SMS_GATEWAY_HEADERS", {}))
+        self.url = settings.SMS_GATEWAY_URL
+        self.method = settings.SMS_GATEWAY_METHOD.upper()
+        self.body = settings.SMS_GATEWAY_BODY
+        self.content_type = settings.SMS_GATEWAY_CONTENT_TYPE
+        self.headers = dict(settings.SMS_GATEWAY_HEADERS)
 
     def _fill(self, template: str, values: dict, escape) -> str:
         for key, value in values.items():
@@ -349,7 +347,7 @@ REAL_BACKENDS = {
 
 def get_backend(channel: str) -> Backend:
     """Return the backend that settings choose for a channel (the local outbox by default)."""
-    chosen = {**DEFAULT_BACKENDS, **getattr(settings, "NOTIFICATION_BACKENDS", {})}
+    chosen = {**DEFAULT_BACKENDS, **settings.NOTIFICATION_BACKENDS}
     name = chosen.get(channel, "local")
     factory = REAL_BACKENDS.get(channel, {}).get(name)
     return factory() if factory else LocalOutboxBackend(channel)

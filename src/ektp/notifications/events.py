@@ -46,7 +46,7 @@ def _latest_print(resident):
 
 def collect_from(printed_at: dt.datetime) -> dt.date:
     """Return the first day a printed card can be collected."""
-    days = int(getattr(settings, "NOTIFICATIONS_COLLECT_AFTER_DAYS", 1))
+    days = int(settings.NOTIFICATIONS_COLLECT_AFTER_DAYS)
     return timezone.localdate(printed_at) + dt.timedelta(days=days)
 
 

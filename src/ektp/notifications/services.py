@@ -35,18 +35,18 @@ class NotificationInvalid(ValueError):
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "NOTIFICATIONS_MAX_ATTEMPTS", 8))
+    return int(settings.NOTIFICATIONS_MAX_ATTEMPTS)
 
 
 def backoff(attempts: int) -> dt.timedelta:
     """Return the wait before the next try after `attempts` failed ones (doubling, capped)."""
-    base = float(getattr(settings, "NOTIFICATIONS_BACKOFF_SECONDS", 60))
-    cap = float(getattr(settings, "NOTIFICATIONS_BACKOFF_CAP_SECONDS", 6 * 3600))
+    base = float(settings.NOTIFICATIONS_BACKOFF_SECONDS)
+    cap = float(settings.NOTIFICATIONS_BACKOFF_CAP_SECONDS)
     return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
 
 
 def default_channels() -> list[str]:
-    return list(getattr(settings, "NOTIFICATIONS_DEFAULT_CHANNELS", [Channel.WHATSAPP]))
+    return list(settings.NOTIFICATIONS_DEFAULT_CHANNELS)
 
 
 def _enqueue(message_id: str, *, run_after: dt.datetime | None = None) -> None:
@@ -152,7 +152,7 @@ def opt_out_url(*, resident, channel: str) -> str:
     path = reverse(
         "notifications:opt_out", args=[opt_out_token(resident=resident, channel=channel)]
     )
-    return getattr(settings, "EKTP_PUBLIC_URL", "").rstrip("/") + path
+    return settings.EKTP_PUBLIC_URL.rstrip("/") + path
 
 
 OPT_OUT_FOOTER = {
@@ -183,9 +183,7 @@ def _ordered_fields(event: str, language: str) -> list[str]:
 
 def stale_sending() -> dt.timedelta:
     """Return how long after its claim a send not settled was surely left by a dead worker."""
-    return dt.timedelta(
-        seconds=float(getattr(settings, "NOTIFICATIONS_STALE_SENDING_SECONDS", 900))
-    )
+    return dt.timedelta(seconds=float(settings.NOTIFICATIONS_STALE_SENDING_SECONDS))
 
 
 def _claim(message_id: str, now: dt.datetime, run_id: str = "") -> bool:

@@ -124,7 +124,7 @@ def _error(message: str, status: int) -> JsonResponse:
 def webhook(request: HttpRequest) -> HttpResponse:
     """Answer Meta's subscription handshake (GET) and incoming WhatsApp messages (POST)."""
     if request.method == "GET":
-        expected = getattr(settings, "WHATSAPP_VERIFY_TOKEN", "")
+        expected = settings.WHATSAPP_VERIFY_TOKEN
         mode = request.GET.get("hub.mode")
         token = request.GET.get("hub.verify_token", "")
         challenge = request.GET.get("hub.challenge", "")

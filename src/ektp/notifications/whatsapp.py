@@ -48,7 +48,7 @@ class Incoming:
 
 def signature_valid(raw_body: bytes, header: str | None) -> bool:
     """Check Meta's X-Hub-Signature-256: HMAC-SHA256 of the raw body with the app secret."""
-    secret = getattr(settings, "WHATSAPP_APP_SECRET", "")
+    secret = settings.WHATSAPP_APP_SECRET
     if not secret or not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()

@@ -39,7 +39,7 @@ class SuketInvalid(ValueError):
 
 
 def node_name() -> str:
-    return getattr(settings, "EKTP_NODE_ID", "office")
+    return settings.EKTP_NODE_ID
 
 
 def _clean(text: str | None, *, limit: int = MAX_TEXT) -> str:

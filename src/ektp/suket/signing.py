@@ -35,19 +35,18 @@ def key_paths() -> KeyPaths:
     """Return the key and certificate paths: EKTP_SUKET_* settings, else the install's key dir."""
     directory = Path(settings.EKTP_KEY_DIR)
 
-    def path(name: str, default: str) -> Path:
-        value = getattr(settings, name, None)
+    def path(value: str | None, default: str) -> Path:
         return Path(value) if value else directory / default
 
     return KeyPaths(
-        path("EKTP_SUKET_QR_KEY", key_store.SUKET_QR_FILE),
-        path("EKTP_SUKET_SIGNING_KEY", key_store.SUKET_SIGNING_KEY_FILE),
-        path("EKTP_SUKET_SIGNING_CERT", key_store.SUKET_SIGNING_CERT_FILE),
+        path(settings.EKTP_SUKET_QR_KEY, key_store.SUKET_QR_FILE),
+        path(settings.EKTP_SUKET_SIGNING_KEY, key_store.SUKET_SIGNING_KEY_FILE),
+        path(settings.EKTP_SUKET_SIGNING_CERT, key_store.SUKET_SIGNING_CERT_FILE),
     )
 
 
 def is_production() -> bool:
-    return getattr(settings, "ENVIRONMENT", "development") == "production"
+    return settings.ENVIRONMENT == "production"
 
 
 def generate_development_pair(paths: KeyPaths) -> None:

@@ -28,7 +28,7 @@ def deliver_suket(suket_id: str) -> bool:
         if not updated:
             return False
         suket = Suket.objects.select_related("resident", "office").get(pk=suket_id)
-        base = (getattr(settings, "EKTP_PUBLIC_URL", "") or "http://127.0.0.1:8000").rstrip("/")
+        base = (settings.EKTP_PUBLIC_URL or "http://127.0.0.1:8000").rstrip("/")
         verify_url = base + reverse("verify:verify", args=[suket.number])
         notify_suket_issued(suket=suket, pdf=documents.signed_pdf(suket, verify_url=verify_url))
     return True

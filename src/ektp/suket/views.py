@@ -35,7 +35,7 @@ def _first_error(form) -> str:
 
 def verify_url(request: HttpRequest, number: str) -> str:
     """Return the absolute public verification link of a suket number."""
-    base = getattr(settings, "EKTP_PUBLIC_URL", "") or request.build_absolute_uri("/")[:-1]
+    base = settings.EKTP_PUBLIC_URL or request.build_absolute_uri("/")[:-1]
     return base.rstrip("/") + reverse("verify:verify", args=[number])
 
 
@@ -177,7 +177,7 @@ def outstanding(request: HttpRequest) -> HttpResponse:
 
 
 def verify_rate(group, request) -> str:
-    return getattr(settings, "EKTP_VERIFY_RATE", "30/m")
+    return settings.EKTP_VERIFY_RATE
 
 
 def too_many(request: HttpRequest) -> HttpResponse:

@@ -12,17 +12,17 @@ CODE_LENGTH = 10
 
 def cutoff_minutes() -> int:
     """Return how many minutes before a window online booking closes."""
-    return int(getattr(settings, "APPOINTMENTS_CUTOFF_MINUTES", 60))
+    return int(settings.APPOINTMENTS_CUTOFF_MINUTES)
 
 
 def window_minutes() -> int:
     """Return the length of one time window in minutes."""
-    return int(getattr(settings, "APPOINTMENTS_WINDOW_MINUTES", 60))
+    return int(settings.APPOINTMENTS_WINDOW_MINUTES)
 
 
 def horizon_days() -> int:
     """Return how many days ahead a resident may book."""
-    return int(getattr(settings, "APPOINTMENTS_HORIZON_DAYS", 30))
+    return int(settings.APPOINTMENTS_HORIZON_DAYS)
 
 
 class AppointmentError(ValueError):

@@ -18,7 +18,7 @@ from ektp.offices.models import Office, ServicePoint
 
 def node_name() -> str:
     """Return the name of the node (office server or edge laptop) writing ledger rows."""
-    return getattr(settings, "EKTP_NODE_ID", "office")
+    return settings.EKTP_NODE_ID
 
 
 def policy_for(office: Office) -> CardPolicy:
