@@ -513,10 +513,9 @@ def suket_pdf(request, suket) -> bytes | None:
     """Render a suket's signed PDF through the suket app, or None when it cannot."""
     try:
         from ektp.suket import documents
-        from ektp.suket.views import verify_url
     except ImportError:
         return None
-    return documents.signed_pdf(suket, verify_url=verify_url(request, suket.number))
+    return documents.signed_pdf(suket, verify_url=documents.verify_url(request, suket.number))
 
 
 def mask_phone(phone: str) -> str:

@@ -17,9 +17,9 @@ from ektp.offices.models import Office
 from ektp.offices.selectors import office_for
 from ektp.residents.selectors import get_resident_by_nik
 from ektp.suket import selectors, services, signing
+from ektp.suket.documents import pdf_response
 from ektp.suket.models import Suket
 from ektp.suket.policy import rule_in_force
-from ektp.suket.views import pdf_response
 
 router = Router(tags=["suket"])
 
