@@ -30,7 +30,7 @@ from ektp.notifications.events import notify_booking
 from ektp.offices.calendar import Opening, opening
 from ektp.offices.models import ServicePoint
 from ektp.residents.models import Citizenship, LifeStatus, Resident, years_ago
-from ektp.residents.nik import InvalidNumber, parse_nik
+from ektp.residents.nik import InvalidNumber, decode_nik
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
@@ -169,17 +169,17 @@ def check_bookable_day(day: dt.date, *, today: dt.date | None = None) -> None:
 # ---------------------------------------------------------------- identity
 
 
-def parse_nik_or_error(nik: str) -> str:
+def checked_nik(nik: str) -> str:
     """Return a well-formed NIK or raise NotIdentified naming the numbering rule."""
     try:
-        return parse_nik((nik or "")[:40]).nik
+        return decode_nik((nik or "")[:40]).nik
     except InvalidNumber as exc:
         raise NotIdentified(exc.message, rule="nik_format") from None
 
 
 def identify_resident(*, nik: str, birth_date: dt.date) -> Resident:
     """Return the living resident with this NIK and birth date; the same refusal for any mismatch."""
-    nik = parse_nik_or_error(nik)
+    nik = checked_nik(nik)
     resident = (
         Resident.objects.filter(nik=nik, birth_date=birth_date, life_status=LifeStatus.ALIVE)
         .select_related("family")
@@ -588,7 +588,7 @@ def issue_walk_in(
     today = timezone.localdate(now)
     resident = None
     if nik:
-        nik = parse_nik_or_error(nik)
+        nik = checked_nik(nik)
         resident = Resident.objects.filter(nik=nik).first()
         if resident is None:
             raise QueueError("NIK tidak terdaftar di data kependudukan.", rule="nik_unknown")
