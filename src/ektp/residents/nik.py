@@ -13,6 +13,10 @@ accepts superscripts ('²', which int() then refuses), and int() and a regular e
 digit class accept Arabic-Indic ('١') and fullwidth ('１') digits. Such numbers are refused, not
 translated: a NIK is stored, compared, counted and printed in one spelling only, and no
 keyboard of an Indonesian office or phone types these characters by mistake.
+
+A NIK typed anywhere (a form, an API body, path or query, a WhatsApp message) goes through
+parse_nik alone: NikField wraps it for forms, NikIn for Ninja; decode_nik adds the numbering
+rules where a NIK is registered or proves an identity.
 """
 
 from __future__ import annotations
