@@ -70,7 +70,8 @@ def test_print_then_hand_over_through_the_pages(operator_client, stocked_point):
     ("data", "message"),
     [
         ({"point": "x", "nik": "1809011001950006"}, "Titik layanan tidak sah"),
-        ({"nik": "123"}, "NIK harus 16 angka"),
+        ({"nik": "123"}, "NIK harus 16 digit (yang diisi 3 karakter)."),
+        ({"nik": "18٠٩011001950006"}, "NIK hanya boleh berisi angka 0–9."),
         ({}, "Pilih satu penduduk"),
         ({"nik": "1809011001950006", "serial": "12ab"}, "6–20 angka"),
         ({"nik": "9999999999999999"}, "tidak ditemukan"),

@@ -1,5 +1,6 @@
 import base64
 import datetime as dt
+import json
 
 import pytest
 from django.test import override_settings
@@ -263,6 +264,8 @@ def _mutate(payload, kind):
         samples[0]["quality"] = 1
     elif kind == "short_nik":
         payload["nik"] = "123"
+    elif kind == "arabic_indic_nik":
+        payload["nik"] = "18٠٩" + payload["nik"][4:]
     elif kind == "bad_device":
         payload["device_id"] = "bukan-uuid"
     elif kind == "both":
@@ -283,6 +286,7 @@ def _mutate(payload, kind):
         ("quality_out_of_range", "tidak valid"),
         ("low_quality", "di bawah ambang"),
         ("short_nik", "tidak valid"),
+        ("arabic_indic_nik", "NIK hanya boleh berisi angka 0–9."),
         ("bad_device", "tidak valid"),
         ("both", "bukan keduanya"),
         ("bad_exception", "wajib direkam"),
@@ -294,7 +298,7 @@ def test_api_bad_recording_is_refused_and_nothing_written(api, kind, message):
     payload = _mutate(_payload(resident.nik, kit), kind)
     response = api.post("/api/v1/enrollment/records", payload, content_type="application/json")
     assert response.status_code == 422, response.json()
-    assert message in response.json()["detail"]
+    assert message in json.dumps(response.json(), ensure_ascii=False)
     _nothing_written(resident)
 
 

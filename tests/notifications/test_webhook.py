@@ -177,7 +177,9 @@ def test_check_status_unknown_nik_and_wrong_date_get_the_same_answer(client):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("cek status 12345 17-05-1990", "NIK harus 16 angka"),
+        ("cek status 12345 17-05-1990", "NIK harus 16 digit (yang diisi 5 karakter)."),
+        ("cek status 18٠٩015705900001 17-05-1990", "NIK hanya boleh berisi angka 0–9."),
+        ("cek status 1809-0157-0590-0001 32-05-1990", "HH-BB-TTTT"),
         ("cek status 1809015705900001 1990/17/05", "HH-BB-TTTT"),
         ("cek status 1809015705900001 17-05-2990", "tidak mungkin"),
         ("cek status", "Format: cek status"),

@@ -185,14 +185,15 @@ def test_dead_resident_is_not_found(client):
 @pytest.mark.parametrize(
     ("nik", "birth_date", "message"),
     [
-        ("12345", "17-05-1990", "NIK harus 16 angka."),
-        ("18090157059000AB", "17-05-1990", "NIK harus 16 angka."),
+        ("12345", "17-05-1990", "NIK harus 16 digit (yang diisi 5 karakter)."),
+        ("18090157059000AB", "17-05-1990", "NIK hanya boleh berisi angka 0–9."),
+        ("18０９015705900001", "17-05-1990", "NIK hanya boleh berisi angka 0–9."),
         ("", "17-05-1990", "NIK wajib diisi."),
         ("1809015705900001", "", "Tanggal lahir wajib diisi."),
         ("1809015705900001", "31-02-1990", "HH-BB-TTTT"),
         ("1809015705900001", "kemarin", "HH-BB-TTTT"),
         ("1809015705900001", "01-01-2999", "tidak mungkin"),
-        ("1" * 41, "17-05-1990", "paling banyak"),
+        ("1" * 41, "17-05-1990", "NIK harus 16 digit (yang diisi 41 karakter)."),
     ],
 )
 def test_bad_input_is_refused_with_the_rule(client, nik, birth_date, message):
@@ -353,6 +354,7 @@ def test_api_answers_like_the_page(client):
     ("body", "status"),
     [
         ({"nik": "123", "birth_date": "17-05-1990"}, 422),
+        ({"nik": "18٠٩015705909999", "birth_date": "17-05-1990"}, 422),
         ({"nik": "1809015705909999", "birth_date": "17/13/1990"}, 422),
         ({"nik": "1809015705909999"}, 422),
         ({"nik": "1" * 100, "birth_date": "17-05-1990"}, 422),
@@ -362,6 +364,21 @@ def test_api_bad_input_is_refused_in_indonesian(client, body, status):
     response = client.post("/api/v1/portal/status", body, content_type="application/json")
     assert response.status_code == status
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("nik", "message"),
+    [
+        ("123", "NIK harus 16 digit (yang diisi 3 karakter)."),
+        ("18٠٩015705909999", "NIK hanya boleh berisi angka 0–9."),
+        ("18０９015705909999", "NIK hanya boleh berisi angka 0–9."),
+    ],
+)
+def test_api_names_what_is_wrong_with_the_nik(client, nik, message):
+    body = {"nik": nik, "birth_date": "17-05-1990"}
+    response = client.post("/api/v1/portal/status", body, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["detail"] == message
 
 
 def test_api_rate_limit(client, settings):

@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 
 from ektp.core.models import User
 from ektp.residents.models import Family, Resident
-from ektp.residents.nik import check_nik_matches, parse_kk, parse_nik
+from ektp.residents.nik import check_nik_matches, decode_nik, parse_kk
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 1)
@@ -22,7 +22,7 @@ def test_seed_builds_valid_consistent_residents():
     _seed()
     assert Resident.objects.count() == 3000
     for r in Resident.objects.select_related("family"):
-        info = parse_nik(r.nik)
+        info = decode_nik(r.nik)
         check_nik_matches(info, birth_date=r.birth_date, sex=r.sex)
         assert info.kecamatan_code == r.kecamatan_code
         assert parse_kk(r.family.kk_number).kecamatan_code == r.kecamatan_code
@@ -100,7 +100,7 @@ def test_seed_a_province_shares_the_residents_by_district_population():
     assert counts == {code: n for code, n in expected.items() if n}
     assert counts["18.71"] > counts["18.72"]  # Bandar Lampung is far larger than Metro
     for r in Resident.objects.select_related("family")[:300]:
-        info = parse_nik(r.nik)
+        info = decode_nik(r.nik)
         check_nik_matches(info, birth_date=r.birth_date, sex=r.sex)
         assert info.kecamatan_code == r.kecamatan_code == r.family.kecamatan_code
     # The plain indexes dropped for the load (PostgreSQL) are back.

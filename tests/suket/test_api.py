@@ -70,12 +70,14 @@ def test_issue_refused_answers_409_with_the_reason(client, auth, stock):
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        ({"kab": "18.09", "nik": "123"}, 422, "NIK harus 16 angka"),
+        ({"kab": "18.09", "nik": "123"}, 422, "NIK harus 16 digit (yang diisi 3 karakter)."),
+        ({"kab": "18.09", "nik": "18٠٩014501959999"}, 422, "NIK hanya boleh berisi angka 0–9."),
         ({"kab": "18.09", "nik": "1809014501959999"}, 404, "NIK tidak ditemukan"),
         ({"kab": "1809", "nik": "1809014501959999"}, 422, "NN.NN"),
         ({"kab": "18.71", "nik": "1809014501959999"}, 404, "Kantor Disdukcapil tidak ditemukan"),
         ({"kab": "18.09"}, 422, "Wajib diisi"),
-        ({"kab": "18.09", "nik": "1" * 17}, 422, "Paling banyak 16 karakter"),
+        ({"kab": "18.09", "nik": "1" * 17}, 422, "NIK harus 16 digit (yang diisi 17 karakter)."),
+        ({"kab": "18.09", "nik": "1" * 41}, 422, "Paling banyak 40 karakter"),
         ({"kab": "18.09", "nik": 1809014501959999}, 422, "Harus berupa teks"),
     ],
 )

@@ -62,8 +62,9 @@ def test_operator_issues_a_suket_from_the_list_page(operator_client, office):
     ("nik", "message"),
     [
         ("", "NIK: NIK wajib diisi."),
-        ("12345", "NIK: NIK harus 16 angka."),
-        ("18090145019500x1", "NIK: NIK harus 16 angka."),
+        ("12345", "NIK: NIK harus 16 digit (yang diisi 5 karakter)."),
+        ("18090145019500x1", "NIK: NIK hanya boleh berisi angka 0–9."),
+        ("18０９014501959999", "NIK: NIK hanya boleh berisi angka 0–9."),
         ("1809014501959999", "NIK tidak ditemukan di wilayah kerja Anda."),
     ],
 )

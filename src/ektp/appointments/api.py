@@ -265,7 +265,7 @@ def create_booking(request, payload: BookIn):
         requester = _identify(request, payload)
         resident = requester
         if payload.for_nik:
-            nik = services.parse_nik_or_error(payload.for_nik)
+            nik = services.checked_nik(payload.for_nik)
             member = [m for m in services.family_of(requester) if m.nik == nik]
             if not member:
                 raise services.AppointmentError(

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ektp.appointments.models import InvitationBatch, PriorityReason
+from ektp.residents.nik import NikField
 
 REQUIRED = {"required": _("Wajib diisi.")}
 DATE = {**REQUIRED, "invalid": _("Tanggal bukan tanggal yang sah (TTTT-BB-HH).")}
@@ -16,16 +17,7 @@ def _date_field(label, **kwargs):
 
 
 class IdentifyForm(forms.Form):
-    nik = forms.CharField(
-        label=_("NIK"),
-        max_length=16,
-        min_length=16,
-        required=False,
-        error_messages={
-            "max_length": _("NIK harus 16 digit."),
-            "min_length": _("NIK harus 16 digit."),
-        },
-    )
+    nik = NikField(required=False)
     birth_date = _date_field(_("Tanggal lahir"), required=False)
     code = forms.CharField(
         label=_("atau kode undangan / booking"), max_length=20, required=False, error_messages=CODE
@@ -76,16 +68,7 @@ class CheckInForm(forms.Form):
 
 
 class WalkInForm(forms.Form):
-    nik = forms.CharField(
-        label=_("NIK (jika ada)"),
-        max_length=16,
-        min_length=16,
-        required=False,
-        error_messages={
-            "max_length": _("NIK harus 16 digit."),
-            "min_length": _("NIK harus 16 digit."),
-        },
-    )
+    nik = NikField(label=_("NIK (jika ada)"), required=False)
     priority = forms.ChoiceField(
         label=_("Prioritas"), choices=PriorityReason.choices, required=False, error_messages=CHOICE
     )

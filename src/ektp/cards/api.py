@@ -16,6 +16,7 @@ from ektp.cards.printers import default_printer
 from ektp.core.models import Role
 from ektp.offices.models import Office, ServicePoint
 from ektp.offices.selectors import office_for
+from ektp.residents.nik import NikIn
 from ektp.residents.selectors import get_resident_by_nik
 
 router = Router(tags=["cards"])
@@ -96,7 +97,7 @@ def queue(request, params: Query[QueueIn]):
 
 class PrintIn(Schema):
     point: uuid.UUID
-    nik: str | None = Field(None, pattern=r"^[0-9]{16}$")
+    nik: NikIn | None = None
     request_id: uuid.UUID | None = None
     serial: str | None = Field(None, pattern=r"^[0-9]{6,20}$")
 

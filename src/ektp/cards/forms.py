@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ektp.cards.models import LedgerEntry, PrintReason
 from ektp.cards.services import RECEIVER_RELATIONS, RECONCILE_OUTCOMES
+from ektp.residents.nik import NikField
 
 STORE = ""
 INT_ERRORS = {
@@ -130,11 +131,7 @@ class CountForm(OfficeForm):
 
 class PrintForm(forms.Form):
     point = forms.UUIDField(error_messages={"invalid": _("Titik layanan tidak sah.")})
-    nik = forms.RegexField(
-        regex=r"^[0-9]{16}$",
-        required=False,
-        error_messages={"invalid": _("NIK harus 16 angka.")},
-    )
+    nik = NikField(required=False)
     request = forms.UUIDField(
         required=False, error_messages={"invalid": _("Nomor permohonan tidak sah.")}
     )
@@ -165,9 +162,7 @@ class MisprintForm(forms.Form):
 
 
 class ReprintRequestForm(forms.Form):
-    nik = forms.RegexField(
-        label=_("NIK"), regex=r"^[0-9]{16}$", error_messages={"invalid": _("NIK harus 16 angka.")}
-    )
+    nik = NikField()
     reason = forms.ChoiceField(
         label=_("Alasan"),
         choices=[c for c in PrintReason.choices if c[0] != PrintReason.NEW],

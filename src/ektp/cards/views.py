@@ -26,9 +26,9 @@ from ektp.cards.models import BlankRequest, CardPrint, LedgerEntry, ReprintReque
 from ektp.cards.printers import default_printer
 from ektp.core.access import role_required
 from ektp.core.models import Role
+from ektp.offices.access import office_of_page
 from ektp.offices.models import Office
 from ektp.offices.selectors import offices_for
-from ektp.offices.views import office_of_page
 from ektp.residents.selectors import get_resident_by_nik
 
 PRINTERS = (Role.OPERATOR, Role.SUPERVISOR)

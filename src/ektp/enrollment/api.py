@@ -23,6 +23,7 @@ from ektp.enrollment.biometrics import (
     capture_device_for,
     retry_limit,
 )
+from ektp.residents.nik import NikIn
 from ektp.residents.selectors import get_resident_by_nik
 
 router = Router(tags=["enrollment"])
@@ -45,7 +46,7 @@ class ExceptionSchema(Schema):
 
 
 class RecordIn(Schema):
-    nik: str = Field(..., min_length=16, max_length=16)
+    nik: NikIn
     device_id: uuid.UUID
     simulate: bool = Field(False, description="Capture with the configured driver (simulator).")
     samples: list[SampleIn] = Field(default_factory=list, max_length=14)

@@ -20,6 +20,7 @@ from ektp.portal.limits import (
     per_nik_rate,
 )
 from ektp.residents.models import Resident
+from ektp.residents.nik import InvalidNumber, parse_nik
 
 HELP = (
     "Layanan WhatsApp Disdukcapil. Ketik:\n"
@@ -120,9 +121,9 @@ def _check_status(request: HttpRequest, sender: str, words: list[str]) -> str:
             "misalnya cek status 1809015705900001 17-05-1990."
         )
     try:
-        nik = portal.parse_nik(words[0])
+        nik = parse_nik(words[0])
         birth_date = portal.parse_birth_date(words[1])
-    except portal.InquiryInvalid as exc:
+    except (InvalidNumber, portal.InquiryInvalid) as exc:
         return str(exc)
     over, row = over_limit_then_read(
         ("wa-sender", sender, per_ip_rate()),
@@ -167,8 +168,8 @@ def _suket(request: HttpRequest, sender: str, words: list[str]):
         if len(words) != 2:
             return "Format: suket, atau suket <NIK> <tanggal lahir HH-BB-TTTT>.", None, None
         try:
-            nik, birth_date = portal.parse_nik(words[0]), portal.parse_birth_date(words[1])
-        except portal.InquiryInvalid as exc:
+            nik, birth_date = parse_nik(words[0]), portal.parse_birth_date(words[1])
+        except (InvalidNumber, portal.InquiryInvalid) as exc:
             return str(exc), None, None
         if nik_over_limit(request, nik):
             return TOO_MANY, None, None

@@ -9,35 +9,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from ektp.core.access import RegionNotChosen, role_required
+from ektp.core.access import role_required
 from ektp.core.models import Role
 from ektp.offices import selectors, services
 from ektp.offices.calendar import month_openings, opening
 from ektp.offices.forms import DeviceStatusForm, MonthForm, SpecialDayForm
-from ektp.offices.models import Office
 
 STAFF = (Role.GATE_OFFICER, Role.OPERATOR, Role.SUPERVISOR, Role.PROVINCE_ADMIN)
 MANAGERS = (Role.SUPERVISOR,)
-
-
-def office_of_page(request: HttpRequest) -> Office:
-    """The office a staff page is about: the user's own, or the one `kab` names.
-
-    Province and national staff who open the page without naming one get the list of the
-    offices they see to choose from (RegionNotChosen); an office outside the user's
-    jurisdiction, or a form sent without one, is a 404.
-    """
-    named = request.GET.get("kab") or request.POST.get("kab") or ""
-    code = str(named or request.user.region_id or "")[:5]
-    office = selectors.office_for(request.user, code) if code else None
-    if office is not None:
-        return office
-    if not named and request.method == "GET" and "." not in (request.user.jurisdiction_code or ""):
-        raise RegionNotChosen(
-            "Halaman ini tentang satu kantor Disdukcapil: pilih kabupaten/kota yang ingin dibuka.",
-            selectors.office_choices(request.user),
-        )
-    raise Http404("Kantor Disdukcapil tidak ditemukan di wilayah kerja Anda.")
 
 
 def _point_or_404(request, pk):

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from ektp.coverage.services import CoverageError
 from ektp.outreach import selectors, services
+from ektp.residents.nik import NikIn
 
 router = Router(tags=["outreach"])
 
@@ -88,7 +89,7 @@ class ClosureOut(Schema):
 
 
 class SpecialNeedIn(Schema):
-    nik: str = Field(..., max_length=16)
+    nik: NikIn
     kind: str = Field(..., max_length=20)
     note: str = Field("", max_length=200)
 

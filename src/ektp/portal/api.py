@@ -7,6 +7,7 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from ektp.portal import limits, selectors
+from ektp.residents.nik import InvalidNumber, parse_nik
 
 router = Router(tags=["portal"])
 
@@ -46,9 +47,9 @@ def check_status(request, payload: InquiryIn):
     """Say where a KTP-el stands for a NIK and birth date that both match (no booking code, no
     download link: a NIK and a birth date are public)."""
     try:
-        nik = selectors.parse_nik(payload.nik)
+        nik = parse_nik(payload.nik)
         birth_date = selectors.parse_birth_date(payload.birth_date)
-    except selectors.InquiryInvalid as exc:
+    except (InvalidNumber, selectors.InquiryInvalid) as exc:
         invalid = exc
         nik = birth_date = None
     else:

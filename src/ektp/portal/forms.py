@@ -8,27 +8,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ektp.portal import selectors
+from ektp.residents.nik import InvalidNumber, NikField, parse_nik
 
 
 class InquiryForm(forms.Form):
-    nik = forms.CharField(
-        label=_("NIK (16 angka)"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-        error_messages={"required": "NIK wajib diisi."},
-    )
+    nik = NikField(label=_("NIK (16 angka)"), max_length=40)
     birth_date = forms.CharField(
         label=_("Tanggal lahir (HH-BB-TTTT)"),
         max_length=20,
         widget=forms.TextInput(attrs={"placeholder": "17-08-1990", "autocomplete": "off"}),
         error_messages={"required": "Tanggal lahir wajib diisi."},
     )
-
-    def clean_nik(self) -> str:
-        try:
-            return selectors.parse_nik(self.cleaned_data["nik"])
-        except selectors.InquiryInvalid as exc:
-            raise forms.ValidationError(str(exc)) from exc
 
     def clean_birth_date(self):
         try:
@@ -54,9 +44,9 @@ class InquiryForm(forms.Form):
                 return None
             values.append(text)
         try:
-            nik = selectors.parse_nik(values[0])
+            nik = parse_nik(values[0])
             return nik, selectors.parse_birth_date(values[1], today=today)
-        except selectors.InquiryInvalid:
+        except (InvalidNumber, selectors.InquiryInvalid):
             return None
 
 

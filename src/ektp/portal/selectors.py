@@ -27,7 +27,6 @@ from ektp.core.prepared import Read, fetch_one, statement
 from ektp.notifications.events import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
 
-NIK_PATTERN = re.compile(r"^[0-9]{16}$")
 GENERIC_NOT_FOUND = (
     "Data tidak ditemukan. Periksa kembali NIK dan tanggal lahir Anda, atau datang ke kantor "
     "Disdukcapil terdekat."
@@ -35,15 +34,7 @@ GENERIC_NOT_FOUND = (
 
 
 class InquiryInvalid(ValueError):
-    """The NIK or birth date typed by a resident is malformed."""
-
-
-def parse_nik(text: str) -> str:
-    """Return a NIK of 16 digits from what was typed (spaces and dots allowed)."""
-    nik = re.sub(r"[\s.\-]", "", text or "")
-    if not NIK_PATTERN.match(nik):
-        raise InquiryInvalid("NIK harus 16 angka.")
-    return nik
+    """The birth date typed by a resident is malformed (a NIK: residents.nik.InvalidNumber)."""
 
 
 # The ways a birth date may be written: DD-MM-YYYY, DD/MM/YYYY (day and month of one or two
@@ -513,10 +504,9 @@ def suket_pdf(request, suket) -> bytes | None:
     """Render a suket's signed PDF through the suket app, or None when it cannot."""
     try:
         from ektp.suket import documents
-        from ektp.suket.views import verify_url
     except ImportError:
         return None
-    return documents.signed_pdf(suket, verify_url=verify_url(request, suket.number))
+    return documents.signed_pdf(suket, verify_url=documents.verify_url(request, suket.number))
 
 
 def mask_phone(phone: str) -> str:

@@ -20,8 +20,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from ektp.core.jinja import catalog
-from ektp.core.models import AuditEvent
-from ektp.core.services import record_audit
 from ektp.portal import grants, limits, selectors, services
 from ektp.portal.forms import AccessCodeForm, InquiryForm
 from ektp.portal.models import DocumentKind
@@ -181,16 +179,7 @@ def document(request: HttpRequest, ref: str) -> HttpResponse:
     if document.kind == DocumentKind.BOOKING:
         return redirect(reverse("booking:detail", args=[document.record.code]))
     try:
-        from ektp.suket.views import pdf_response
+        from ektp.suket.documents import public_pdf_response
     except ImportError:
         return _gone(request)
-    record_audit(
-        user=None,
-        action=AuditEvent.Action.VIEW,
-        object_type="suket",
-        object_id=document.id,
-        request=request,
-        channel="public",
-        detail={"pdf": True, "by": "one-time code"},
-    )
-    return pdf_response(request, document.record)
+    return public_pdf_response(request, document.record, by="one-time code")

@@ -13,15 +13,26 @@ accepts superscripts ('²', which int() then refuses), and int() and a regular e
 digit class accept Arabic-Indic ('١') and fullwidth ('１') digits. Such numbers are refused, not
 translated: a NIK is stored, compared, counted and printed in one spelling only, and no
 keyboard of an Indonesian office or phone types these characters by mistake.
+
+A NIK typed anywhere (a form, an API body, path or query, a WhatsApp message) goes through
+parse_nik alone: NikField wraps it for forms, NikIn for Ninja; decode_nik adds the numbering
+rules where a NIK is registered or proves an identity.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Annotated
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from ektp.regions import codes
 
@@ -53,7 +64,7 @@ def _known_codes() -> tuple[frozenset[str], frozenset[str]]:
 
 @dataclass(frozen=True)
 class NikInfo:
-    nik: str
+    nik: Nik
     province_code: str
     kabkota_code: str
     kecamatan_code: str
@@ -75,11 +86,6 @@ class NikInfo:
         return dt.date(year, self.birth_month, self.birth_day)
 
 
-# The shape of a NIK or No. KK for a form or schema field: 16 ASCII digits (a digit class
-# would take other digits too: see the module's docstring).
-NUMBER_PATTERN = r"^[0-9]{16}$"
-
-
 def is_digits(value: str) -> bool:
     """Tell whether value is made of ASCII digits 0–9 only (and is not empty)."""
     return value.isascii() and value.isdigit()
@@ -92,6 +98,22 @@ def _digits(value: str, what: str) -> str:
     if not is_digits(value):
         raise InvalidNumber("digits", f"{what} hanya boleh berisi angka 0–9.")
     return value
+
+
+class Nik(str):
+    """A NIK in its one spelling: 16 ASCII digits. Made by parse_nik; decode_nik reads its parts."""
+
+    __slots__ = ()
+
+
+# What people type between the groups of a NIK (1809 0157 0590 0001, 1809.0157...): dropped.
+NIK_SEPARATORS = re.compile(r"[\s.\-]")
+
+
+def parse_nik(text: str) -> Nik:
+    """Return the NIK written in text (spaces, dots and dashes between digits allowed), or
+    raise InvalidNumber saying why it is not one: the one check of every NIK typed in."""
+    return Nik(_digits(NIK_SEPARATORS.sub("", text or ""), "NIK"))
 
 
 def _region_prefix(value: str, what: str) -> tuple[str, str, str, list[str]]:
@@ -132,9 +154,51 @@ def _valid_day_month(day: int, month: int, yy: int) -> bool:
     return False
 
 
-def parse_nik(value: str) -> NikInfo:
-    """Parse a NIK or raise InvalidNumber naming the rule it breaks."""
-    nik = _digits(value, "NIK")
+def _nik_of_schema(text: str) -> Nik:
+    try:
+        return parse_nik(text)
+    except InvalidNumber as exc:
+        raise PydanticCustomError(f"nik_{exc.rule}", exc.message) from None
+
+
+# A NIK in a Ninja schema, path or query: parse_nik's value, parse_nik's message on a 422.
+NikIn = Annotated[
+    str,
+    Field(max_length=40, description="NIK, 16 angka", examples=["1809011705900001"]),
+    AfterValidator(_nik_of_schema),
+]
+
+
+class NikField(forms.CharField):
+    """A NIK in a form: a numeric, unremembered input of 16 characters, cleaned by parse_nik.
+
+    max_length, when given, only lets the box take more (a NIK typed with spaces)."""
+
+    default_error_messages = {"required": _("NIK wajib diisi.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("NIK"))
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update(inputmode="numeric", maxlength=str(self.max_length or 16), autocomplete="off")
+        return attrs
+
+    def to_python(self, value) -> str:
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        try:
+            return parse_nik(value)
+        except InvalidNumber as exc:
+            raise forms.ValidationError(exc.message, code=exc.rule) from None
+
+
+def decode_nik(value: str) -> NikInfo:
+    """Read a NIK's parts, or raise InvalidNumber naming the numbering rule it breaks (a NIK
+    being registered; a NIK looked up only needs parse_nik)."""
+    nik = parse_nik(value)
     province, kabkota, kecamatan, warnings = _region_prefix(nik, "NIK")
     day, month, yy = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     sex = "L"

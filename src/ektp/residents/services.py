@@ -26,7 +26,7 @@ from ektp.residents.models import (
     Resident,
     Sex,
 )
-from ektp.residents.nik import InvalidNumber, check_nik_matches, parse_kk, parse_nik
+from ektp.residents.nik import InvalidNumber, check_nik_matches, decode_nik, parse_kk
 
 
 class ResidentInvalid(ValueError):
@@ -199,7 +199,8 @@ def validate_resident(
     if existing is None:
         nik = _text(data, "nik")
         try:
-            info = parse_nik(nik)
+            info = decode_nik(nik)
+            nik = info.nik
             warnings.extend(info.warnings)
             if birth_date and values.get("sex") in ("L", "P") and "birth_date" not in errors:
                 check_nik_matches(info, birth_date=birth_date, sex=values["sex"])
@@ -210,7 +211,7 @@ def validate_resident(
         values["nik"] = nik
     elif birth_date and values.get("sex") in ("L", "P"):
         try:
-            check_nik_matches(parse_nik(existing.nik), birth_date=birth_date, sex=values["sex"])
+            check_nik_matches(decode_nik(existing.nik), birth_date=birth_date, sex=values["sex"])
         except InvalidNumber as exc:
             fail("birth_date" if exc.rule == "birth_date_mismatch" else "sex", exc.message)
 

@@ -15,18 +15,18 @@ from pydantic import Field
 from ektp.core.models import Role
 from ektp.offices.models import Office
 from ektp.offices.selectors import office_for
+from ektp.residents.nik import NikIn
 from ektp.residents.selectors import get_resident_by_nik
 from ektp.suket import selectors, services, signing
+from ektp.suket.documents import pdf_response
 from ektp.suket.models import Suket
 from ektp.suket.policy import rule_in_force
-from ektp.suket.views import pdf_response
 
 router = Router(tags=["suket"])
 
 ISSUER_ROLES = {Role.OPERATOR, Role.SUPERVISOR, Role.SYSTEM_ADMIN}
 READER_ROLES = ISSUER_ROLES | {Role.PROVINCE_ADMIN}
 KAB_RE = re.compile(r"^[0-9]{2}\.[0-9]{2}$")
-NIK_RE = re.compile(r"^[0-9]{16}$")
 MAX_PAYLOAD = 2000
 
 
@@ -125,7 +125,7 @@ def create_rule(request, payload: RuleIn):
 
 class IssueIn(Schema):
     kab: str = Field(..., max_length=5)
-    nik: str = Field(..., max_length=16)
+    nik: NikIn
     purpose: str = Field("", max_length=100)
     technical_failure: str = Field("", max_length=250)
 
@@ -167,8 +167,6 @@ def issue(request, payload: IssueIn):
     office = _office(request, payload.kab)
     if request.auth.role not in ISSUER_ROLES:
         raise HttpError(403, "Peran Anda tidak boleh menerbitkan suket.")
-    if not NIK_RE.match(payload.nik):
-        raise HttpError(422, "nik: NIK harus 16 angka.")
     resident = get_resident_by_nik(user=request.auth, nik=payload.nik)
     if resident is None:
         return Status(404, {"detail": "NIK tidak ditemukan di wilayah kerja Anda."})

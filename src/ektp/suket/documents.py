@@ -1,4 +1,5 @@
-"""The suket as an A4 PDF in Bahasa Indonesia with a signed QR code and the office's signature."""
+"""The suket as an A4 PDF in Bahasa Indonesia with a signed QR code and the office's signature,
+and the download that serves it to staff and to the public."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import datetime as dt
 from io import BytesIO
 
 import qrcode
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
+from ektp.core.models import AuditEvent
+from ektp.core.services import record_audit
 from ektp.suket import signing
 from ektp.suket.models import Suket
 
@@ -151,3 +157,33 @@ def signed_pdf(suket: Suket, *, verify_url: str) -> bytes:
         reason=f"Surat keterangan {suket.number}",
         location=suket.office.region.name,
     )
+
+
+def verify_url(request: HttpRequest, number: str) -> str:
+    """Return the absolute public verification link of a suket number."""
+    base = settings.EKTP_PUBLIC_URL or request.build_absolute_uri("/")[:-1]
+    return base.rstrip("/") + reverse("verify:verify", args=[number])
+
+
+def pdf_response(request: HttpRequest, suket: Suket) -> HttpResponse:
+    """Answer with the signed PDF as a download."""
+    body = signed_pdf(suket, verify_url=verify_url(request, suket.number))
+    response = HttpResponse(body, content_type="application/pdf")
+    filename = "suket-" + suket.number.replace("/", "-").replace(".", "") + ".pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def public_pdf_response(request: HttpRequest, suket: Suket, *, by: str) -> HttpResponse:
+    """Audit a download by a member of the public (`by` names what opened it: the QR or a
+    one-time code), then answer with the signed PDF."""
+    record_audit(
+        user=None,
+        action=AuditEvent.Action.VIEW,
+        object_type="suket",
+        object_id=suket.pk,
+        request=request,
+        channel="public",
+        detail={"pdf": True, "by": by},
+    )
+    return pdf_response(request, suket)

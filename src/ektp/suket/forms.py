@@ -5,16 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-NIK_MESSAGES = {
-    "required": _("NIK wajib diisi."),
-    "invalid": _("NIK harus 16 angka."),
-}
+from ektp.residents.nik import NikField
 
 
 class IssueForm(forms.Form):
-    nik = forms.RegexField(
-        label=_("NIK"), regex=r"^[0-9]{16}$", max_length=16, error_messages=NIK_MESSAGES
-    )
+    nik = NikField()
     purpose = forms.CharField(label=_("Keperluan"), max_length=100, required=False)
     technical_failure = forms.CharField(
         label=_("Gangguan teknis (jika ada)"),

@@ -15,7 +15,7 @@ from django_ratelimit.decorators import ratelimit
 from ektp.core.access import role_required
 from ektp.core.models import AuditEvent, Role
 from ektp.core.services import record_audit
-from ektp.offices.views import office_of_page
+from ektp.offices.access import office_of_page
 from ektp.residents.selectors import get_resident_by_nik
 from ektp.suket import documents, selectors, services, signing
 from ektp.suket.forms import IssueForm, QrDownloadForm, RevokeForm
@@ -31,21 +31,6 @@ def _first_error(form) -> str:
         label = form.fields[field].label if field in form.fields else None
         return f"{label}: {errors[0]}" if label else errors[0]
     return "Data tidak valid."
-
-
-def verify_url(request: HttpRequest, number: str) -> str:
-    """Return the absolute public verification link of a suket number."""
-    base = settings.EKTP_PUBLIC_URL or request.build_absolute_uri("/")[:-1]
-    return base.rstrip("/") + reverse("verify:verify", args=[number])
-
-
-def pdf_response(request: HttpRequest, suket: Suket) -> HttpResponse:
-    """Answer with the signed PDF as a download."""
-    body = documents.signed_pdf(suket, verify_url=verify_url(request, suket.number))
-    response = HttpResponse(body, content_type="application/pdf")
-    filename = "suket-" + suket.number.replace("/", "-").replace(".", "") + ".pdf"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @role_required(*READERS)
@@ -121,7 +106,7 @@ def detail(request: HttpRequest, suket_id) -> HttpResponse:
             "status_label": suket.current_status_label(today),
             "form": RevokeForm(),
             "can_revoke": request.user.role in (Role.SUPERVISOR, Role.SYSTEM_ADMIN),
-            "verify_url": verify_url(request, suket.number),
+            "verify_url": documents.verify_url(request, suket.number),
         },
     )
 
@@ -162,7 +147,7 @@ def pdf(request: HttpRequest, suket_id) -> HttpResponse:
         request=request,
         detail={"pdf": True},
     )
-    return pdf_response(request, suket)
+    return documents.pdf_response(request, suket)
 
 
 @role_required(Role.SUPERVISOR, Role.PROVINCE_ADMIN)
@@ -207,16 +192,7 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
             form.add_error("qr", str(exc))
         else:
             if fields["number"] == suket.number:
-                record_audit(
-                    user=None,
-                    action=AuditEvent.Action.VIEW,
-                    object_type="suket",
-                    object_id=suket.pk,
-                    request=request,
-                    channel="public",
-                    detail={"pdf": True, "by": "qr"},
-                )
-                return pdf_response(request, suket)
+                return documents.public_pdf_response(request, suket, by="qr")
             form.add_error("qr", "Kode QR ini milik suket lain.")
     return render(
         request,

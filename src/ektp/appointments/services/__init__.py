@@ -32,7 +32,7 @@ from ektp.appointments.services.identity import (
     booking_by_code,
     family_of,
     identify_resident,
-    parse_nik_or_error,
+    checked_nik,
 )
 from ektp.appointments.services.invitations import MAX_INVITATIONS, invitation_targets, invite
 from ektp.appointments.services.queue import (
@@ -95,7 +95,7 @@ __all__ = [
     "move_booking",
     "normalise_code",
     "opening",
-    "parse_nik_or_error",
+    "checked_nik",
     "plan_windows",
     "recall",
     "remaining_today",

@@ -14,20 +14,20 @@ from ektp.appointments.services.common import (
     normalise_code,
 )
 from ektp.residents.models import LifeStatus, Resident
-from ektp.residents.nik import InvalidNumber, parse_nik
+from ektp.residents.nik import InvalidNumber, decode_nik
 
 
-def parse_nik_or_error(nik: str) -> str:
+def checked_nik(nik: str) -> str:
     """Return a well-formed NIK or raise NotIdentified naming the numbering rule."""
     try:
-        return parse_nik((nik or "")[:40]).nik
+        return decode_nik((nik or "")[:40]).nik
     except InvalidNumber as exc:
         raise NotIdentified(exc.message, rule="nik_format") from None
 
 
 def identify_resident(*, nik: str, birth_date: dt.date) -> Resident:
     """Return the living resident with this NIK and birth date; the same refusal for any mismatch."""
-    nik = parse_nik_or_error(nik)
+    nik = checked_nik(nik)
     resident = (
         Resident.objects.filter(nik=nik, birth_date=birth_date, life_status=LifeStatus.ALIVE)
         .select_related("family")

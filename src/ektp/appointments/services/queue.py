@@ -18,7 +18,7 @@ from ektp.appointments.models import (
 )
 from ektp.appointments.services.booking import _active_booking_exists, _take_place
 from ektp.appointments.services.common import QueueError, WindowFull
-from ektp.appointments.services.identity import booking_by_code, parse_nik_or_error
+from ektp.appointments.services.identity import booking_by_code, checked_nik
 from ektp.appointments.services.windows import windows_for
 from ektp.core.models import User
 from ektp.offices.models import ServicePoint
@@ -112,7 +112,7 @@ def issue_walk_in(
     today = timezone.localdate(now)
     resident = None
     if nik:
-        nik = parse_nik_or_error(nik)
+        nik = checked_nik(nik)
         resident = Resident.objects.filter(nik=nik).first()
         if resident is None:
             raise QueueError("NIK tidak terdaftar di data kependudukan.", rule="nik_unknown")
