@@ -104,7 +104,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "ektp.core.middleware.RegionChoiceMiddleware",
-    "ektp.portal.middleware.CountersUnavailableMiddleware",
+    "ektp.core.ratelimit.CountersUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "ektp.urls"
@@ -162,9 +162,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         **DATABASES["default"].get("OPTIONS", {}),
     }
 elif DATABASE_IS_POSTGRES:
-    # psycopg prepares a statement run this many times on a connection through a cursor of
-    # ektp.core.prepared (the public status inquiry): "off" behind a proxy that pools by
-    # transaction and cannot keep prepared statements. (A psycopg option: SQLite refuses it.)
+    # psycopg prepares a statement run this many times on a connection through a cursor that
+    # binds on the server (Django's cursors bind on the client and never do): "off" behind a
+    # proxy that pools by transaction. (A psycopg option: SQLite refuses it.)
     _prepare = os.environ.get("EKTP_PG_PREPARE_THRESHOLD", "5")
     if _prepare.lower() not in ("", "off", "none"):
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(_prepare)
@@ -403,27 +403,24 @@ SMS_GATEWAY_CONTENT_TYPE = os.environ.get("SMS_GATEWAY_CONTENT_TYPE", "applicati
 
 # Cache shared by every process of one install (it holds the rate-limit counters), chosen by
 # EKTP_CACHE:
-# - "redis": Redis at REDIS_URL (or a redis:// CACHE_URL), the default when one is set;
-# - "host": an LMDB file under var/ that every process of this machine shares, the default on
-#   SQLite (an install on SQLite is one machine);
-# - "database": a table in the database that `migrate` creates, the default on PostgreSQL,
-#   whose web processes may run on several machines (one that runs them all on one machine
-#   can say EKTP_CACHE=host).
+# - "redis": Redis at REDIS_URL (or a redis:// CACHE_URL), the default when one is set; the
+#   choice for web processes on several machines;
+# - "host": diskcache's SQLite files under EKTP_CACHE_DIR (default var/cache), shared by every
+#   process of this machine, the default otherwise;
+# - "database": Django's cache table in the database (`migrate` creates it).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if not REDIS_URL and os.environ.get("CACHE_URL", "").startswith(("redis://", "rediss://")):
     REDIS_URL = os.environ["CACHE_URL"]
 # Culling drops live counters once the cache is full: keep it far above the keys one hour of
 # enumeration attempts can make.
 CACHE_MAX_ENTRIES = 1_000_000
-CACHE_KIND = os.environ.get("EKTP_CACHE", "").strip().lower() or (
-    "redis" if REDIS_URL else "database" if DATABASE_IS_POSTGRES else "host"
-)
+CACHE_KIND = os.environ.get("EKTP_CACHE", "").strip().lower() or ("redis" if REDIS_URL else "host")
 if CACHE_KIND == "redis":
     if not REDIS_URL:
         raise ImproperlyConfigured("EKTP_CACHE=redis needs REDIS_URL.")
     CACHES = {
         "default": {
-            "BACKEND": "ektp.portal.cache.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("EKTP_CACHE_PREFIX", "ektp"),
         }
@@ -431,15 +428,17 @@ if CACHE_KIND == "redis":
 elif CACHE_KIND == "host":
     CACHES = {
         "default": {
-            "BACKEND": "ektp.portal.hostcache.HostCache",
+            "BACKEND": "diskcache.DjangoCache",
             "LOCATION": os.environ.get("EKTP_CACHE_DIR", str(VAR_DIR / "cache")),
-            "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES},
+            # Seconds a write waits for another process's write to its shard (SQLite's busy
+            # timeout) before diskcache tries again.
+            "DATABASE_TIMEOUT": 1.0,
         }
     }
 elif CACHE_KIND == "database":
     CACHES = {
         "default": {
-            "BACKEND": "ektp.portal.cache.DatabaseCache",
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "ektp_cache",
             "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES},
         }
@@ -447,12 +446,16 @@ elif CACHE_KIND == "database":
 else:
     raise ImproperlyConfigured(f"EKTP_CACHE={CACHE_KIND!r}: choose host, database or redis.")
 
-# Public pages: rate limits against NIK enumeration, counted in the shared cache.
+# Public pages: rate limits against NIK enumeration, counted in the shared cache (see
+# ektp.core.ratelimit). Which limiter counts: CacheRateLimiter, or NullRateLimiter (none).
+RATE_LIMITER = "ektp.core.ratelimit.CacheRateLimiter"
 # django-ratelimit's own settings, each at the library's default, written out: a setting
 # that is not defined is looked up again (and fails) on every inquiry.
 RATELIMIT_ENABLE = True
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_FAIL_OPEN = False
+# When the counters cannot be reached: let the try through and log it (True), or answer 503
+# "briefly unavailable" (False).
+RATELIMIT_FAIL_OPEN = True
 # The client's address through the trusted proxies (django-ratelimit's documented hook).
 RATELIMIT_IP_META_KEY = "ektp.core.net.client_ip"
 RATELIMIT_IPV4_MASK = 32

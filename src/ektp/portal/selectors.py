@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import functools
 import re
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import FieldError
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
     Case,
     CharField,
@@ -23,7 +20,6 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from ektp.core.prepared import Read, fetch_one, statement
 from ektp.notifications.events import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
 
@@ -72,9 +68,6 @@ def parse_birth_date(text: str, *, today: dt.date | None = None) -> dt.date:
     return born
 
 
-_NIK_SLOT = "nik-slot"
-_BIRTH_SLOT = dt.date(1900, 1, 2)
-_TODAY_SLOT = dt.date(1900, 1, 3)
 RESIDENT_FIELDS = (
     "id", "nik", "name", "birth_date", "ktp_status", "recorded_on", "kabkota_code", "phone",
     "email",
@@ -121,46 +114,26 @@ def _home_office_of(field: str):
     )
 
 
-# What the lookup reads beside the resident's own fields, set on the resident it returns.
-EXTRAS = (
-    "has_suket", "has_booking", "print_point", "printed_at", "home_office", "home_office_address",
-)  # fmt: skip
+def find_resident(
+    *, nik: str, birth_date: dt.date, today: dt.date | None = None
+) -> Resident | None:
+    """Return the living resident with both this NIK and this birth date, or None.
 
-
-@dataclass(frozen=True)
-class _Lookup:
-    sql: str
-    slots: list  # the slot of each parameter, in order (the constants are in the SQL)
-    fields: list[int]  # columns of the resident's fields
-    field_names: list[str]  # their attnames
-    converters: list[tuple[int, list, object]]  # (column, converters, expression)
-    extras: list[tuple[str, int]]  # (name, column) of each of EXTRAS
-
-
-@functools.cache
-def _lookup_statement(alias: str) -> _Lookup:
-    """Compile once per process the one query of an inquiry, with slots for its values.
-
-    The ORM writes the SQL (the resident and whether a valid suket or an upcoming booking
-    exists) and says how to read each column back; only the values change between
-    inquiries, so compiling it (or going through a RawQuerySet) every time is waste.
-
-    The constants ("valid", the booking statuses, the life status) are written into the SQL
-    as literals, quoted by the backend; only the slots stay parameters. SQLite compiles a
-    statement again on every run when a parameter could decide whether a partial index
-    applies (suket_one_valid_per_resident holds only status = 'valid'): that was most of
-    the query's time. On PostgreSQL the statement is prepared on the server (see
-    ektp.core.prepared).
+    One query: the resident carries `has_suket` and `has_booking`, so that status_of
+    reads suket and bookings only for the few who have them, `print_point` and
+    `printed_at` of the card in hand (None when there is none), and `home_office` and
+    `home_office_address` where a printed card has no print on record.
     """
-    query = (
-        Resident.objects.filter(nik=_NIK_SLOT, birth_date=_BIRTH_SLOT, life_status=LifeStatus.ALIVE)
+    today = today or timezone.localdate()
+    found = list(
+        Resident.objects.filter(nik=nik, birth_date=birth_date, life_status=LifeStatus.ALIVE)
         .only(*RESIDENT_FIELDS)
         .annotate(
-            has_suket=_flag("suket.Suket", status="valid", valid_until__gte=_TODAY_SLOT),
+            has_suket=_flag("suket.Suket", status="valid", valid_until__gte=today),
             has_booking=_flag(
                 "appointments.Booking",
                 status__in=["booked", "checked_in"],
-                window__day__gte=_TODAY_SLOT,
+                window__day__gte=today,
             ),
             print_point=_latest_print_of("service_point__name", CharField()),
             printed_at=_latest_print_of("printed_at", DateTimeField()),
@@ -168,88 +141,8 @@ def _lookup_statement(alias: str) -> _Lookup:
             home_office_address=_home_office_of("address"),
         )
         .order_by()[:1]
-    ).query
-    compiler = query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    sql, slots = _inline_constants(connections[alias], sql, params)
-    selected = compiler.klass_info["select_fields"]
-    field_names = [compiler.select[i][0].target.attname for i in selected]
-    converters = compiler.get_converters([column for column, _, _ in compiler.select])
-    return _Lookup(
-        sql=statement(connections[alias], sql),
-        slots=slots,
-        fields=list(selected),
-        field_names=field_names,
-        converters=[(i, convs, expr) for i, (convs, expr) in converters.items()],
-        extras=[(name, compiler.annotation_col_map[name]) for name in EXTRAS],
     )
-
-
-def _inline_constants(connection, sql: str, params) -> tuple[str, list]:
-    """Write every parameter that is not a slot into the SQL as a literal; return the SQL and
-    the slots of the parameters left."""
-    adapt = connection.ops.adapt_datefield_value
-    marks = {_NIK_SLOT: _NIK_SLOT, adapt(_BIRTH_SLOT): _BIRTH_SLOT, adapt(_TODAY_SLOT): _TODAY_SLOT}
-    params = [param.value if isinstance(param, enum.Enum) else param for param in params]
-    slot_of = [marks.get(param) if isinstance(param, (str, dt.date)) else None for param in params]
-    pieces = sql.split("%s")
-    if len(pieces) != len(params) + 1:  # a literal "%s" in the SQL: keep every parameter
-        return sql, [slot or param for slot, param in zip(slot_of, params, strict=True)]
-    connection.ensure_connection()  # PostgreSQL quotes with the connection's encoding
-    quote = connection.schema_editor().quote_value
-    kept: list = []
-    written = [pieces[0]]
-    for param, slot, piece in zip(params, slot_of, pieces[1:], strict=True):
-        if slot is not None:
-            kept.append(slot)
-            written.append("%s")
-        else:
-            written.append(quote(param).replace("%", "%%"))
-        written.append(piece)
-    return "".join(written), kept
-
-
-def find_resident(
-    *, nik: str, birth_date: dt.date, today: dt.date | None = None
-) -> Resident | None:
-    """Return the living resident with both this NIK and this birth date, or None.
-
-    One query: the resident carries `has_suket` and `has_booking`, so that status_of
-    reads suket and bookings only for the few who have them, and `print_point` and
-    `printed_at` of the card in hand (None when there is none).
-    """
-    return resident_from_row(fetch_one(resident_read(nik=nik, birth_date=birth_date, today=today)))
-
-
-def resident_read(*, nik: str, birth_date: dt.date, today: dt.date | None = None) -> Read:
-    """Return find_resident's query as a Read, for a caller that runs it along with another
-    statement (the inquiry counts its tries in the same round trip: see limits); its row
-    goes to resident_from_row."""
-    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy looks it up again
-    lookup = _lookup_statement(db.alias)
-    adapt = db.ops.adapt_datefield_value
-    values = {
-        _NIK_SLOT: nik,
-        _BIRTH_SLOT: adapt(birth_date),
-        _TODAY_SLOT: adapt(today or timezone.localdate()),
-    }
-    return Read(lookup.sql, [values.get(slot, slot) for slot in lookup.slots], db.alias)
-
-
-def resident_from_row(row: tuple | None, using: str = DEFAULT_DB_ALIAS) -> Resident | None:
-    """Return the resident of a row of resident_read's query (None for no row)."""
-    if row is None:
-        return None
-    db = connections[using]
-    lookup = _lookup_statement(using)
-    row = list(row)
-    for index, convs, expression in lookup.converters:
-        for converter in convs:
-            row[index] = converter(row[index], expression, db)
-    resident = Resident.from_db(using, lookup.field_names, [row[i] for i in lookup.fields])
-    for name, column in lookup.extras:
-        setattr(resident, name, row[column])
-    return resident
+    return found[0] if found else None
 
 
 def mask_name(name: str) -> str:
