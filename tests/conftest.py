@@ -60,7 +60,7 @@ def _host_cache_of_the_session(tmp_path_factory):
     from django.conf import settings
     from django.test import override_settings
 
-    if settings.CACHES["default"]["BACKEND"] != "diskcache.DjangoCache":
+    if settings.CACHES["default"]["BACKEND"] != "ektp.core.ratelimit.HostCache":
         yield
         return
     own = {**settings.CACHES["default"], "LOCATION": str(tmp_path_factory.mktemp("host-cache"))}

@@ -406,7 +406,7 @@ SMS_GATEWAY_CONTENT_TYPE = os.environ.get("SMS_GATEWAY_CONTENT_TYPE", "applicati
 # - "redis": Redis at REDIS_URL (or a redis:// CACHE_URL), the default when one is set; the
 #   choice for web processes on several machines;
 # - "host": diskcache's SQLite files under EKTP_CACHE_DIR (default var/cache), shared by every
-#   process of this machine, the default otherwise;
+#   process of this machine (ektp.core.ratelimit.HostCache), the default otherwise;
 # - "database": Django's cache table in the database (`migrate` creates it).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if not REDIS_URL and os.environ.get("CACHE_URL", "").startswith(("redis://", "rediss://")):
@@ -428,7 +428,7 @@ if CACHE_KIND == "redis":
 elif CACHE_KIND == "host":
     CACHES = {
         "default": {
-            "BACKEND": "diskcache.DjangoCache",
+            "BACKEND": "ektp.core.ratelimit.HostCache",
             "LOCATION": os.environ.get("EKTP_CACHE_DIR", str(VAR_DIR / "cache")),
             # Seconds a write waits for another process's write to its shard (SQLite's busy
             # timeout) before diskcache tries again.

@@ -196,7 +196,7 @@ def unwritable_host_cache(settings, tmp_path):
     plain = tmp_path / "plain-file"
     plain.write_text("")
     settings.CACHES = {
-        "default": {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(plain / "cache")}
+        "default": {"BACKEND": "ektp.core.ratelimit.HostCache", "LOCATION": str(plain / "cache")}
     }
 
 
@@ -241,7 +241,7 @@ def test_a_programming_error_is_not_swallowed(settings):
 
 
 def test_two_cache_objects_on_one_directory_see_the_same_counters(settings, tmp_path):
-    location = {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(tmp_path / "cache")}
+    location = {"BACKEND": "ektp.core.ratelimit.HostCache", "LOCATION": str(tmp_path / "cache")}
     settings.CACHES = {"default": location}
     first, second = caches.create_connection("default"), caches.create_connection("default")
     assert first is not second

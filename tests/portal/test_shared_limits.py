@@ -143,7 +143,7 @@ def test_settings_choose_redis_from_the_environment(monkeypatch):
         assert importlib.reload(ektp.settings).CACHES["default"]["LOCATION"].endswith("/4")
         monkeypatch.setenv("CACHE_URL", "memcached://x")
         assert importlib.reload(ektp.settings).CACHES["default"]["BACKEND"] == (
-            "diskcache.DjangoCache"
+            "ektp.core.ratelimit.HostCache"
         )
     finally:
         monkeypatch.undo()
@@ -153,10 +153,10 @@ def test_settings_choose_redis_from_the_environment(monkeypatch):
 @pytest.mark.parametrize(
     ("database_url", "chosen", "backend"),
     [
-        ("", "", "diskcache.DjangoCache"),
-        ("postgres://postgres@127.0.0.1:5432/x", "", "diskcache.DjangoCache"),
-        ("postgres://postgres@127.0.0.1:5432/x", "host", "diskcache.DjangoCache"),
-        ("postgres://postgres@127.0.0.1:5432/x", " Host ", "diskcache.DjangoCache"),
+        ("", "", "ektp.core.ratelimit.HostCache"),
+        ("postgres://postgres@127.0.0.1:5432/x", "", "ektp.core.ratelimit.HostCache"),
+        ("postgres://postgres@127.0.0.1:5432/x", "host", "ektp.core.ratelimit.HostCache"),
+        ("postgres://postgres@127.0.0.1:5432/x", " Host ", "ektp.core.ratelimit.HostCache"),
         ("", "database", "django.core.cache.backends.db.DatabaseCache"),
         (
             "postgres://postgres@127.0.0.1:5432/x",
@@ -176,7 +176,7 @@ def test_settings_choose_the_cache_as_told_and_the_host_cache_by_default(
     try:
         caches_chosen = importlib.reload(ektp.settings).CACHES["default"]
         assert caches_chosen["BACKEND"] == backend
-        if backend == "diskcache.DjangoCache":
+        if backend == "ektp.core.ratelimit.HostCache":
             assert caches_chosen["LOCATION"] == "/srv/ektp/cache"
     finally:
         monkeypatch.undo()

@@ -21,7 +21,7 @@ def broken_host_cache(settings, tmp_path):
     plain = tmp_path / "plain-file"
     plain.write_text("")
     settings.CACHES = {
-        "default": {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(plain / "cache")}
+        "default": {"BACKEND": "ektp.core.ratelimit.HostCache", "LOCATION": str(plain / "cache")}
     }
 
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from diskcache import DjangoCache
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -91,6 +92,19 @@ class NullRateLimiter:
 
     def hit(self, request: HttpRequest, limits: Sequence[Limit]) -> bool:
         return False
+
+
+class HostCache(DjangoCache):
+    """diskcache's Django cache (SQLite files shared by every process of the machine), kept
+    open between requests.
+
+    Django closes every cache when a request finishes; diskcache would close its SQLite
+    connections and open them again, with their PRAGMAs, on the next request, which costs
+    more than the whole inquiry. Its connections are per thread, opened again after a fork.
+    """
+
+    def close(self, **kwargs) -> None:
+        pass
 
 
 class CountersUnavailable(Exception):

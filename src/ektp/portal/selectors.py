@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import FieldError
-from django.db.models import (
-    Case,
-    CharField,
-    DateTimeField,
-    Exists,
-    OuterRef,
-    Subquery,
-    Value,
-    When,
-)
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ektp.notifications.events import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
@@ -74,44 +67,109 @@ RESIDENT_FIELDS = (
 )  # fmt: skip
 
 
-def _flag(model_label: str, **lookups):
-    """Return Exists(rows of an optional app's model for the outer resident), or False."""
+def _model(label: str):
+    """Return an optional app's model, or None when the app is not installed."""
     try:
-        model = apps.get_model(model_label)
+        return apps.get_model(label)
     except LookupError:
-        return Value(False)
-    return Exists(model.objects.filter(resident=OuterRef("pk"), **lookups))
+        return None
 
 
-def _latest_print_of(field: str, output_field):
-    """Return a field of the latest card in hand (not voided) of a resident whose card is
-    printed (read only for them: others cost no subquery), or None without the cards app."""
-    try:
-        model = apps.get_model("cards.CardPrint")
-    except LookupError:
-        return Value(None, output_field=output_field)
-    latest = model.objects.filter(resident=OuterRef("pk"), voided_at__isnull=True)
-    value = Subquery(latest.order_by("-printed_at").values(field)[:1])
-    return Case(When(ktp_status=KtpStatus.CARD_PRINTED, then=value), default=Value(None))
+def _literal(value: str) -> str:
+    """Write one of our own constants (a status) into the SQL as a quoted literal."""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", value):
+        raise ValueError(f"not a plain constant: {value!r}")
+    return f"'{value}'"
 
 
-def _home_office_of(field: str):
-    """Return a field of the Disdukcapil office of the resident's kab/kota for a resident
-    whose card is printed with no print on record (see _office_of_unrecorded_print), read
-    only for them; else None."""
-    try:
-        card_print = apps.get_model("cards.CardPrint")
-        office = apps.get_model("offices.Office")
-    except LookupError:
-        return Value(None, output_field=CharField())
-    on_record = Exists(card_print.objects.filter(resident=OuterRef("pk")))
-    home = Subquery(office.objects.filter(region_id=OuterRef("kabkota_code")).values(field)[:1])
-    unrecorded = Case(When(on_record, then=Value(None)), default=home, output_field=CharField())
-    return Case(
-        When(ktp_status=KtpStatus.CARD_PRINTED, then=unrecorded),
-        default=Value(None),
-        output_field=CharField(),
+@functools.cache
+def _lookup_sql(vendor: str) -> str:
+    """Write once per process the one query of an inquiry: the living resident with this NIK
+    and birth date, whether a valid suket or an upcoming booking exists, the card in hand and
+    the office of a printed card with no print on record.
+
+    Written out rather than built with the ORM on every inquiry, the busiest request of the
+    public site: building and compiling that queryset cost several times the query itself.
+    Table and column names come from the models; its four values are parameters
+    (NIK, birth date, today twice), the constants are literals (SQLite plans a statement
+    again on every run when a parameter could decide whether a partial index applies).
+    """
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+
+    def table(model) -> str:
+        return quote(model._meta.db_table)
+
+    def col(alias: str, model, name: str) -> str:
+        return f"{alias}.{quote(model._meta.get_field(name).column)}"
+
+    r = Resident
+    printed = f"{col('r', r, 'ktp_status')} = {_literal(KtpStatus.CARD_PRINTED.value)}"
+    columns = [col("r", r, name) for name in RESIDENT_FIELDS]
+    suket, booking = _model("suket.Suket"), _model("appointments.Booking")
+    window = _model("appointments.TimeWindow")
+    card, point, office = (
+        _model("cards.CardPrint"),
+        _model("offices.ServicePoint"),
+        _model("offices.Office"),
     )
+    if suket is not None:
+        columns.append(
+            f"EXISTS (SELECT 1 FROM {table(suket)} s WHERE {col('s', suket, 'resident')} = "
+            f"{col('r', r, 'id')} AND {col('s', suket, 'status')} = {_literal('valid')} "
+            f"AND {col('s', suket, 'valid_until')} >= %s) AS has_suket"
+        )
+    else:
+        columns.append("%s IS NULL AS has_suket")
+    if booking is not None:
+        statuses = ", ".join(_literal(status) for status in ("booked", "checked_in"))
+        columns.append(
+            f"EXISTS (SELECT 1 FROM {table(booking)} b INNER JOIN {table(window)} w "
+            f"ON {col('w', window, 'id')} = {col('b', booking, 'window')} "
+            f"WHERE {col('b', booking, 'resident')} = {col('r', r, 'id')} "
+            f"AND {col('b', booking, 'status')} IN ({statuses}) "
+            f"AND {col('w', window, 'day')} >= %s) AS has_booking"
+        )
+    else:
+        columns.append("%s IS NULL AS has_booking")
+    if card is not None:
+        latest = (
+            f"FROM {table(card)} c LEFT OUTER JOIN {table(point)} p "
+            f"ON {col('p', point, 'id')} = {col('c', card, 'service_point')} "
+            f"WHERE {col('c', card, 'resident')} = {col('r', r, 'id')} "
+            f"AND {col('c', card, 'voided_at')} IS NULL "
+            f"ORDER BY {col('c', card, 'printed_at')} DESC LIMIT 1"
+        )
+        on_record = (
+            f"EXISTS (SELECT 1 FROM {table(card)} c "
+            f"WHERE {col('c', card, 'resident')} = {col('r', r, 'id')})"
+        )
+        columns += [
+            f"CASE WHEN {printed} THEN (SELECT {col('p', point, 'name')} {latest}) END "
+            "AS print_point",
+            f"CASE WHEN {printed} THEN (SELECT {col('c', card, 'printed_at')} {latest}) END "
+            "AS printed_at",
+        ]
+        for field, name in (("name", "home_office"), ("address", "home_office_address")):
+            home = (
+                f"(SELECT {col('o', office, field)} FROM {table(office)} o "
+                f"WHERE {col('o', office, 'region')} = {col('r', r, 'kabkota_code')} LIMIT 1)"
+            )
+            columns.append(f"CASE WHEN {printed} AND NOT {on_record} THEN {home} END AS {name}")
+    alive = _literal(LifeStatus.ALIVE.value)
+    return (
+        f"SELECT {', '.join(columns)} FROM {table(r)} r "
+        f"WHERE {col('r', r, 'nik')} = %s AND {col('r', r, 'birth_date')} = %s "
+        f"AND {col('r', r, 'life_status')} = {alive} LIMIT 1"
+    )
+
+
+def _aware(value):
+    """A datetime read from an extra column: SQLite gives its text, in UTC."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value, dt.UTC)
+    return value
 
 
 def find_resident(
@@ -124,25 +182,17 @@ def find_resident(
     `printed_at` of the card in hand (None when there is none), and `home_office` and
     `home_office_address` where a printed card has no print on record.
     """
-    today = today or timezone.localdate()
-    found = list(
-        Resident.objects.filter(nik=nik, birth_date=birth_date, life_status=LifeStatus.ALIVE)
-        .only(*RESIDENT_FIELDS)
-        .annotate(
-            has_suket=_flag("suket.Suket", status="valid", valid_until__gte=today),
-            has_booking=_flag(
-                "appointments.Booking",
-                status__in=["booked", "checked_in"],
-                window__day__gte=today,
-            ),
-            print_point=_latest_print_of("service_point__name", CharField()),
-            printed_at=_latest_print_of("printed_at", DateTimeField()),
-            home_office=_home_office_of("name"),
-            home_office_address=_home_office_of("address"),
-        )
-        .order_by()[:1]
-    )
-    return found[0] if found else None
+    connection = connections[DEFAULT_DB_ALIAS]
+    adapt = connection.ops.adapt_datefield_value
+    today = adapt(today or timezone.localdate())
+    params = [today, today, nik, adapt(birth_date)]
+    found = list(Resident.objects.raw(_lookup_sql(connection.vendor), params))
+    if not found:
+        return None
+    resident = found[0]
+    if hasattr(resident, "printed_at"):
+        resident.printed_at = _aware(resident.printed_at)
+    return resident
 
 
 def mask_name(name: str) -> str:
