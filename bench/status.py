@@ -16,9 +16,8 @@ own threads keep the clients' connections open. `--server gunicorn` is the compa
 `--threads` threads per gthread worker (default 8, keep-alive connections), or with
 `--worker-class sync` one-request-at-a-time workers (they close the connection after
 each answer, so every request also opens one). The rate-limit counters go to the
-configured shared cache: on SQLite the host's LMDB file, on PostgreSQL the database table,
-counted in the statement that looks the resident up (EKTP_CACHE=host for the file), Redis
-when REDIS_URL is set.
+configured shared cache: the host's diskcache files by default, the database table with
+EKTP_CACHE=database, Redis when REDIS_URL is set.
 
 The load comes from a second process, `wrk` (installed with apt-get when missing), with a
 Lua script: `--clients` keep-alive connections for `--seconds` seconds, each posting the

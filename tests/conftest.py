@@ -55,12 +55,12 @@ def _default_language():
 
 @pytest.fixture(scope="session", autouse=True)
 def _host_cache_of_the_session(tmp_path_factory):
-    """Keep the counters of a test run in a file of their own (the host cache under var/ is
-    the demo's)."""
+    """Keep the counters of a test run in a directory of their own (the host cache under
+    var/ is the demo's)."""
     from django.conf import settings
     from django.test import override_settings
 
-    if not settings.CACHES["default"]["BACKEND"].endswith(".HostCache"):
+    if settings.CACHES["default"]["BACKEND"] != "ektp.core.ratelimit.HostCache":
         yield
         return
     own = {**settings.CACHES["default"], "LOCATION": str(tmp_path_factory.mktemp("host-cache"))}

@@ -379,7 +379,7 @@ class EktpSettings(BaseSettings):
     cache: str = Field(
         "",
         description="Shared cache: host, database or redis (unset: redis when REDIS_URL is "
-        "set, else database on PostgreSQL, else host).",
+        "set, else host).",
     )
     cache_prefix: str = Field("ektp", description="Key prefix in Redis.")
     cache_dir: Path | None = Field(
@@ -486,7 +486,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "ektp.core.middleware.RegionChoiceMiddleware",
-    "ektp.portal.middleware.CountersUnavailableMiddleware",
+    "ektp.core.ratelimit.CountersUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "ektp.urls"
@@ -544,9 +544,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         **DATABASES["default"].get("OPTIONS", {}),
     }
 elif DATABASE_IS_POSTGRES:
-    # psycopg prepares a statement run this many times on a connection through a cursor of
-    # ektp.core.prepared (the public status inquiry): "off" behind a proxy that pools by
-    # transaction and cannot keep prepared statements. (A psycopg option: SQLite refuses it.)
+    # psycopg prepares a statement run this many times on a connection through a cursor that
+    # binds on the server (Django's cursors bind on the client and never do): "off" behind a
+    # proxy that pools by transaction. (A psycopg option: SQLite refuses it.)
     _prepare = env.pg_prepare_threshold
     if _prepare.lower() not in ("", "off", "none"):
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(_prepare)
@@ -783,27 +783,24 @@ SMS_GATEWAY_HEADERS: dict[str, str] = env.sms_gateway_headers
 
 # Cache shared by every process of one install (it holds the rate-limit counters), chosen by
 # EKTP_CACHE:
-# - "redis": Redis at REDIS_URL (or a redis:// CACHE_URL), the default when one is set;
-# - "host": an LMDB file under var/ that every process of this machine shares, the default on
-#   SQLite (an install on SQLite is one machine);
-# - "database": a table in the database that `migrate` creates, the default on PostgreSQL,
-#   whose web processes may run on several machines (one that runs them all on one machine
-#   can say EKTP_CACHE=host).
+# - "redis": Redis at REDIS_URL (or a redis:// CACHE_URL), the default when one is set; the
+#   choice for web processes on several machines;
+# - "host": diskcache's SQLite files under EKTP_CACHE_DIR (default var/cache), shared by every
+#   process of this machine (ektp.core.ratelimit.HostCache), the default otherwise;
+# - "database": Django's cache table in the database (`migrate` creates it).
 REDIS_URL = env.redis_url
 if not REDIS_URL and env.cache_url.startswith(("redis://", "rediss://")):
     REDIS_URL = env.cache_url
 # Culling drops live counters once the cache is full: keep it far above the keys one hour of
 # enumeration attempts can make.
 CACHE_MAX_ENTRIES = 1_000_000
-CACHE_KIND = env.cache.strip().lower() or (
-    "redis" if REDIS_URL else "database" if DATABASE_IS_POSTGRES else "host"
-)
+CACHE_KIND = env.cache.strip().lower() or ("redis" if REDIS_URL else "host")
 if CACHE_KIND == "redis":
     if not REDIS_URL:
         raise ImproperlyConfigured("EKTP_CACHE=redis needs REDIS_URL.")
     CACHES = {
         "default": {
-            "BACKEND": "ektp.portal.cache.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.cache_prefix,
         }
@@ -811,15 +808,17 @@ if CACHE_KIND == "redis":
 elif CACHE_KIND == "host":
     CACHES = {
         "default": {
-            "BACKEND": "ektp.portal.hostcache.HostCache",
+            "BACKEND": "ektp.core.ratelimit.HostCache",
             "LOCATION": str(env.cache_dir or VAR_DIR / "cache"),
-            "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES},
+            # Seconds a write waits for another process's write to its shard (SQLite's busy
+            # timeout) before diskcache tries again.
+            "DATABASE_TIMEOUT": 1.0,
         }
     }
 elif CACHE_KIND == "database":
     CACHES = {
         "default": {
-            "BACKEND": "ektp.portal.cache.DatabaseCache",
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "ektp_cache",
             "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES},
         }
@@ -827,12 +826,16 @@ elif CACHE_KIND == "database":
 else:
     raise ImproperlyConfigured(f"EKTP_CACHE={CACHE_KIND!r}: choose host, database or redis.")
 
-# Public pages: rate limits against NIK enumeration, counted in the shared cache.
+# Public pages: rate limits against NIK enumeration, counted in the shared cache (see
+# ektp.core.ratelimit). Which limiter counts: CacheRateLimiter, or NullRateLimiter (none).
+RATE_LIMITER = "ektp.core.ratelimit.CacheRateLimiter"
 # django-ratelimit's own settings, each at the library's default, written out: a setting
 # that is not defined is looked up again (and fails) on every inquiry.
 RATELIMIT_ENABLE = True
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_FAIL_OPEN = False
+# When the counters cannot be reached: let the try through and log it (True), or answer 503
+# "briefly unavailable" (False).
+RATELIMIT_FAIL_OPEN = True
 # The client's address through the trusted proxies (django-ratelimit's documented hook).
 RATELIMIT_IP_META_KEY = "ektp.core.net.client_ip"
 RATELIMIT_IPV4_MASK = 32

@@ -50,7 +50,7 @@ def test_a_sqlite_database_url_starts_like_the_default_sqlite(tmp_path):
     assert report["vendor"] == "sqlite" and report["one"] == 1
     assert "prepare_threshold" not in report["options"]
     assert report["journal"] == "wal"  # the same PRAGMAs as the default database
-    assert report["cache"] == "ektp.portal.hostcache.HostCache"  # one machine, as by default
+    assert report["cache"] == "ektp.core.ratelimit.HostCache"  # the host cache, as by default
     check = subprocess.run(
         [sys.executable, "-m", "ektp", "check", "--database", "default"],
         env=env,
@@ -74,4 +74,4 @@ def test_a_postgres_database_url_keeps_its_prepare_threshold(tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.split() == ["7", "ektp.portal.cache.DatabaseCache"]
+    assert run.stdout.split() == ["7", "ektp.core.ratelimit.HostCache"]

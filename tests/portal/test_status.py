@@ -257,33 +257,9 @@ def test_only_a_valid_suket_is_shown(client):
     assert "/cek/suket/" not in text
 
 
-def test_the_lookup_sends_only_what_was_typed_and_today(client):
-    """The constants of the lookup are written into its SQL: SQLite compiles a statement
-    again on every run when a parameter could decide a partial index (suket_one_valid_per_
-    resident), which cost most of the query's time."""
-    from django.db import connection
-    from django.utils import timezone
-
-    resident = PortalResidentFactory()
-    sent = []
-
-    def record(execute, sql, params, many, context):
-        if "residents_resident" in sql:
-            sent.append((sql, [str(p) for p in params]))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        assert resident.name[:2] in check(client, resident.nik).content.decode()
-    today = str(timezone.localdate())
-    [(sql, params)] = sent
-    if "counted AS" in sql:  # counted in the same statement: the lookup's values come last
-        params = params[-4:]
-    assert sorted(params) == sorted([resident.nik, "1990-05-17", today, today])
-
-
 def test_an_inquiry_is_one_statement_to_the_database(client, django_assert_num_queries):
-    """The tries are counted in the host's file (SQLite) or in the same statement as the
-    lookup (PostgreSQL's counters table): one round trip to the database in all."""
+    """The tries are counted in the host cache, outside the database: the lookup (the
+    resident, whether a suket or a booking exists, the card in hand) is the one query."""
     resident = PortalResidentFactory(
         ktp_status="PRINT_READY_RECORD", recorded_on=dt.date(2026, 1, 5)
     )
@@ -294,8 +270,8 @@ def test_an_inquiry_is_one_statement_to_the_database(client, django_assert_num_q
 
 
 def test_the_inquiry_answers_with_debug_on_and_its_statements_are_logged(client, settings):
-    """DEBUG logs every statement; the lookup's statements are already in the database's own
-    placeholders (SQLite's ?), and logging them must not break the page."""
+    """DEBUG logs every statement, the lookup's too, and logging them must not break the
+    page."""
     from django.db import connection, reset_queries
 
     settings.DEBUG = True

@@ -1,5 +1,7 @@
-"""Counters that cannot be reached (a full disk, a database or Redis down): the public pages
-say the service is briefly unavailable (503, Retry-After), never "too many requests"."""
+"""Counters that cannot be reached (a broken disk, a database or Redis down): the public pages
+answer as if nothing was counted (fail open, the default), or, when the install says
+RATELIMIT_FAIL_OPEN = False, say the service is briefly unavailable (503, Retry-After), never
+"too many requests"."""
 
 from __future__ import annotations
 
@@ -14,17 +16,18 @@ UNAVAILABLE = "Layanan sedang tidak tersedia sebentar"
 
 @pytest.fixture
 def broken_host_cache(settings, tmp_path):
-    """The real host cache where it cannot make its file (its directory would lie under a
-    plain file): every count fails with an OSError, as on a full disk."""
+    """The real host cache where it cannot make its directory (it would lie under a plain
+    file): every count fails with an OSError, as on a broken disk."""
     plain = tmp_path / "plain-file"
     plain.write_text("")
     settings.CACHES = {
-        "default": {
-            "BACKEND": "ektp.portal.hostcache.HostCache",
-            "LOCATION": str(plain / "cache"),
-            "OPTIONS": {"MAX_ENTRIES": 1000},
-        }
+        "default": {"BACKEND": "ektp.core.ratelimit.HostCache", "LOCATION": str(plain / "cache")}
     }
+
+
+@pytest.fixture
+def fail_closed(settings):
+    settings.RATELIMIT_FAIL_OPEN = False
 
 
 def _unavailable(response):
@@ -33,7 +36,9 @@ def _unavailable(response):
     return response
 
 
-def test_status_page_says_the_service_is_briefly_unavailable(client, broken_host_cache):
+def test_status_page_says_the_service_is_briefly_unavailable(
+    client, broken_host_cache, fail_closed
+):
     resident = PortalResidentFactory()
     page = _unavailable(
         client.post(reverse("portal:status"), {"nik": resident.nik, "birth_date": "17-05-1990"})
@@ -49,7 +54,7 @@ def test_status_page_says_the_service_is_briefly_unavailable(client, broken_host
     assert client.get(reverse("portal:status")).status_code == 200  # the form counts nothing
 
 
-def test_status_api_says_the_service_is_briefly_unavailable(client, broken_host_cache):
+def test_status_api_says_the_service_is_briefly_unavailable(client, broken_host_cache, fail_closed):
     resident = PortalResidentFactory()
     answer = _unavailable(
         client.post(
@@ -61,7 +66,9 @@ def test_status_api_says_the_service_is_briefly_unavailable(client, broken_host_
     assert answer.json()["detail"].startswith(UNAVAILABLE)
 
 
-def test_booking_identification_says_the_service_is_briefly_unavailable(client, broken_host_cache):
+def test_booking_identification_says_the_service_is_briefly_unavailable(
+    client, broken_host_cache, fail_closed
+):
     resident = PortalResidentFactory()
     body = {"nik": resident.nik, "birth_date": "1990-05-17"}
     page = _unavailable(client.post(reverse("booking:identify"), body))
@@ -76,9 +83,22 @@ def test_booking_identification_says_the_service_is_briefly_unavailable(client, 
     assert api.json()["detail"].startswith(UNAVAILABLE)
 
 
-def test_fail_open_answers_without_counting(client, broken_host_cache, settings):
-    settings.RATELIMIT_FAIL_OPEN = True
+def test_by_default_the_pages_answer_as_if_nothing_was_counted(client, broken_host_cache):
     resident = PortalResidentFactory()
     page = client.post(reverse("portal:status"), {"nik": resident.nik, "birth_date": "17-05-1990"})
     assert page.status_code == 200
+    assert "Belum rekam" in page.content.decode()
     assert UNAVAILABLE not in page.content.decode()
+    api = client.post(
+        "/api/v1/portal/status",
+        {"nik": resident.nik, "birth_date": "17-05-1990"},
+        content_type="application/json",
+    )
+    assert api.status_code == 200
+    assert api.json()["found"] is True
+    bad_input = client.post(reverse("portal:status"), {"nik": "123", "birth_date": "kemarin"})
+    assert bad_input.status_code == 400
+    booking = client.post(
+        reverse("booking:identify"), {"nik": resident.nik, "birth_date": "1990-05-17"}
+    )
+    assert booking.status_code in (200, 302)

@@ -19,10 +19,10 @@ from ektp.appointments import selectors, services
 from ektp.appointments.models import Counter, InvitationBatch, QueueTicket, TimeWindow
 from ektp.appointments.qr import qr_data_url
 from ektp.core.models import Role
+from ektp.core.ratelimit import over_limit, per_client, per_nik
 from ektp.offices import selectors as office_selectors
 from ektp.portal import grants
 from ektp.portal import services as access
-from ektp.portal.limits import client_over_limit, nik_over_limit
 from ektp.portal.models import DocumentKind
 from ektp.portal.selectors import document_of, mask_name, mask_phone
 from ektp.residents.models import Resident
@@ -220,7 +220,8 @@ def _staff_point(request, point_id):
 
 
 def _identify(request, payload: IdentityIn) -> Resident:
-    if client_over_limit(request) or (payload.nik and nik_over_limit(request, payload.nik)):
+    limits = [per_client(request), *([per_nik(payload.nik)] if payload.nik else [])]
+    if over_limit(request, *limits):
         raise HttpError(429, "Terlalu banyak percobaan. Coba lagi nanti.")
     if payload.code:
         return services.booking_by_code(payload.code).resident
@@ -308,7 +309,7 @@ def _held_booking(request, code: str):
 def _manageable(request, code: str):
     """Return the booking of a code as a document a one-time code can open, or a refusal
     (the client over its rate, an unknown code, a booking no longer active)."""
-    if client_over_limit(request):
+    if over_limit(request, per_client(request)):
         return None, Status(429, {"detail": "Terlalu banyak permintaan. Coba lagi nanti."})
     try:
         booking = services.booking_by_code(code)

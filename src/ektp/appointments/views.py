@@ -27,13 +27,12 @@ from ektp.appointments.models import Counter, InvitationBatch, QueueTicket, Time
 from ektp.appointments.qr import qr_data_url
 from ektp.core.access import role_required
 from ektp.core.models import Role
+from ektp.core.ratelimit import over_limit, per_client, per_nik, too_many_requests
 from ektp.offices import selectors as office_selectors
 from ektp.offices.models import ServicePoint
 from ektp.portal import grants
-from ektp.portal.limits import client_over_limit, nik_over_limit
 from ektp.portal.models import DocumentKind
 from ektp.portal.selectors import mask_name
-from ektp.portal.views import too_many
 from ektp.residents.models import Resident
 
 SESSION_KEY = "appointments_resident"
@@ -59,8 +58,9 @@ def identify(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "appointments/identify.html", {"form": form}, status=422)
     data = form.cleaned_data
-    if client_over_limit(request) or (data.get("nik") and nik_over_limit(request, data["nik"])):
-        return too_many(request)
+    limits = [per_client(request), *([per_nik(data["nik"])] if data.get("nik") else [])]
+    if over_limit(request, *limits):
+        return too_many_requests(request)
     try:
         if data.get("code"):
             # A code alone opens nothing: the booking's page asks for a one-time code.

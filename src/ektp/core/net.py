@@ -7,7 +7,7 @@ address that is not a trusted proxy is the client (entries further left were wri
 client itself and prove nothing). With no trusted proxy (the default) the header is ignored.
 
 Used by the login lockout (AXES_CLIENT_IP_CALLABLE), the audit log, and the rate limits of the
-public pages (RATELIMIT_IP_META_KEY for django-ratelimit's key="ip", and portal.limits).
+public pages (RATELIMIT_IP_META_KEY for django-ratelimit's key="ip", and core.ratelimit).
 """
 
 from __future__ import annotations

@@ -9,16 +9,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 
+from ektp.core.ratelimit import TOO_MANY_MESSAGE, over_limit, per_nik, per_sender
 from ektp.notifications import services
 from ektp.notifications.channels import normalize_msisdn
 from ektp.notifications.models import Channel, Language
-from ektp.portal.limits import (
-    NIK_GROUP,
-    nik_over_limit,
-    over_limit_then_read,
-    per_ip_rate,
-    per_nik_rate,
-)
 from ektp.residents.models import Resident
 from ektp.residents.nik import InvalidNumber, parse_nik
 
@@ -32,7 +26,7 @@ HELP = (
     "• bantuan — pesan ini"
 )
 NOT_TEXT = "Maaf, kami hanya dapat membaca pesan teks.\n\n" + HELP
-TOO_MANY = "Terlalu banyak permintaan. Coba lagi nanti."
+TOO_MANY = TOO_MANY_MESSAGE
 
 
 class WebhookInvalid(ValueError):
@@ -125,14 +119,9 @@ def _check_status(request: HttpRequest, sender: str, words: list[str]) -> str:
         birth_date = portal.parse_birth_date(words[1])
     except (InvalidNumber, portal.InquiryInvalid) as exc:
         return str(exc)
-    over, row = over_limit_then_read(
-        ("wa-sender", sender, per_ip_rate()),
-        (NIK_GROUP, nik, per_nik_rate()),
-        read=portal.resident_read(nik=nik, birth_date=birth_date),
-    )
-    if over:
+    if over_limit(request, per_sender(sender), per_nik(nik)):
         return TOO_MANY
-    resident = portal.resident_from_row(row)
+    resident = portal.find_resident(nik=nik, birth_date=birth_date)
     if resident is None:
         return portal.GENERIC_NOT_FOUND
     return portal.status_of(resident).as_text()
@@ -171,7 +160,7 @@ def _suket(request: HttpRequest, sender: str, words: list[str]):
             nik, birth_date = parse_nik(words[0]), portal.parse_birth_date(words[1])
         except (InvalidNumber, portal.InquiryInvalid) as exc:
             return str(exc), None, None
-        if nik_over_limit(request, nik):
+        if over_limit(request, per_nik(nik)):
             return TOO_MANY, None, None
         resident = portal.find_resident(nik=nik, birth_date=birth_date)
         if resident is None or normalize_msisdn(resident.phone) != normalize_msisdn(sender):

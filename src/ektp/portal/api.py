@@ -6,7 +6,8 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from ektp.portal import limits, selectors
+from ektp.core.ratelimit import TOO_MANY_MESSAGE, over_limit, per_client, per_nik
+from ektp.portal import selectors
 from ektp.residents.nik import InvalidNumber, parse_nik
 
 router = Router(tags=["portal"])
@@ -55,14 +56,12 @@ def check_status(request, payload: InquiryIn):
     else:
         invalid = None
     if invalid is not None:
-        if limits.inquiry_over_limit(request):
-            raise HttpError(429, "Terlalu banyak permintaan. Coba lagi nanti.")
+        if over_limit(request, per_client(request)):
+            raise HttpError(429, TOO_MANY_MESSAGE)
         raise HttpError(422, str(invalid)) from invalid
-    read = selectors.resident_read(nik=nik, birth_date=birth_date)
-    over, row = limits.inquiry_over_limit_then_read(request, nik, read)
-    if over:
-        raise HttpError(429, "Terlalu banyak permintaan. Coba lagi nanti.")
-    resident = selectors.resident_from_row(row)
+    if over_limit(request, per_client(request), per_nik(nik)):
+        raise HttpError(429, TOO_MANY_MESSAGE)
+    resident = selectors.find_resident(nik=nik, birth_date=birth_date)
     if resident is None:
         return StatusOut(found=False, message=selectors.GENERIC_NOT_FOUND)
     answer = selectors.status_of(resident)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 import re
 from dataclasses import dataclass, field
@@ -11,19 +10,9 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.core.exceptions import FieldError
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import (
-    Case,
-    CharField,
-    DateTimeField,
-    Exists,
-    OuterRef,
-    Subquery,
-    Value,
-    When,
-)
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from ektp.core.prepared import Read, fetch_one, statement
 from ektp.notifications.events import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
 
@@ -63,141 +52,115 @@ def parse_birth_date(text: str, *, today: dt.date | None = None) -> dt.date:
     return born
 
 
-_NIK_SLOT = "nik-slot"
-_BIRTH_SLOT = dt.date(1900, 1, 2)
-_TODAY_SLOT = dt.date(1900, 1, 3)
 RESIDENT_FIELDS = (
     "id", "nik", "name", "birth_date", "ktp_status", "recorded_on", "kabkota_code", "phone",
     "email",
 )  # fmt: skip
 
 
-def _flag(model_label: str, **lookups):
-    """Return Exists(rows of an optional app's model for the outer resident), or False."""
+def _model(label: str):
+    """Return an optional app's model, or None when the app is not installed."""
     try:
-        model = apps.get_model(model_label)
+        return apps.get_model(label)
     except LookupError:
-        return Value(False)
-    return Exists(model.objects.filter(resident=OuterRef("pk"), **lookups))
+        return None
 
 
-def _latest_print_of(field: str, output_field):
-    """Return a field of the latest card in hand (not voided) of a resident whose card is
-    printed (read only for them: others cost no subquery), or None without the cards app."""
-    try:
-        model = apps.get_model("cards.CardPrint")
-    except LookupError:
-        return Value(None, output_field=output_field)
-    latest = model.objects.filter(resident=OuterRef("pk"), voided_at__isnull=True)
-    value = Subquery(latest.order_by("-printed_at").values(field)[:1])
-    return Case(When(ktp_status=KtpStatus.CARD_PRINTED, then=value), default=Value(None))
-
-
-def _home_office_of(field: str):
-    """Return a field of the Disdukcapil office of the resident's kab/kota for a resident
-    whose card is printed with no print on record (see _office_of_unrecorded_print), read
-    only for them; else None."""
-    try:
-        card_print = apps.get_model("cards.CardPrint")
-        office = apps.get_model("offices.Office")
-    except LookupError:
-        return Value(None, output_field=CharField())
-    on_record = Exists(card_print.objects.filter(resident=OuterRef("pk")))
-    home = Subquery(office.objects.filter(region_id=OuterRef("kabkota_code")).values(field)[:1])
-    unrecorded = Case(When(on_record, then=Value(None)), default=home, output_field=CharField())
-    return Case(
-        When(ktp_status=KtpStatus.CARD_PRINTED, then=unrecorded),
-        default=Value(None),
-        output_field=CharField(),
-    )
-
-
-# What the lookup reads beside the resident's own fields, set on the resident it returns.
-EXTRAS = (
-    "has_suket", "has_booking", "print_point", "printed_at", "home_office", "home_office_address",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Lookup:
-    sql: str
-    slots: list  # the slot of each parameter, in order (the constants are in the SQL)
-    fields: list[int]  # columns of the resident's fields
-    field_names: list[str]  # their attnames
-    converters: list[tuple[int, list, object]]  # (column, converters, expression)
-    extras: list[tuple[str, int]]  # (name, column) of each of EXTRAS
+def _literal(value: str) -> str:
+    """Write one of our own constants (a status) into the SQL as a quoted literal."""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", value):
+        raise ValueError(f"not a plain constant: {value!r}")
+    return f"'{value}'"
 
 
 @functools.cache
-def _lookup_statement(alias: str) -> _Lookup:
-    """Compile once per process the one query of an inquiry, with slots for its values.
+def _lookup_sql(vendor: str) -> str:
+    """Write once per process the one query of an inquiry: the living resident with this NIK
+    and birth date, whether a valid suket or an upcoming booking exists, the card in hand and
+    the office of a printed card with no print on record.
 
-    The ORM writes the SQL (the resident and whether a valid suket or an upcoming booking
-    exists) and says how to read each column back; only the values change between
-    inquiries, so compiling it (or going through a RawQuerySet) every time is waste.
-
-    The constants ("valid", the booking statuses, the life status) are written into the SQL
-    as literals, quoted by the backend; only the slots stay parameters. SQLite compiles a
-    statement again on every run when a parameter could decide whether a partial index
-    applies (suket_one_valid_per_resident holds only status = 'valid'): that was most of
-    the query's time. On PostgreSQL the statement is prepared on the server (see
-    ektp.core.prepared).
+    Written out rather than built with the ORM on every inquiry, the busiest request of the
+    public site: building and compiling that queryset cost several times the query itself.
+    Table and column names come from the models; its four values are parameters
+    (NIK, birth date, today twice), the constants are literals (SQLite plans a statement
+    again on every run when a parameter could decide whether a partial index applies).
     """
-    query = (
-        Resident.objects.filter(nik=_NIK_SLOT, birth_date=_BIRTH_SLOT, life_status=LifeStatus.ALIVE)
-        .only(*RESIDENT_FIELDS)
-        .annotate(
-            has_suket=_flag("suket.Suket", status="valid", valid_until__gte=_TODAY_SLOT),
-            has_booking=_flag(
-                "appointments.Booking",
-                status__in=["booked", "checked_in"],
-                window__day__gte=_TODAY_SLOT,
-            ),
-            print_point=_latest_print_of("service_point__name", CharField()),
-            printed_at=_latest_print_of("printed_at", DateTimeField()),
-            home_office=_home_office_of("name"),
-            home_office_address=_home_office_of("address"),
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+
+    def table(model) -> str:
+        return quote(model._meta.db_table)
+
+    def col(alias: str, model, name: str) -> str:
+        return f"{alias}.{quote(model._meta.get_field(name).column)}"
+
+    r = Resident
+    printed = f"{col('r', r, 'ktp_status')} = {_literal(KtpStatus.CARD_PRINTED.value)}"
+    columns = [col("r", r, name) for name in RESIDENT_FIELDS]
+    suket, booking = _model("suket.Suket"), _model("appointments.Booking")
+    window = _model("appointments.TimeWindow")
+    card, point, office = (
+        _model("cards.CardPrint"),
+        _model("offices.ServicePoint"),
+        _model("offices.Office"),
+    )
+    if suket is not None:
+        columns.append(
+            f"EXISTS (SELECT 1 FROM {table(suket)} s WHERE {col('s', suket, 'resident')} = "
+            f"{col('r', r, 'id')} AND {col('s', suket, 'status')} = {_literal('valid')} "
+            f"AND {col('s', suket, 'valid_until')} >= %s) AS has_suket"
         )
-        .order_by()[:1]
-    ).query
-    compiler = query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    sql, slots = _inline_constants(connections[alias], sql, params)
-    selected = compiler.klass_info["select_fields"]
-    field_names = [compiler.select[i][0].target.attname for i in selected]
-    converters = compiler.get_converters([column for column, _, _ in compiler.select])
-    return _Lookup(
-        sql=statement(connections[alias], sql),
-        slots=slots,
-        fields=list(selected),
-        field_names=field_names,
-        converters=[(i, convs, expr) for i, (convs, expr) in converters.items()],
-        extras=[(name, compiler.annotation_col_map[name]) for name in EXTRAS],
+    else:
+        columns.append("%s IS NULL AS has_suket")
+    if booking is not None:
+        statuses = ", ".join(_literal(status) for status in ("booked", "checked_in"))
+        columns.append(
+            f"EXISTS (SELECT 1 FROM {table(booking)} b INNER JOIN {table(window)} w "
+            f"ON {col('w', window, 'id')} = {col('b', booking, 'window')} "
+            f"WHERE {col('b', booking, 'resident')} = {col('r', r, 'id')} "
+            f"AND {col('b', booking, 'status')} IN ({statuses}) "
+            f"AND {col('w', window, 'day')} >= %s) AS has_booking"
+        )
+    else:
+        columns.append("%s IS NULL AS has_booking")
+    if card is not None:
+        latest = (
+            f"FROM {table(card)} c LEFT OUTER JOIN {table(point)} p "
+            f"ON {col('p', point, 'id')} = {col('c', card, 'service_point')} "
+            f"WHERE {col('c', card, 'resident')} = {col('r', r, 'id')} "
+            f"AND {col('c', card, 'voided_at')} IS NULL "
+            f"ORDER BY {col('c', card, 'printed_at')} DESC LIMIT 1"
+        )
+        on_record = (
+            f"EXISTS (SELECT 1 FROM {table(card)} c "
+            f"WHERE {col('c', card, 'resident')} = {col('r', r, 'id')})"
+        )
+        columns += [
+            f"CASE WHEN {printed} THEN (SELECT {col('p', point, 'name')} {latest}) END "
+            "AS print_point",
+            f"CASE WHEN {printed} THEN (SELECT {col('c', card, 'printed_at')} {latest}) END "
+            "AS printed_at",
+        ]
+        for field, name in (("name", "home_office"), ("address", "home_office_address")):
+            home = (
+                f"(SELECT {col('o', office, field)} FROM {table(office)} o "
+                f"WHERE {col('o', office, 'region')} = {col('r', r, 'kabkota_code')} LIMIT 1)"
+            )
+            columns.append(f"CASE WHEN {printed} AND NOT {on_record} THEN {home} END AS {name}")
+    alive = _literal(LifeStatus.ALIVE.value)
+    return (
+        f"SELECT {', '.join(columns)} FROM {table(r)} r "
+        f"WHERE {col('r', r, 'nik')} = %s AND {col('r', r, 'birth_date')} = %s "
+        f"AND {col('r', r, 'life_status')} = {alive} LIMIT 1"
     )
 
 
-def _inline_constants(connection, sql: str, params) -> tuple[str, list]:
-    """Write every parameter that is not a slot into the SQL as a literal; return the SQL and
-    the slots of the parameters left."""
-    adapt = connection.ops.adapt_datefield_value
-    marks = {_NIK_SLOT: _NIK_SLOT, adapt(_BIRTH_SLOT): _BIRTH_SLOT, adapt(_TODAY_SLOT): _TODAY_SLOT}
-    params = [param.value if isinstance(param, enum.Enum) else param for param in params]
-    slot_of = [marks.get(param) if isinstance(param, (str, dt.date)) else None for param in params]
-    pieces = sql.split("%s")
-    if len(pieces) != len(params) + 1:  # a literal "%s" in the SQL: keep every parameter
-        return sql, [slot or param for slot, param in zip(slot_of, params, strict=True)]
-    connection.ensure_connection()  # PostgreSQL quotes with the connection's encoding
-    quote = connection.schema_editor().quote_value
-    kept: list = []
-    written = [pieces[0]]
-    for param, slot, piece in zip(params, slot_of, pieces[1:], strict=True):
-        if slot is not None:
-            kept.append(slot)
-            written.append("%s")
-        else:
-            written.append(quote(param).replace("%", "%%"))
-        written.append(piece)
-    return "".join(written), kept
+def _aware(value):
+    """A datetime read from an extra column: SQLite gives its text, in UTC."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value, dt.UTC)
+    return value
 
 
 def find_resident(
@@ -206,40 +169,20 @@ def find_resident(
     """Return the living resident with both this NIK and this birth date, or None.
 
     One query: the resident carries `has_suket` and `has_booking`, so that status_of
-    reads suket and bookings only for the few who have them, and `print_point` and
-    `printed_at` of the card in hand (None when there is none).
+    reads suket and bookings only for the few who have them, `print_point` and
+    `printed_at` of the card in hand (None when there is none), and `home_office` and
+    `home_office_address` where a printed card has no print on record.
     """
-    return resident_from_row(fetch_one(resident_read(nik=nik, birth_date=birth_date, today=today)))
-
-
-def resident_read(*, nik: str, birth_date: dt.date, today: dt.date | None = None) -> Read:
-    """Return find_resident's query as a Read, for a caller that runs it along with another
-    statement (the inquiry counts its tries in the same round trip: see limits); its row
-    goes to resident_from_row."""
-    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy looks it up again
-    lookup = _lookup_statement(db.alias)
-    adapt = db.ops.adapt_datefield_value
-    values = {
-        _NIK_SLOT: nik,
-        _BIRTH_SLOT: adapt(birth_date),
-        _TODAY_SLOT: adapt(today or timezone.localdate()),
-    }
-    return Read(lookup.sql, [values.get(slot, slot) for slot in lookup.slots], db.alias)
-
-
-def resident_from_row(row: tuple | None, using: str = DEFAULT_DB_ALIAS) -> Resident | None:
-    """Return the resident of a row of resident_read's query (None for no row)."""
-    if row is None:
+    connection = connections[DEFAULT_DB_ALIAS]
+    adapt = connection.ops.adapt_datefield_value
+    today = adapt(today or timezone.localdate())
+    params = [today, today, nik, adapt(birth_date)]
+    found = list(Resident.objects.raw(_lookup_sql(connection.vendor), params))
+    if not found:
         return None
-    db = connections[using]
-    lookup = _lookup_statement(using)
-    row = list(row)
-    for index, convs, expression in lookup.converters:
-        for converter in convs:
-            row[index] = converter(row[index], expression, db)
-    resident = Resident.from_db(using, lookup.field_names, [row[i] for i in lookup.fields])
-    for name, column in lookup.extras:
-        setattr(resident, name, row[column])
+    resident = found[0]
+    if hasattr(resident, "printed_at"):
+        resident.printed_at = _aware(resident.printed_at)
     return resident
 
 

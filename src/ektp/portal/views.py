@@ -20,17 +20,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from ektp.core.jinja import catalog
-from ektp.portal import grants, limits, selectors, services
+from ektp.core.ratelimit import over_limit, per_client, per_nik, too_many_requests
+from ektp.portal import grants, selectors, services
 from ektp.portal.forms import AccessCodeForm, InquiryForm
 from ektp.portal.models import DocumentKind
-
-
-def too_many(request: HttpRequest) -> HttpResponse:
-    """Answer a client or NIK over its rate with a plain "try again later" page."""
-    response = render(request, "portal/too_many.html", status=429)
-    response["Retry-After"] = "600"
-    return response
-
 
 # What Django's never_cache writes on a response that says nothing of caching.
 NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
@@ -59,17 +52,14 @@ def status(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     inquiry = InquiryForm.parse(request.POST, today=today)
     if inquiry is None:
-        if limits.inquiry_over_limit(request):
-            return too_many(request)
+        if over_limit(request, per_client(request)):
+            return too_many_requests(request)
         form = InquiryForm(request.POST)
         return render(request, "portal/status.html", {"form": form}, status=400)
     nik, birth_date = inquiry
-    # Counting the tries and reading the answer: one round trip where both are in PostgreSQL.
-    read = selectors.resident_read(nik=nik, birth_date=birth_date, today=today)
-    over, row = limits.inquiry_over_limit_then_read(request, nik, read)
-    if over:
-        return too_many(request)
-    resident = selectors.resident_from_row(row)
+    if over_limit(request, per_client(request), per_nik(nik)):
+        return too_many_requests(request)
+    resident = selectors.find_resident(nik=nik, birth_date=birth_date, today=today)
     if resident is None:
         return render(
             request,
@@ -136,8 +126,8 @@ def access(request: HttpRequest, ref: str) -> HttpResponse:
         return redirect("portal:document", ref=ref)
     if request.method == "GET":
         return _access_page(request, document, ref)
-    if limits.client_over_limit(request):
-        return too_many(request)
+    if over_limit(request, per_client(request)):
+        return too_many_requests(request)
     if request.POST.get("action") == "send":
         try:
             sent = services.request_access_code(

@@ -30,9 +30,9 @@ from ektp.appointments.services.common import (
 )
 from ektp.appointments.services.identity import (
     booking_by_code,
+    checked_nik,
     family_of,
     identify_resident,
-    checked_nik,
 )
 from ektp.appointments.services.invitations import MAX_INVITATIONS, invitation_targets, invite
 from ektp.appointments.services.queue import (
@@ -81,6 +81,7 @@ __all__ = [
     "cancel_booking",
     "check_bookable_day",
     "check_in",
+    "checked_nik",
     "create_counter",
     "cutoff_minutes",
     "family_of",
@@ -95,7 +96,6 @@ __all__ = [
     "move_booking",
     "normalise_code",
     "opening",
-    "checked_nik",
     "plan_windows",
     "recall",
     "remaining_today",
