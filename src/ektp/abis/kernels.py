@@ -298,11 +298,49 @@ def _row_score_wordwise(row, rotations, scales):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _prefetch_after(records, stop):
+    """Fetch the rows after ``stop`` into L2 while the tile before them is compared; the
+    hardware prefetcher alone lets the scan stall on memory."""
+    ahead = min(records.shape[0], stop + PREFETCH_ROWS)
+    for row in range(stop + PREFETCH_ROWS - TILE_ROWS, ahead):
+        for word in range(0, records.shape[1], 8):
+            _prefetch(records[row], word)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _block_distances(segment, one, two, at, lane, scales, distances):
+    """Compare one block of two rows with a group of probe lanes, at the segment's width."""
+    if segment == 8:
+        _block_distances_8(one, two, at, lane, at * LANES, scales, distances)
+    elif segment == 4:
+        _block_distances_4(one, two, at, lane, at * LANES, scales, distances)
+    elif segment == 2:
+        _block_distances_2(one, two, at, lane, at * LANES, scales, distances)
+    else:
+        _block_distances_1(one, two, at, lane, at * LANES, scales, distances)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _tile_totals(alive, start, stop, blocks, best, out):
+    """Write each row's mean best block distance per probe to ``out`` (inf for a dead row)."""
+    for row in range(start, stop):
+        for probe in range(out.shape[1]):
+            if alive[row]:
+                total = 0.0
+                for block in range(blocks):
+                    total += best[row - start, probe, block]
+                out[row - start, probe] = total / blocks
+            else:
+                out[row - start, probe] = np.inf
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _tile_scores(records, alive, start, stop, lanes, owners, segment, scales, best, out):
     """Write to ``out[:stop - start, probe]`` the scores of rows ``start:stop`` (inf if dead).
 
     ``best`` is scratch of shape ``[TILE_ROWS, probes, blocks]``. With ``segment`` WORDWISE,
-    ``lanes`` holds one probe's rotations as rows (``pack_probes``).
+    ``lanes`` holds one probe's rotations as rows (``pack_probes``). The helpers it calls
+    are inlined, so splitting it costs the hot loop nothing.
     """
     blocks = records.shape[1] // BLOCK_WORDS
     if segment == WORDWISE:
@@ -313,12 +351,7 @@ def _tile_scores(records, alive, start, stop, lanes, owners, segment, scales, be
         return
     distances = np.empty(2 * LANES, np.float64)
     best[: stop - start] = 1.0
-    # Fetch rows a little ahead into L2 while this tile is compared; the hardware prefetcher
-    # alone lets the scan stall on memory.
-    ahead = min(records.shape[0], stop + PREFETCH_ROWS)
-    for row in range(stop + PREFETCH_ROWS - TILE_ROWS, ahead):
-        for word in range(0, records.shape[1], 8):
-            _prefetch(records[row], word)
+    _prefetch_after(records, stop)
     for group in range(lanes.shape[0]):
         lane = lanes[group]
         for first in range(start, stop, 2):
@@ -327,15 +360,9 @@ def _tile_scores(records, alive, start, stop, lanes, owners, segment, scales, be
             second = min(first + 1, stop - 1)
             for block in range(blocks):
                 at = block * BLOCK_WORDS
-                one, two = records[first], records[second]
-                if segment == 8:
-                    _block_distances_8(one, two, at, lane, at * LANES, scales, distances)
-                elif segment == 4:
-                    _block_distances_4(one, two, at, lane, at * LANES, scales, distances)
-                elif segment == 2:
-                    _block_distances_2(one, two, at, lane, at * LANES, scales, distances)
-                else:
-                    _block_distances_1(one, two, at, lane, at * LANES, scales, distances)
+                _block_distances(
+                    segment, records[first], records[second], at, lane, scales, distances
+                )
                 for pair in range(second - first + 1):
                     tile_row = first + pair - start
                     for slot in range(owners.shape[1]):
@@ -344,15 +371,7 @@ def _tile_scores(records, alive, start, stop, lanes, owners, segment, scales, be
                             distance = distances[pair * LANES + slot * segment]
                             if distance < best[tile_row, probe, block]:
                                 best[tile_row, probe, block] = distance
-    for row in range(start, stop):
-        for probe in range(out.shape[1]):
-            if alive[row]:
-                total = 0.0
-                for block in range(blocks):
-                    total += best[row - start, probe, block]
-                out[row - start, probe] = total / blocks
-            else:
-                out[row - start, probe] = np.inf
+    _tile_totals(alive, start, stop, blocks, best, out)
 
 
 @njit(cache=True, nogil=True)

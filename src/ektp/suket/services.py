@@ -271,44 +271,36 @@ def _parse_date(value: Any, label: str) -> dt.date | None:
         raise SuketInvalid(f"{label}: tanggal tidak sah (format TTTT-BB-HH).") from exc
 
 
-def create_rule(*, actor: User, **data: Any) -> SuketRule:
-    """Create a suket rule within the actor's authority, checking every field."""
-    unknown = set(data) - set(RULE_FIELDS)
-    if unknown:
-        raise SuketInvalid(f"Kolom tidak dikenal: {', '.join(sorted(unknown))}.")
-    authority = data.get("authority")
-    if authority not in Authority.values:
-        raise SuketInvalid("Penerbit kebijakan harus ministry, province atau office.")
-    region_code = _clean(data.get("region") or "", limit=13) or None
-    region = None
+def _rule_region(*, actor: User, authority: str, code: Any) -> Region | None:
+    """Return the region a rule of this authority covers (none for the ministry's), after
+    checking that the actor may make such a rule there."""
+    region_code = _clean(code or "", limit=13) or None
     if authority == Authority.MINISTRY:
         if region_code:
             raise SuketInvalid("Kebijakan kementerian berlaku nasional: wilayah harus kosong.")
         if actor.role != Role.SYSTEM_ADMIN or actor.jurisdiction_code is not None:
             raise SuketNotAllowed("Hanya admin sistem nasional yang membuat kebijakan kementerian.")
-    else:
-        level = Region.Level.PROVINSI if authority == Authority.PROVINCE else Region.Level.KABKOTA
-        region = Region.objects.filter(code=region_code or "", level=level).first()
-        if region is None:
-            what = "provinsi" if level == Region.Level.PROVINSI else "kabupaten/kota"
-            raise SuketInvalid(f"Wilayah harus kode {what} yang ada.")
-        if not within_jurisdiction(actor, region.code):
-            raise SuketNotAllowed(f"{region.name} di luar wilayah kerja Anda.")
-        allowed = {
-            Authority.PROVINCE: {Role.PROVINCE_ADMIN, Role.SYSTEM_ADMIN},
-            Authority.OFFICE: {Role.SUPERVISOR, Role.PROVINCE_ADMIN, Role.SYSTEM_ADMIN},
-        }[authority]
-        if actor.role not in allowed:
-            raise SuketNotAllowed("Peran Anda tidak dapat membuat kebijakan suket ini.")
-    mode = data.get("mode")
-    if mode not in RuleMode.values:
-        raise SuketInvalid("Ketentuan harus allow, purpose_only atau forbid.")
-    title = _clean(data.get("title"), limit=150)
-    if not title:
-        raise SuketInvalid("Judul kebijakan wajib diisi.")
-    purpose = _clean(data.get("purpose"), limit=100)
-    if mode == RuleMode.PURPOSE_ONLY and not purpose:
-        raise SuketInvalid("Kebijakan 'hanya untuk keperluan' harus menyebut keperluannya.")
+        return None
+    level = Region.Level.PROVINSI if authority == Authority.PROVINCE else Region.Level.KABKOTA
+    region = Region.objects.filter(code=region_code or "", level=level).first()
+    if region is None:
+        what = "provinsi" if level == Region.Level.PROVINSI else "kabupaten/kota"
+        raise SuketInvalid(f"Wilayah harus kode {what} yang ada.")
+    if not within_jurisdiction(actor, region.code):
+        raise SuketNotAllowed(f"{region.name} di luar wilayah kerja Anda.")
+    allowed = {
+        Authority.PROVINCE: {Role.PROVINCE_ADMIN, Role.SYSTEM_ADMIN},
+        Authority.OFFICE: {Role.SUPERVISOR, Role.PROVINCE_ADMIN, Role.SYSTEM_ADMIN},
+    }[authority]
+    if actor.role not in allowed:
+        raise SuketNotAllowed("Peran Anda tidak dapat membuat kebijakan suket ini.")
+    return region
+
+
+def _rule_dates(
+    data: dict[str, Any],
+) -> tuple[dt.date, dt.date | None, dt.date | None, dt.date | None]:
+    """Return a rule's effective_from, effective_to, issue_until and valid_until, in order."""
     effective_from = _parse_date(data.get("effective_from"), "Berlaku sejak")
     if effective_from is None:
         raise SuketInvalid("Berlaku sejak: wajib diisi.")
@@ -323,6 +315,28 @@ def create_rule(*, actor: User, **data: Any) -> SuketRule:
         raise SuketInvalid("Tanggal akhir berlaku suket memerlukan tanggal akhir penerbitan.")
     if valid_until and issue_until and valid_until < issue_until:
         raise SuketInvalid("Suket berlaku sampai tidak boleh sebelum penerbitan sampai.")
+    return effective_from, effective_to, issue_until, valid_until
+
+
+def create_rule(*, actor: User, **data: Any) -> SuketRule:
+    """Create a suket rule within the actor's authority, checking every field."""
+    unknown = set(data) - set(RULE_FIELDS)
+    if unknown:
+        raise SuketInvalid(f"Kolom tidak dikenal: {', '.join(sorted(unknown))}.")
+    authority = data.get("authority")
+    if authority not in Authority.values:
+        raise SuketInvalid("Penerbit kebijakan harus ministry, province atau office.")
+    region = _rule_region(actor=actor, authority=authority, code=data.get("region"))
+    mode = data.get("mode")
+    if mode not in RuleMode.values:
+        raise SuketInvalid("Ketentuan harus allow, purpose_only atau forbid.")
+    title = _clean(data.get("title"), limit=150)
+    if not title:
+        raise SuketInvalid("Judul kebijakan wajib diisi.")
+    purpose = _clean(data.get("purpose"), limit=100)
+    if mode == RuleMode.PURPOSE_ONLY and not purpose:
+        raise SuketInvalid("Kebijakan 'hanya untuk keperluan' harus menyebut keperluannya.")
+    effective_from, effective_to, issue_until, valid_until = _rule_dates(data)
     try:
         valid_months = int(data.get("valid_months") or 6)
     except (TypeError, ValueError) as exc:
