@@ -23,8 +23,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from ektp.core.formats import collect_from, tanggal
 from ektp.core.prepared import Read, fetch_one, statement
-from ektp.notifications.events import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
 
 NIK_PATTERN = re.compile(r"^[0-9]{16}$")
