@@ -30,9 +30,7 @@ ENVIRONMENT_READERS = {
     "core/management/commands/db_worker.py": "Django's autoreloader variable, no setting",
 }
 # Modules still reading settings with getattr and a second default, and why.
-GETATTR_READERS = {
-    "portal/limits.py": "replaced by the rate-limiting module of core",
-}
+GETATTR_READERS: dict[str, str] = {}
 
 
 def _modules():

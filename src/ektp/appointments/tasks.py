@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from ektp.appointments.models import Booking, BookingStatus, Invitation
+from ektp.appointments.signals import booking_reminder_due
 
 
 @task()
@@ -35,9 +36,7 @@ def send_reminder(*, booking_id: str) -> bool:
             return False
         booking.reminded_at = timezone.now()
         booking.save(update_fields=["reminded_at"])
-        from ektp.notifications.events import notify_booking
-
-        notify_booking(booking=booking, reminder=True)
+        booking_reminder_due.send(sender=Booking, booking=booking)
     return True
 
 

@@ -119,7 +119,7 @@ _limiters: dict[str, RateLimiter] = {}
 
 def limiter() -> RateLimiter:
     """Return the limiter the RATE_LIMITER setting names (one instance per class)."""
-    path = getattr(settings, "RATE_LIMITER", "ektp.core.ratelimit.CacheRateLimiter")
+    path = settings.RATE_LIMITER
     found = _limiters.get(path)
     if found is None:
         found = _limiters[path] = import_string(path)()
@@ -134,7 +134,7 @@ def over_limit(request: HttpRequest, *limits: Limit) -> bool:
         return limiter().hit(request, limits)
     except BACKEND_ERRORS as exc:
         log.warning("rate-limit counters unavailable: %s", exc)
-        if not getattr(settings, "RATELIMIT_FAIL_OPEN", True):
+        if not settings.RATELIMIT_FAIL_OPEN:
             raise CountersUnavailable(str(exc)) from exc
         return False
 

@@ -31,6 +31,7 @@ from ektp.enrollment.models import (
     Penunggalan,
     StatusChange,
 )
+from ektp.enrollment.signals import status_changed
 from ektp.offices.calendar import opening
 from ektp.offices.models import Device, ServicePoint
 from ektp.offices.services import recording_blocked
@@ -193,23 +194,17 @@ def _apply(
     # leave a decided resident without its notice (the send itself runs after commit, and
     # `ektp daily` enqueues a queued message whose task was lost). A printed card's CardPrint
     # row is written before the resident is marked, so the notice can name it.
-    _notify_resident(resident.pk, to, str(change.id))
+    _announce(resident, change)
     return change
 
 
-def _notify_resident(resident_id, status: str, change_id: str) -> None:
-    """Queue the resident's notice for a new status; a failure here never undoes the change."""
-    from ektp.notifications.events import notify_status_change
-
-    resident = Resident.objects.filter(pk=resident_id).first()
-    if resident is None:
-        return
-    card_status = status in (S.CARD_PRINTED, S.CARD_ISSUED)
+def _announce(resident: Resident, change: StatusChange) -> None:
+    """Send status_changed to its receivers; a failure there never undoes the change."""
     try:
-        with transaction.atomic():  # a savepoint: only the notice is undone
-            notify_status_change(resident, status, key="" if card_status else change_id)
+        with transaction.atomic():  # a savepoint: only the receivers' writes are undone
+            status_changed.send(sender=StatusChange, resident=resident, change=change)
     except Exception:
-        log.exception("notice for %s -> %s could not be queued", change_id, status)
+        log.exception("receivers of %s -> %s failed", change.id, change.to_status)
 
 
 def _queue_penunggalan(enrollment: Enrollment) -> None:

@@ -1,53 +1,30 @@
-"""Notices for what happens to a resident's KTP-el, called by the apps where it happens."""
+"""Notices for what happens to a resident's KTP-el, composed by the receivers of the domain
+events (see receivers.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.conf import settings
 from django.utils import timezone
 
+from ektp.cards.models import CardPrint
+from ektp.core.formats import collect_from, tanggal
 from ektp.notifications.models import Event, Message
 from ektp.notifications.services import notify
+from ektp.offices.models import Office
 from ektp.residents.models import KtpStatus
-
-MONTHS = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-]  # fmt: skip
-
-
-def tanggal(day: dt.date | dt.datetime | None) -> str:
-    """Write a date the Indonesian way: 5 Desember 2026."""
-    if day is None:
-        return "-"
-    if isinstance(day, dt.datetime):
-        day = timezone.localdate(day) if timezone.is_aware(day) else day.date()
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def _office_name(resident) -> str:
-    from ektp.offices.models import Office
-
     office = Office.objects.filter(region_id=resident.kabkota_code).only("name").first()
     return office.name if office else "kantor Disdukcapil"
 
 
 def _latest_print(resident):
-    from ektp.cards.models import CardPrint
-
     return (
         CardPrint.objects.filter(resident=resident, voided_at__isnull=True)
         .select_related("service_point")
         .order_by("-printed_at")
         .first()
     )
-
-
-def collect_from(printed_at: dt.datetime) -> dt.date:
-    """Return the first day a printed card can be collected."""
-    days = int(settings.NOTIFICATIONS_COLLECT_AFTER_DAYS)
-    return timezone.localdate(printed_at) + dt.timedelta(days=days)
 
 
 def notify_status_change(resident, status: str, *, key: str = "") -> list[Message]:

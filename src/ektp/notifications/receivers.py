@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from ektp.appointments.signals import booking_made, booking_reminder_due
+from ektp.enrollment.signals import status_changed
+from ektp.notifications.events import notify_booking, notify_status_change, notify_suket_issued
 from ektp.notifications.models import Event
 from ektp.notifications.services import notify
 from ektp.portal.signals import access_code_requested
+from ektp.residents.models import KtpStatus
+from ektp.suket.signals import suket_issued
 
 
 @receiver(access_code_requested, dispatch_uid="notifications_send_access_code")
@@ -18,3 +23,30 @@ def send_access_code(sender, *, resident, code, access_code_id, what, minutes, *
         context={"code": code, "what": what, "minutes": minutes},
         dedup_key=f"{Event.ACCESS_CODE}:{access_code_id}",
     )
+
+
+@receiver(status_changed, dispatch_uid="notifications_status_notice")
+def queue_status_notice(sender, *, resident, change, **kwargs):
+    """Queue the resident's notice for a new KTP-el status, in the change's transaction."""
+    # A card notice is kept once per printed card (its key is the CardPrint); the others once
+    # per change of status.
+    card_status = change.to_status in (KtpStatus.CARD_PRINTED, KtpStatus.CARD_ISSUED)
+    notify_status_change(resident, change.to_status, key="" if card_status else str(change.id))
+
+
+@receiver(booking_made, dispatch_uid="notifications_booking_confirmed")
+def queue_booking_confirmation(sender, *, booking, **kwargs):
+    """Queue the confirmation of a new booking, in the booking's transaction."""
+    notify_booking(booking=booking)
+
+
+@receiver(booking_reminder_due, dispatch_uid="notifications_booking_reminder")
+def queue_booking_reminder(sender, *, booking, **kwargs):
+    """Queue the reminder of tomorrow's booking, in the transaction that marks it reminded."""
+    notify_booking(booking=booking, reminder=True)
+
+
+@receiver(suket_issued, dispatch_uid="notifications_suket_issued")
+def queue_suket(sender, *, suket, pdf, **kwargs):
+    """Queue the new suket with its signed PDF, in the transaction that marks it delivered."""
+    notify_suket_issued(suket=suket, pdf=pdf)

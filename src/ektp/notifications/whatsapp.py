@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 
+from ektp.core.formats import tanggal
 from ektp.core.ratelimit import TOO_MANY_MESSAGE, over_limit, per_nik, per_sender
 from ektp.notifications import services
 from ektp.notifications.channels import normalize_msisdn
 from ektp.notifications.models import Channel, Language
+from ektp.portal import selectors as portal
 from ektp.residents.models import Resident
 from ektp.residents.nik import InvalidNumber, parse_nik
 
@@ -107,8 +109,6 @@ def parse_receipts(payload) -> list[tuple[str, str]]:
 
 
 def _check_status(request: HttpRequest, sender: str, words: list[str]) -> str:
-    from ektp.portal import selectors as portal
-
     if len(words) != 2:
         return (
             "Format: cek status <NIK> <tanggal lahir HH-BB-TTTT>, "
@@ -128,8 +128,6 @@ def _check_status(request: HttpRequest, sender: str, words: list[str]) -> str:
 
 
 def _queue(words: list[str]) -> str:
-    from ektp.portal import selectors as portal
-
     rows = portal.queue_today(words[0] if words else "")
     if rows is None:
         return "Informasi antrean belum tersedia."
@@ -151,8 +149,6 @@ def resident_of_sender(sender: str) -> Resident | None:
 
 
 def _suket(request: HttpRequest, sender: str, words: list[str]):
-    from ektp.portal import selectors as portal
-
     if words:
         if len(words) != 2:
             return "Format: suket, atau suket <NIK> <tanggal lahir HH-BB-TTTT>.", None, None
@@ -185,7 +181,7 @@ def _suket(request: HttpRequest, sender: str, words: list[str]):
     if found is None:
         return "Tidak ada suket yang masih berlaku atas nama Anda.", resident, None
     pdf = portal.suket_pdf(request, found)
-    text = f"Suket {found.number} terlampir, berlaku sampai {portal.tanggal(found.valid_until)}."
+    text = f"Suket {found.number} terlampir, berlaku sampai {tanggal(found.valid_until)}."
     if pdf is None:
         return "Layanan suket belum tersedia.", resident, None
     return text, resident, (f"suket-{found.number}.pdf".replace("/", "-"), pdf)

@@ -13,7 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ektp.notifications.events import collect_from, tanggal
+from ektp.core.formats import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
 
 GENERIC_NOT_FOUND = (

@@ -3,7 +3,6 @@ and the download that serves it to staff and to the public."""
 
 from __future__ import annotations
 
-import datetime as dt
 from io import BytesIO
 
 import qrcode
@@ -15,31 +14,13 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
+from ektp.core.formats import tanggal
 from ektp.core.models import AuditEvent
 from ektp.core.services import record_audit
 from ektp.suket import signing
 from ektp.suket.models import Suket
 
-MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
 SEX = {"L": "Laki-laki", "P": "Perempuan"}
-
-
-def tanggal(day: dt.date) -> str:
-    """Write a date the Indonesian way: 9 Desember 2020."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def qr_text(verify_url: str, payload: str) -> str:

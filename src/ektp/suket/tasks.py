@@ -11,14 +11,14 @@ from django.utils import timezone
 from django_tasks import task
 
 from ektp.suket.models import Suket
+from ektp.suket.signals import suket_issued
 
 log = logging.getLogger(__name__)
 
 
 @task()
 def deliver_suket(suket_id: str) -> bool:
-    """Send a new suket's signed PDF through the notification channels once. Safe to run twice."""
-    from ektp.notifications.events import notify_suket_issued
+    """Announce a new suket with its signed PDF once (suket_issued). Safe to run twice."""
     from ektp.suket import documents
 
     with transaction.atomic():
@@ -30,5 +30,6 @@ def deliver_suket(suket_id: str) -> bool:
         suket = Suket.objects.select_related("resident", "office").get(pk=suket_id)
         base = (settings.EKTP_PUBLIC_URL or "http://127.0.0.1:8000").rstrip("/")
         verify_url = base + reverse("verify:verify", args=[suket.number])
-        notify_suket_issued(suket=suket, pdf=documents.signed_pdf(suket, verify_url=verify_url))
+        pdf = documents.signed_pdf(suket, verify_url=verify_url)
+        suket_issued.send(sender=Suket, suket=suket, pdf=pdf)
     return True

@@ -24,7 +24,7 @@ from ektp.appointments.services.common import (
     generate_code,
     horizon_days,
 )
-from ektp.notifications.events import notify_booking
+from ektp.appointments.signals import booking_made
 from ektp.offices.calendar import opening
 from ektp.residents.models import LifeStatus, Resident
 
@@ -134,7 +134,7 @@ def book(
                 booked_by=booked_by or resident,
                 source=Booking.Source.ONLINE,
             )
-            notify_booking(booking=booking)
+            booking_made.send(sender=Booking, booking=booking)
     except IntegrityError:
         raise AlreadyBooked(ALREADY_BOOKED_MESSAGE) from None
     return booking
