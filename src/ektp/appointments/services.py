@@ -24,6 +24,7 @@ from ektp.appointments.models import (
     Service,
     TimeWindow,
 )
+from ektp.core.errors import DomainError
 from ektp.core.models import AuditEvent, User
 from ektp.core.services import record_audit
 from ektp.notifications.events import notify_booking
@@ -53,16 +54,10 @@ def horizon_days() -> int:
     return int(getattr(settings, "APPOINTMENTS_HORIZON_DAYS", 30))
 
 
-class AppointmentError(ValueError):
+class AppointmentError(DomainError, ValueError):
     """A booking or queue rule is broken; `rule` names it, the message explains it."""
 
     rule = "appointment"
-
-    def __init__(self, message: str, *, rule: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if rule:
-            self.rule = rule
 
 
 class NotIdentified(AppointmentError):

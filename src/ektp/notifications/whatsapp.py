@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 
+from ektp.core.errors import DomainError
 from ektp.notifications import services
 from ektp.notifications.channels import normalize_msisdn
 from ektp.notifications.models import Channel, Language
@@ -34,8 +35,10 @@ NOT_TEXT = "Maaf, kami hanya dapat membaca pesan teks.\n\n" + HELP
 TOO_MANY = "Terlalu banyak permintaan. Coba lagi nanti."
 
 
-class WebhookInvalid(ValueError):
+class WebhookInvalid(DomainError, ValueError):
     """A webhook body that does not have the Cloud API's shape."""
+
+    rule = "webhook_invalid"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from ektp.core.errors import DomainError
 from ektp.core.prepared import Read, fetch_one, statement
 from ektp.notifications.events import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
@@ -34,8 +35,10 @@ GENERIC_NOT_FOUND = (
 )
 
 
-class InquiryInvalid(ValueError):
+class InquiryInvalid(DomainError, ValueError):
     """The NIK or birth date typed by a resident is malformed."""
+
+    rule = "inquiry_invalid"
 
 
 def parse_nik(text: str) -> str:

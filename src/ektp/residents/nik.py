@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from ektp.core.errors import DomainError
 from ektp.regions import codes
 
 
-class InvalidNumber(ValueError):
+class InvalidNumber(DomainError, ValueError):
     """A NIK or No. KK breaks a numbering rule; `rule` names it, the message explains it."""
 
     def __init__(self, rule: str, message: str):
