@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "ektp.core.middleware.RegionChoiceMiddleware",
+    "ektp.core.middleware.DomainErrorMiddleware",
     "ektp.portal.middleware.CountersUnavailableMiddleware",
 ]
 
