@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 
 import ektp
+from ektp.abis.errors import AbisUnavailable
 from ektp.core.errors import DomainError
 from ektp.core.models import Role
 from ektp.offices.services import OfficeError
@@ -121,8 +122,13 @@ def _refusing_view(request):
     return HttpResponse("oke")
 
 
+def _abis_down_view(request):
+    raise AbisUnavailable("http://abis.invalid: connection refused")
+
+
 urlpatterns = [
     path("uji/tolak/", _refusing_view),
+    path("uji/abis/", _abis_down_view),
     path("", include("ektp.urls")),
 ]
 
@@ -150,3 +156,9 @@ def test_refused_post_from_another_site_is_not_redirected_there(operator_client)
     response = operator_client.post("/uji/tolak/", HTTP_REFERER="https://example.org/")
     assert response.status_code == 422
     assert "Kantor ini berada di luar wilayah kerja Anda." in response.content.decode()
+
+
+@pytest.mark.urls(__name__)
+def test_a_fault_of_the_machinery_stays_a_500_not_a_refusal_page(operator_client):
+    with pytest.raises(AbisUnavailable):
+        operator_client.get("/uji/abis/")

@@ -82,7 +82,8 @@ class DomainErrorMiddleware:
 
     A refused form post goes back to the page it came from with the message shown there; any
     other request gets a short page with the message and the error's HTTP status. (The API
-    answers DomainError itself, in ektp.core.api.)
+    answers DomainError itself, in ektp.core.api.) A DomainError with a 5xx status is a fault,
+    not a refusal: it is left to Django's 500 handling, which logs it.
     """
 
     def __init__(self, get_response):
@@ -92,8 +93,8 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        if not isinstance(exception, DomainError):
-            return None
+        if not isinstance(exception, DomainError) or exception.status >= 500:
+            return None  # a fault of the machinery (an ABIS down) stays a logged 500
         back = request.META.get("HTTP_REFERER", "")
         if (
             request.method == "POST"
