@@ -486,6 +486,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "ektp.core.middleware.RegionChoiceMiddleware",
+    "ektp.core.middleware.DomainErrorMiddleware",
     "ektp.core.ratelimit.CountersUnavailableMiddleware",
 ]
 

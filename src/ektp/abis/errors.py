@@ -1,11 +1,18 @@
 """Errors raised by the ABIS engine, each with a stable code and HTTP status."""
 
+from ektp.core.errors import DomainError
 
-class AbisError(Exception):
+
+class AbisError(DomainError):
     """Fail an ABIS operation."""
 
     code = "abis_error"
     status = 500
+
+    @property
+    def rule(self) -> str:
+        """The stable code is the rule a client reads."""
+        return self.code
 
 
 class InvalidRequest(AbisError):

@@ -242,10 +242,7 @@ def point_windows(request, point_id: uuid.UUID, params: Query[DayIn]):
     point = selectors.public_points().filter(pk=point_id).first()
     if point is None:
         return Status(404, {"detail": "Titik layanan tidak ditemukan."})
-    try:
-        services.check_bookable_day(params.day)
-    except services.AppointmentError as exc:
-        return _refuse(exc)
+    services.check_bookable_day(params.day)
     now = timezone.now()
     rows = []
     for w in services.windows_for(point=point, day=params.day):
@@ -262,26 +259,21 @@ def point_windows(request, point_id: uuid.UUID, params: Query[DayIn]):
 )
 def create_booking(request, payload: BookIn):
     """Book a window for the identified resident, or for a member of their KK (for_nik)."""
-    try:
-        requester = _identify(request, payload)
-        resident = requester
-        if payload.for_nik:
-            nik = services.checked_nik(payload.for_nik)
-            member = [m for m in services.family_of(requester) if m.nik == nik]
-            if not member:
-                raise services.AppointmentError(
-                    "Hanya anggota keluarga dalam KK yang sama yang boleh didaftarkan.",
-                    rule="family",
-                )
-            resident = member[0]
-        window = (
-            TimeWindow.objects.select_related("service_point").filter(pk=payload.window_id).first()
-        )
-        if window is None:
-            return Status(404, {"detail": "Jendela waktu tidak dikenal.", "rule": "window"})
-        booking = services.book(resident=resident, window=window, booked_by=requester)
-    except services.AppointmentError as exc:
-        return _refuse(exc)
+    requester = _identify(request, payload)
+    resident = requester
+    if payload.for_nik:
+        nik = services.checked_nik(payload.for_nik)
+        member = [m for m in services.family_of(requester) if m.nik == nik]
+        if not member:
+            raise services.AppointmentError(
+                "Hanya anggota keluarga dalam KK yang sama yang boleh didaftarkan.",
+                rule="family",
+            )
+        resident = member[0]
+    window = TimeWindow.objects.select_related("service_point").filter(pk=payload.window_id).first()
+    if window is None:
+        return Status(404, {"detail": "Jendela waktu tidak dikenal.", "rule": "window"})
+    booking = services.book(resident=resident, window=window, booked_by=requester)
     # A NIK and a birth date are public: the name stays masked in this answer.
     return Status(201, _booking_out(booking, masked=True))
 
@@ -333,15 +325,12 @@ def send_access_code(request, code: str):
     document, refusal = _manageable(request, code)
     if refusal is not None:
         return refusal
-    try:
-        sent = access.request_access_code(
-            resident=document.resident,
-            kind=document.kind,
-            document_id=document.id,
-            what=document.what,
-        )
-    except access.AccessError as exc:
-        return Status(exc.status, {"detail": exc.message, "rule": exc.rule})
+    sent = access.request_access_code(
+        resident=document.resident,
+        kind=document.kind,
+        document_id=document.id,
+        what=document.what,
+    )
     return Status(
         202,
         {
@@ -362,15 +351,12 @@ def redeem_access_code(request, code: str, payload: RedeemIn):
     document, refusal = _manageable(request, code)
     if refusal is not None:
         return refusal
-    try:
-        access.redeem_access_code(
-            access_code_id=payload.access_code_id,
-            kind=document.kind,
-            document_id=document.id,
-            code=payload.code,
-        )
-    except access.AccessError as exc:
-        return Status(exc.status, {"detail": exc.message, "rule": exc.rule})
+    access.redeem_access_code(
+        access_code_id=payload.access_code_id,
+        kind=document.kind,
+        document_id=document.id,
+        code=payload.code,
+    )
     return {
         "access_token": grants.grant_token(kind=document.kind, document_id=document.id),
         "expires_in_minutes": grants.grant_seconds() // 60,
@@ -403,10 +389,7 @@ def move_booking(request, code: str, payload: MoveIn):
     )
     if window is None:
         return Status(404, {"detail": "Jendela waktu tidak dikenal di titik layanan ini."})
-    try:
-        moved = services.move_booking(booking=booking, window=window)
-    except services.AppointmentError as exc:
-        return _refuse(exc)
+    moved = services.move_booking(booking=booking, window=window)
     return _booking_out(services.booking_by_code(moved.code))
 
 
@@ -420,10 +403,7 @@ def cancel_booking(request, code: str):
     booking, refusal = _held_booking(request, code)
     if refusal is not None:
         return refusal
-    try:
-        services.cancel_booking(booking=booking)
-    except services.AppointmentError as exc:
-        return _refuse(exc)
+    services.cancel_booking(booking=booking)
     return _booking_out(services.booking_by_code(booking.code))
 
 
@@ -456,8 +436,6 @@ def check_in(request, point_id: uuid.UUID, payload: CheckInIn):
         )
     except services.UnknownCode as exc:
         return _refuse(exc, 404)
-    except services.AppointmentError as exc:
-        return _refuse(exc)
     return Status(201, _ticket_out(ticket))
 
 
@@ -466,12 +444,9 @@ def walk_in(request, point_id: uuid.UUID, payload: WalkInIn):
     """Give a walk-in resident a queue number for today (gate officer)."""
     _require(request, GATE)
     point = _staff_point(request, point_id)
-    try:
-        ticket = services.issue_walk_in(
-            point=point, nik=payload.nik, priority=payload.priority, actor=request.auth
-        )
-    except services.AppointmentError as exc:
-        return _refuse(exc)
+    ticket = services.issue_walk_in(
+        point=point, nik=payload.nik, priority=payload.priority, actor=request.auth
+    )
     return Status(201, _ticket_out(ticket))
 
 
@@ -499,20 +474,14 @@ def call_next(request, counter_id: uuid.UUID):
     """Call the next waiting number to a counter (operator)."""
     _require(request, COUNTER)
     counter = _staff_counter(request, counter_id)
-    try:
-        ticket = services.call_next(counter=counter, actor=request.auth)
-    except services.AppointmentError as exc:
-        return _refuse(exc)
+    ticket = services.call_next(counter=counter, actor=request.auth)
     return _ticket_out(_staff_ticket(request, ticket.pk))
 
 
 def _finish(request, ticket_id, action):
     _require(request, COUNTER)
     ticket = _staff_ticket(request, ticket_id)
-    try:
-        action(ticket=ticket)
-    except services.AppointmentError as exc:
-        return _refuse(exc)
+    action(ticket=ticket)
     return _ticket_out(_staff_ticket(request, ticket.pk))
 
 
@@ -536,10 +505,7 @@ def recall(request, ticket_id: uuid.UUID, payload: RecallIn):
     counter = _staff_counter(request, payload.counter_id)
     if counter.service_point_id != ticket.service_point_id:
         return Status(422, {"detail": "Loket dan nomor antrean berada di titik yang berbeda."})
-    try:
-        services.recall(ticket=ticket, counter=counter, actor=request.auth)
-    except services.AppointmentError as exc:
-        return _refuse(exc)
+    services.recall(ticket=ticket, counter=counter, actor=request.auth)
     return _ticket_out(_staff_ticket(request, ticket.pk))
 
 
@@ -550,18 +516,15 @@ def create_invitations(request, point_id: uuid.UUID, payload: InvitationIn):
     point = _staff_point(request, point_id)
     if payload.kind not in InvitationBatch.Kind.values:
         return Status(422, {"detail": "Jenis sasaran undangan tidak dikenal.", "rule": "kind"})
-    try:
-        batch = services.invite(
-            point=point,
-            kind=payload.kind,
-            village_code=payload.village_code or None,
-            reference_day=payload.reference_day,
-            first_day=payload.first_day,
-            limit=payload.limit,
-            actor=request.auth,
-        )
-    except services.AppointmentError as exc:
-        return _refuse(exc)
+    batch = services.invite(
+        point=point,
+        kind=payload.kind,
+        village_code=payload.village_code or None,
+        reference_day=payload.reference_day,
+        first_day=payload.first_day,
+        limit=payload.limit,
+        actor=request.auth,
+    )
     return Status(
         201,
         {

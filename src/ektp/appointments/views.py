@@ -28,6 +28,7 @@ from ektp.appointments.qr import qr_data_url
 from ektp.core.access import role_required
 from ektp.core.models import Role
 from ektp.core.ratelimit import over_limit, per_client, per_nik, too_many_requests
+from ektp.core.refusals import refused_as_message
 from ektp.offices import selectors as office_selectors
 from ektp.offices.models import ServicePoint
 from ektp.portal import grants
@@ -235,11 +236,8 @@ def move(request: HttpRequest, code: str) -> HttpResponse:
     if window is None:
         messages.error(request, "Jendela waktu tidak dikenal di titik layanan ini.")
         return redirect("booking:detail", code=booking.code)
-    try:
+    with refused_as_message(request):
         services.move_booking(booking=booking, window=window)
-    except services.AppointmentError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, "Booking dipindahkan; kode tetap sama.")
     return redirect("booking:detail", code=booking.code)
 
@@ -250,11 +248,8 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
     booking = _booking_or_404(request, code)
     if not _held(request, booking):
         return _ask_for_code(booking)
-    try:
+    with refused_as_message(request):
         services.cancel_booking(booking=booking)
-    except services.AppointmentError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, "Booking dibatalkan.")
     return redirect("booking:detail", code=booking.code)
 

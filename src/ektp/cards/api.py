@@ -129,19 +129,6 @@ class ErrorOut(Schema):
     detail: str
 
 
-CONFLICTS = (
-    services.NoBlankInStock,
-    services.PrintDeferred,
-    services.PrintInProgress,
-    services.PrintSettled,
-)
-
-
-def _refuse(exc: services.CardsError):
-    status = 409 if isinstance(exc, CONFLICTS) else 422
-    raise HttpError(status, str(exc))
-
-
 @router.post("/print", response={201: CardOut, 409: ErrorOut, 422: ErrorOut})
 def print_card(request, payload: PrintIn):
     """Print one card for a PRR resident (nik) or a reprint request (request_id).
@@ -160,16 +147,13 @@ def print_card(request, payload: PrintIn):
         target = get_resident_by_nik(user=request.auth, nik=payload.nik)
     if target is None:
         raise HttpError(404, "Penduduk atau permohonan tidak ditemukan di wilayah kerja Anda.")
-    try:
-        card = services.print_card(
-            request_or_resident=target,
-            service_point=point,
-            printer=default_printer(),
-            operator=request.auth,
-            serial=payload.serial,
-        )
-    except services.CardsError as exc:
-        _refuse(exc)
+    card = services.print_card(
+        request_or_resident=target,
+        service_point=point,
+        printer=default_printer(),
+        operator=request.auth,
+        serial=payload.serial,
+    )
     return Status(201, card)
 
 
@@ -237,15 +221,12 @@ def reconcile(request, reservation_id: uuid.UUID, payload: ReconcileIn):
         or office_for(request.auth, reservation.service_point.office.region_id) is None
     ):
         raise HttpError(404, "Cetakan tidak ditemukan di wilayah kerja Anda.")
-    try:
-        settled = services.reconcile_print(
-            reservation=reservation,
-            outcome=payload.outcome,
-            note=payload.note,
-            actor=request.auth,
-        )
-    except services.CardsError as exc:
-        _refuse(exc)
+    settled = services.reconcile_print(
+        reservation=reservation,
+        outcome=payload.outcome,
+        note=payload.note,
+        actor=request.auth,
+    )
     settled = selectors.reservation_of(settled.service_point.office, settled.pk)
     return _reservation_out(settled, False)
 
@@ -262,15 +243,12 @@ def hand_over(request, card_id: uuid.UUID, payload: HandOverIn):
     card = CardPrint.objects.select_related("service_point__office").filter(pk=card_id).first()
     if card is None or office_for(request.auth, card.service_point.office.region_id) is None:
         raise HttpError(404, "Cetakan kartu tidak ditemukan.")
-    try:
-        card = services.hand_over(
-            card_print=card,
-            received_by_name=payload.received_by_name,
-            relation=payload.relation,
-            operator=request.auth,
-        )
-    except services.CardsError as exc:
-        _refuse(exc)
+    card = services.hand_over(
+        card_print=card,
+        received_by_name=payload.received_by_name,
+        relation=payload.relation,
+        operator=request.auth,
+    )
     return card
 
 
@@ -364,17 +342,14 @@ def transfer(request, payload: TransferIn):
         points[name] = selectors.point_of(office, value) if value else None
         if value and points[name] is None:
             raise HttpError(404, "Titik layanan tidak ditemukan di kantor ini.")
-    try:
-        entry = services.transfer_blanks(
-            office=office,
-            actor=request.auth,
-            quantity=payload.quantity,
-            serials=payload.serials,
-            reason=payload.reason,
-            **points,
-        )
-    except services.CardsError as exc:
-        _refuse(exc)
+    entry = services.transfer_blanks(
+        office=office,
+        actor=request.auth,
+        quantity=payload.quantity,
+        serials=payload.serials,
+        reason=payload.reason,
+        **points,
+    )
     return Status(201, entry)
 
 
@@ -396,18 +371,15 @@ def receive(request, payload: ReceiptIn):
         blank_request = selectors.requests_of(office).filter(pk=payload.request_id).first()
         if blank_request is None:
             raise HttpError(404, "Permohonan blangko tidak ditemukan.")
-    try:
-        entry = services.receive_blanks(
-            office=office,
-            serial_first=payload.serial_first,
-            serial_last=payload.serial_last,
-            source=payload.source,
-            reference=payload.reference,
-            actor=request.auth,
-            request=blank_request,
-        )
-    except services.CardsError as exc:
-        _refuse(exc)
+    entry = services.receive_blanks(
+        office=office,
+        serial_first=payload.serial_first,
+        serial_last=payload.serial_last,
+        source=payload.source,
+        reference=payload.reference,
+        actor=request.auth,
+        request=blank_request,
+    )
     return Status(201, entry)
 
 

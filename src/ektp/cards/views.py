@@ -26,6 +26,7 @@ from ektp.cards.models import BlankRequest, CardPrint, LedgerEntry, ReprintReque
 from ektp.cards.printers import default_printer
 from ektp.core.access import role_required
 from ektp.core.models import Role
+from ektp.core.refusals import refused_as_message
 from ektp.offices.access import office_of_page
 from ektp.offices.models import Office
 from ektp.offices.selectors import offices_for
@@ -95,7 +96,7 @@ def print_view(request: HttpRequest) -> HttpResponse:
     if target is None:
         messages.error(request, "Penduduk atau permohonan tidak ditemukan di wilayah kerja Anda.")
         return _back("cards:queue", office, titik=point.pk)
-    try:
+    with refused_as_message(request):
         card = services.print_card(
             request_or_resident=target,
             service_point=point,
@@ -103,9 +104,6 @@ def print_view(request: HttpRequest) -> HttpResponse:
             operator=request.user,
             serial=form.cleaned_data["serial"] or None,
         )
-    except services.CardsError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(
             request, f"Kartu {card.resident.name} dicetak pada blangko {card.blank.serial}."
         )
@@ -132,16 +130,13 @@ def hand_over_view(request: HttpRequest, card_id) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _first_error(form))
         return _back("cards:queue", office)
-    try:
+    with refused_as_message(request):
         services.hand_over(
             card_print=card,
             received_by_name=form.cleaned_data["received_by_name"],
             relation=form.cleaned_data["relation"],
             operator=request.user,
         )
-    except services.CardsError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, f"Kartu {card.resident.name} diserahkan.")
     return _back("cards:queue", office)
 
@@ -156,16 +151,13 @@ def misprint_view(request: HttpRequest, card_id) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _first_error(form))
         return _back("cards:queue", office)
-    try:
+    with refused_as_message(request):
         again = services.report_misprint(
             card_print=card,
             reason=form.cleaned_data["reason"],
             printer=default_printer(),
             operator=request.user,
         )
-    except services.CardsError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, f"Blangko dibatalkan; dicetak ulang pada {again.blank.serial}.")
     return _back("cards:queue", office)
 
@@ -207,16 +199,13 @@ def reconcile_view(request: HttpRequest, reservation_id) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _first_error(form))
         return _back("cards:reconcile", office)
-    try:
+    with refused_as_message(request):
         services.reconcile_print(
             reservation=reservation,
             outcome=form.cleaned_data["outcome"],
             note=form.cleaned_data["note"],
             actor=request.user,
         )
-    except services.CardsError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(
             request,
             RECONCILED[form.cleaned_data["outcome"]].format(
@@ -239,16 +228,13 @@ def reprint_request_view(request: HttpRequest) -> HttpResponse:
     if resident is None:
         messages.error(request, "Penduduk tidak ditemukan di wilayah kerja Anda.")
         return _back("cards:queue", office)
-    try:
+    with refused_as_message(request):
         services.create_reprint_request(
             resident=resident,
             reason=form.cleaned_data["reason"],
             actor=request.user,
             old_card_usable=form.cleaned_data["old_card_usable"],
         )
-    except services.CardsError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, f"{resident.name} masuk antrean cetak ulang.")
     return _back("cards:queue", office)
 
@@ -386,11 +372,8 @@ def receive_loan_view(request: HttpRequest, entry_id) -> HttpResponse:
     loan = selectors.pending_loans(office).filter(pk=entry_id).first()
     if loan is None:
         raise Http404("Pinjaman tidak ditemukan.")
-    try:
+    with refused_as_message(request):
         services.receive_loan(loan_out=loan, actor=request.user)
-    except services.CardsError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, f"{loan.quantity} blangko pinjaman diterima.")
     return _back("cards:stock", office)
 
@@ -416,11 +399,8 @@ def cover(request: HttpRequest) -> HttpResponse:
 @role_required(Role.OPERATOR, Role.SUPERVISOR)
 def draft_request_view(request: HttpRequest) -> HttpResponse:
     office = office_of_page(request)
-    try:
+    with refused_as_message(request):
         draft = services.draft_blank_request(office=office, actor=request.user)
-    except services.CardsError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, f"Draf permohonan {draft.quantity} blangko dibuat.")
     return _back("cards:cover", office)
 
@@ -432,11 +412,8 @@ def submit_request_view(request: HttpRequest, request_id) -> HttpResponse:
     blank_request = selectors.requests_of(office).filter(pk=request_id).first()
     if blank_request is None:
         raise Http404("Permohonan blangko tidak ditemukan.")
-    try:
+    with refused_as_message(request):
         services.submit_blank_request(request=blank_request, actor=request.user)
-    except services.CardsError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, "Permohonan blangko diajukan.")
     return _back("cards:cover", office)
 

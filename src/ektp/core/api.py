@@ -12,8 +12,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from ektp.core import otp, selectors
+from ektp.core.errors import DomainError
 from ektp.core.models import ApiToken
-from ektp.core.services import TokenNotFound, issue_api_token, revoke_api_token
+from ektp.core.services import issue_api_token, revoke_api_token
 
 router = Router(tags=["auth"])
 
@@ -110,10 +111,7 @@ def list_tokens(request):
 @router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut})
 def revoke_token(request, token_id: uuid.UUID):
     """Revoke one of the caller's own API tokens."""
-    try:
-        revoke_api_token(user=request.user, token_id=token_id)
-    except TokenNotFound as exc:
-        return Status(404, {"detail": str(exc)})
+    revoke_api_token(user=request.user, token_id=token_id)
     return Status(204, None)
 
 
@@ -165,6 +163,13 @@ def install_error_handlers(api) -> None:
     def auth_error(request, exc):
         return api.create_response(
             request, {"detail": "Token API tidak ada atau tidak berlaku."}, status=401
+        )
+
+    @api.exception_handler(DomainError)
+    def domain_error(request, exc: DomainError):
+        """A domain rule refused the call: its status, its message and the rule's name."""
+        return api.create_response(
+            request, {"detail": exc.message, "rule": exc.rule}, status=exc.status
         )
 
     @api.exception_handler(HttpError)

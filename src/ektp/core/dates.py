@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ektp.core.errors import DomainError
+
 KTP_EL_BEGAN = dt.date(2011, 1, 1)  # no recording, snapshot or card before this year
 
 
-class DayOutOfRange(ValueError):
+class DayOutOfRange(DomainError, ValueError):
     """A typed day lies outside the range a page or endpoint works with; the message says it."""
+
+    rule = "day_out_of_range"
 
     def __init__(self, message: str):
         super().__init__(message)

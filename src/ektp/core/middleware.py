@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from ektp.core import otp
 from ektp.core.access import RegionNotChosen
+from ektp.core.errors import DomainError
 from ektp.core.net import is_from_trusted_proxy
 
 FORWARDED_HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT")
@@ -72,6 +74,42 @@ class RegionChoiceMiddleware:
             links.append({"url": f"{request.path}?{query.urlencode()}", "code": code, "name": name})
         return render(
             request, "core/choose_region.html", {"message": exception.message, "links": links}
+        )
+
+
+class DomainErrorMiddleware:
+    """Answer a DomainError that a page did not handle with its message, never a 500.
+
+    A refused form post goes back to the page it came from with the message shown there; any
+    other request gets a short page with the message and the error's HTTP status. (The API
+    answers DomainError itself, in ektp.core.api.) A DomainError with a 5xx status is a fault,
+    not a refusal: it is left to Django's 500 handling, which logs it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, DomainError) or exception.status >= 500:
+            return None  # a fault of the machinery (an ABIS down) stays a logged 500
+        back = request.META.get("HTTP_REFERER", "")
+        if (
+            request.method == "POST"
+            and back
+            and url_has_allowed_host_and_scheme(
+                back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
+        ):
+            messages.error(request, exception.message)
+            return redirect(back)
+        return render(
+            request,
+            "core/error.html",
+            {"title": "Permintaan tidak dapat diproses", "message": exception.message},
+            status=exception.status,
         )
 
 

@@ -13,13 +13,16 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from ektp.core.errors import DomainError
 from ektp.core.models import ApiToken, AuditChainHead, AuditEvent, Role, User
 from ektp.core.net import client_ip
 from ektp.regions.models import Region
 
 
-class InvalidStaffAssignment(ValueError):
+class InvalidStaffAssignment(DomainError, ValueError):
     """A staff user's role does not fit the region given."""
+
+    rule = "staff_assignment"
 
 
 def record_audit(
@@ -82,8 +85,11 @@ def normalized_ip(value: str | None) -> str | None:
         return None
 
 
-class TokenNotFound(LookupError):
+class TokenNotFound(DomainError, LookupError):
     """No token of this user has that id."""
+
+    rule = "token_not_found"
+    status = 404
 
 
 def issue_api_token(*, user: User, name: str) -> str:

@@ -11,10 +11,9 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from ektp.core.dates import DayOutOfRange, check_day
+from ektp.core.dates import check_day
 from ektp.core.models import Role
 from ektp.coverage import selectors, services
-from ektp.coverage.services import CoverageError
 
 router = Router(tags=["coverage"])
 VIEWER_ROLES = {Role.SUPERVISOR, Role.PROVINCE_ADMIN, Role.SYSTEM_ADMIN}
@@ -113,21 +112,14 @@ def _viewer(request):
     return request.auth
 
 
-def _bad(exc: CoverageError):
-    raise HttpError(422, str(exc))
-
-
 @router.get("/", response=list[CoverageOut])
 def coverage(request, params: Query[CoverageIn]):
     """Coverage of every region of a level (default: the level below the region) on a date."""
     user = _viewer(request)
-    try:
-        as_of = selectors.parse_as_of(params.tanggal)
-        code = selectors.scope_for(user=user, code=params.wilayah)
-        level = selectors.parse_level(params.tingkat, code=code)
-        rows = selectors.coverage_rows(user=user, code=code, level=level, as_of=as_of)
-    except CoverageError as exc:
-        _bad(exc)
+    as_of = selectors.parse_as_of(params.tanggal)
+    code = selectors.scope_for(user=user, code=params.wilayah)
+    level = selectors.parse_level(params.tingkat, code=code)
+    rows = selectors.coverage_rows(user=user, code=code, level=level, as_of=as_of)
     return [r.as_dict() for r in rows]
 
 
@@ -135,13 +127,10 @@ def coverage(request, params: Query[CoverageIn]):
 def ranking(request, params: Query[CoverageIn]):
     """Rank the regions of a level inside a region by coverage, best first."""
     user = _viewer(request)
-    try:
-        as_of = selectors.parse_as_of(params.tanggal)
-        code = selectors.scope_for(user=user, code=params.wilayah)
-        level = selectors.parse_level(params.tingkat, code=code)
-        ranked = selectors.ranking(user=user, code=code, level=level, as_of=as_of)
-    except CoverageError as exc:
-        _bad(exc)
+    as_of = selectors.parse_as_of(params.tanggal)
+    code = selectors.scope_for(user=user, code=params.wilayah)
+    level = selectors.parse_level(params.tingkat, code=code)
+    ranked = selectors.ranking(user=user, code=code, level=level, as_of=as_of)
     return [{"rank": r.rank, "region": r.row.as_dict()} for r in ranked]
 
 
@@ -150,24 +139,18 @@ def trend(request, wilayah: str = "", dari: dt.date | None = None, sampai: dt.da
     """Daily snapshots of a region."""
     user = _viewer(request)
     today = timezone.localdate()
-    try:
-        end = check_day(
-            sampai or today, earliest=selectors.EARLIEST, latest=today, what="Tanggal 'sampai'"
-        )
-        start = check_day(
-            dari or max(end - dt.timedelta(days=90), selectors.EARLIEST),
-            earliest=selectors.EARLIEST,
-            latest=today,
-            what="Tanggal 'dari'",
-        )
-    except DayOutOfRange as exc:
-        raise HttpError(422, exc.message) from None
+    end = check_day(
+        sampai or today, earliest=selectors.EARLIEST, latest=today, what="Tanggal 'sampai'"
+    )
+    start = check_day(
+        dari or max(end - dt.timedelta(days=90), selectors.EARLIEST),
+        earliest=selectors.EARLIEST,
+        latest=today,
+        what="Tanggal 'dari'",
+    )
     if start > end:
         raise HttpError(422, "Tanggal 'dari' harus sebelum 'sampai'.")
-    try:
-        return selectors.trend(user=user, code=wilayah[:13], start=start, end=end)
-    except CoverageError as exc:
-        _bad(exc)
+    return selectors.trend(user=user, code=wilayah[:13], start=start, end=end)
 
 
 @router.get("/targets", response=list[TargetOut])
@@ -179,19 +162,16 @@ def list_targets(request):
 @router.post("/targets", response={201: TargetOut})
 def create_target(request, payload: TargetIn):
     """Set a recording target (supervisor or province admin)."""
-    try:
-        target = services.create_target(
-            actor=_viewer(request),
-            name=payload.name,
-            population=payload.population,
-            region_code=payload.region,
-            rate=payload.rate,
-            due_date=payload.due_date,
-            polling_day=payload.polling_day,
-            previous_polling_day=payload.previous_polling_day,
-        )
-    except CoverageError as exc:
-        _bad(exc)
+    target = services.create_target(
+        actor=_viewer(request),
+        name=payload.name,
+        population=payload.population,
+        region_code=payload.region,
+        rate=payload.rate,
+        due_date=payload.due_date,
+        polling_day=payload.polling_day,
+        previous_polling_day=payload.previous_polling_day,
+    )
     return Status(201, target)
 
 
@@ -207,16 +187,13 @@ def target_progress(request, target_id: UUID):
 @router.post("/policies", response={201: PolicyOut})
 def create_policy(request, payload: PolicyIn):
     """Set zone thresholds for a period (province admin or system admin)."""
-    try:
-        policy = services.create_policy(
-            actor=request.auth,
-            region_code=payload.region,
-            green_min=payload.green_min,
-            yellow_min=payload.yellow_min,
-            valid_from=payload.valid_from,
-            valid_to=payload.valid_to,
-            note=payload.note,
-        )
-    except CoverageError as exc:
-        _bad(exc)
+    policy = services.create_policy(
+        actor=request.auth,
+        region_code=payload.region,
+        green_min=payload.green_min,
+        yellow_min=payload.yellow_min,
+        valid_from=payload.valid_from,
+        valid_to=payload.valid_to,
+        note=payload.note,
+    )
     return Status(201, policy)

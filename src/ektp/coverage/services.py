@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ektp.core.access import within_jurisdiction
+from ektp.core.errors import DomainError
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
 from ektp.coverage.models import CoveragePolicy, CoverageSnapshot, PopulationKind, Target
@@ -18,8 +19,10 @@ from ektp.regions import codes
 from ektp.regions.models import Region
 
 
-class CoverageError(ValueError):
+class CoverageError(DomainError, ValueError):
     """A coverage request or write breaks a rule; the message says which, in Indonesian."""
+
+    rule = "coverage"
 
 
 POLICY_ROLES = {Role.PROVINCE_ADMIN, Role.SYSTEM_ADMIN}

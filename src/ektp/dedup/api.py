@@ -12,7 +12,6 @@ from pydantic import Field
 from ektp.core.models import AuditEvent, Role
 from ektp.core.services import record_audit
 from ektp.dedup import selectors, services
-from ektp.dedup.errors import CaseAlreadyDecided, DedupError, NotAllowed
 from ektp.dedup.models import CaseStatus, DuplicateCase, PenunggalanFailure
 
 router = Router(tags=["dedup"])
@@ -130,20 +129,13 @@ def get_case(request, case_id: str):
 def decide(request, case_id: str, payload: DecisionIn):
     """Decide a case: the same person or different people."""
     case = _case(request, case_id)
-    try:
-        return services.decide_case(
-            case=case,
-            decision=CaseStatus(payload.decision),
-            actor=request.auth,
-            reason=payload.reason,
-            request=request,
-        )
-    except CaseAlreadyDecided as error:
-        raise HttpError(409, str(error)) from None
-    except NotAllowed as error:
-        raise HttpError(403, str(error)) from None
-    except DedupError as error:
-        raise HttpError(422, str(error)) from None
+    return services.decide_case(
+        case=case,
+        decision=CaseStatus(payload.decision),
+        actor=request.auth,
+        reason=payload.reason,
+        request=request,
+    )
 
 
 @router.get("/failures", response=list[FailureOut])
@@ -159,11 +151,6 @@ def rerun(request, failure_id: str):
     failure = selectors.get_failure(user=request.auth, failure_id=failure_id[:64])
     if failure is None:
         raise HttpError(404, "Kegagalan penunggalan tidak ditemukan di wilayah kerja Anda.")
-    try:
-        return services.rerun_penunggalan(
-            failure=failure, actor=request.auth, request=request, channel="api"
-        )
-    except NotAllowed as error:
-        raise HttpError(403, str(error)) from None
-    except DedupError as error:
-        raise HttpError(409, str(error)) from None
+    return services.rerun_penunggalan(
+        failure=failure, actor=request.auth, request=request, channel="api"
+    )

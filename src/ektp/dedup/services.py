@@ -585,13 +585,15 @@ def rerun_penunggalan(
             raise NotAllowed("Penduduk ini berada di luar wilayah kerja Anda.")
         if locked.kind != FailureKind.ENGINE:
             raise DedupError(
-                "Kegagalan ini karena kualitas atau templat biometrik; penduduk harus direkam ulang."
+                "Kegagalan ini karena kualitas atau templat biometrik; penduduk harus direkam ulang.",
+                status=409,
             )
         if locked.rerun_at is not None:
-            raise DedupError("Penunggalan untuk kegagalan ini sudah diulang.")
+            raise DedupError("Penunggalan untuk kegagalan ini sudah diulang.", status=409)
         if resident.ktp_status != S.ENROLL_FAILURE:
             raise DedupError(
-                f"Status penduduk bukan lagi ENROLL_FAILURE ({resident.get_ktp_status_display()})."
+                f"Status penduduk bukan lagi ENROLL_FAILURE ({resident.get_ktp_status_display()}).",
+                status=409,
             )
         locked.rerun_by = actor
         locked.rerun_at = timezone.now()

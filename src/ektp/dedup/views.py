@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ektp.core.access import role_required, within_jurisdiction
 from ektp.core.models import AuditEvent, Role
+from ektp.core.refusals import refused_as_message
 from ektp.core.services import record_audit
 from ektp.dedup import selectors, services
 from ektp.dedup.errors import DedupError
@@ -127,11 +128,8 @@ def rerun(request: HttpRequest, failure_id: str) -> HttpResponse:
     failure = selectors.get_failure(user=request.user, failure_id=failure_id)
     if failure is None:
         raise Http404("Kegagalan penunggalan tidak ditemukan di wilayah kerja Anda.")
-    try:
+    with refused_as_message(request):
         services.rerun_penunggalan(failure=failure, actor=request.user, request=request)
-    except DedupError as error:
-        messages.error(request, str(error))
-    else:
         nik = failure.enrollment.resident.nik
         messages.success(request, f"Penunggalan NIK {nik} dijadwalkan ulang.")
     return redirect("dedup:queue")
@@ -145,11 +143,8 @@ def requeue(request: HttpRequest, enrollment_id: str) -> HttpResponse:
         pk = uuid.UUID(enrollment_id)
     except ValueError:
         raise Http404("Rekaman tidak ditemukan.") from None
-    try:
+    with refused_as_message(request):
         enrollment = services.requeue_stuck(enrollment_id=pk, actor=request.user, request=request)
-    except DedupError as error:
-        messages.error(request, str(error))
-    else:
         nik = enrollment.resident.nik
         messages.success(request, f"Penunggalan NIK {nik} dikirim ulang.")
     return redirect("dedup:queue")

@@ -12,16 +12,12 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from ektp.core.dates import DayOutOfRange
 from ektp.core.models import AuditEvent
 from ektp.core.services import record_audit
 from ektp.enrollment import selectors, services
 from ektp.enrollment.biometrics import (
     MAX_IMAGE_BYTES,
     Capture,
-    capture_all,
-    capture_device_for,
-    retry_limit,
 )
 from ektp.residents.nik import NikIn
 from ektp.residents.selectors import get_resident_by_nik
@@ -172,34 +168,17 @@ def record(request, payload: RecordIn):
         if e.modality in exceptions:
             raise HttpError(422, f"Pengecualian {e.modality} dikirim dua kali.")
         exceptions[e.modality] = services.ExceptionIn(e.reason, e.note)
-    driver_name = "api"
     if payload.simulate:
         if payload.samples:
             raise HttpError(422, "Kirim sampel atau simulate=true, bukan keduanya.")
-        try:
-            services.check_may_record(
-                resident=resident,
-                point=kit.service_point,
-                device=kit,
-                actor=request.auth,
-                day=timezone.localdate(),
-            )
-        except services.EnrollmentError as exc:
-            raise HttpError(422, str(exc)) from None
-        existing = selectors.enrollment_of(resident)
-        driver = capture_device_for(
-            resident_id=resident.pk,
-            device_id=kit.pk,
-            recording=(existing.recordings + 1) if existing else 1,
+        services.capture_and_record(
+            resident=resident,
+            device=kit,
+            operator=request.auth,
+            exceptions=exceptions,
+            node_id=payload.node_id,
+            request=request,
         )
-        driver_name = getattr(driver, "name", "driver")
-        captures, failed = capture_all(device=driver, skip=set(exceptions))
-        if failed:
-            raise HttpError(
-                422,
-                f"Kualitas di bawah ambang setelah {retry_limit()} percobaan: "
-                + ", ".join(sorted(failed)),
-            )
     else:
         captures = {}
         for s in payload.samples:
@@ -212,7 +191,6 @@ def record(request, payload: RecordIn):
                 image=_decode(s.image_b64, s.modality) if s.image_b64 else b"",
                 attempts=s.attempts,
             )
-    try:
         services.record_enrollment(
             resident=resident,
             service_point=kit.service_point,
@@ -220,12 +198,10 @@ def record(request, payload: RecordIn):
             operator=request.auth,
             captures=captures,
             exceptions=exceptions,
-            capture_driver=driver_name,
+            capture_driver="api",
             node_id=payload.node_id,
             request=request,
         )
-    except services.EnrollmentError as exc:
-        raise HttpError(422, str(exc)) from None
     resident.refresh_from_db()
     return Status(201, _status(resident))
 
@@ -234,10 +210,7 @@ def record(request, payload: RecordIn):
 def daily(request, params: Query[DailyIn]):
     """Return each point's recordings on a day against its capacity."""
     day = params.day or timezone.localdate()
-    try:
-        rows = selectors.daily_figures(user=request.auth, day=day)
-    except DayOutOfRange as exc:
-        raise HttpError(422, exc.message) from None
+    rows = selectors.daily_figures(user=request.auth, day=day)
     return [
         {
             "point": row.point.name,
@@ -285,9 +258,6 @@ def history(request, nik: str):
 def send(request, nik: str):
     """Send a captured record to penunggalan (BIO_CAPTURED → SFE)."""
     resident = _resident(request, nik)
-    try:
-        services.send_for_penunggalan(resident=resident, actor=request.auth)
-    except services.EnrollmentError as exc:
-        raise HttpError(422, str(exc)) from None
+    services.send_for_penunggalan(resident=resident, actor=request.auth)
     resident.refresh_from_db()
     return _status(resident)

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ektp.core.access import within_jurisdiction
+from ektp.core.errors import DomainError
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
 from ektp.enrollment import crypto
@@ -21,6 +22,8 @@ from ektp.enrollment.biometrics import (
     Capture,
     ExceptionReason,
     Modality,
+    capture_all,
+    capture_device_for,
     quality_threshold,
     retry_limit,
 )
@@ -75,8 +78,10 @@ MAX_REASON = 250
 log = logging.getLogger(__name__)
 
 
-class EnrollmentError(ValueError):
+class EnrollmentError(DomainError, ValueError):
     """A recording request breaks a rule; the message says which."""
+
+    rule = "enrollment"
 
 
 class InvalidTransition(EnrollmentError):
@@ -419,6 +424,70 @@ def record_enrollment(
         raise EnrollmentError("Penduduk ini baru saja direkam oleh petugas lain.") from None
     resident.ktp_status, resident.recorded_on = locked.ktp_status, locked.recorded_on
     return enrollment
+
+
+class CaptureBelowThreshold(EnrollmentError):
+    """Some modalities stayed below the quality threshold after every retry."""
+
+    rule = "capture_quality"
+
+    def __init__(self, *, accepted: Mapping[str, Capture], failed: Mapping[str, Capture]):
+        super().__init__(
+            f"Kualitas di bawah ambang setelah {retry_limit()} percobaan: "
+            + ", ".join(sorted(failed))
+        )
+        self.accepted = dict(accepted)
+        self.failed = dict(failed)
+
+
+def capture_and_record(
+    *,
+    resident: Resident,
+    device: Device,
+    operator: User,
+    exceptions: Mapping[str, ExceptionIn] | None = None,
+    node_id: str = "office",
+    request=None,
+) -> Enrollment:
+    """Capture every modality with the kit's driver and record the result (the perekaman flow).
+
+    The capture talks to the device outside any transaction, so that a slow scanner holds no
+    database lock; record_enrollment then writes everything in one transaction, checking again
+    under lock. An EnrollmentError raised after the capture carries `accepted` and `failed` so
+    that a page can show the quality of each modality next to the refusal.
+    """
+    exceptions = dict(exceptions or {})
+    check_may_record(
+        resident=resident,
+        point=device.service_point,
+        device=device,
+        actor=operator,
+        day=timezone.localdate(),
+    )
+    existing = Enrollment.objects.filter(resident=resident).only("recordings").first()
+    driver = capture_device_for(
+        resident_id=resident.pk,
+        device_id=device.pk,
+        recording=(existing.recordings + 1) if existing else 1,
+    )
+    accepted, failed = capture_all(device=driver, skip=set(exceptions))
+    if failed:
+        raise CaptureBelowThreshold(accepted=accepted, failed=failed)
+    try:
+        return record_enrollment(
+            resident=resident,
+            service_point=device.service_point,
+            device=device,
+            operator=operator,
+            captures=accepted,
+            exceptions=exceptions,
+            capture_driver=getattr(driver, "name", "driver"),
+            node_id=node_id,
+            request=request,
+        )
+    except EnrollmentError as exc:
+        exc.accepted, exc.failed = accepted, {}
+        raise
 
 
 def send_for_penunggalan(

@@ -9,12 +9,11 @@ from django.utils import timezone
 
 from ektp.core.access import role_required
 from ektp.core.models import AuditEvent, Role
+from ektp.core.refusals import refused_as_message
 from ektp.core.services import record_audit
 from ektp.enrollment import selectors, services
 from ektp.enrollment.biometrics import (
     Modality,
-    capture_all,
-    capture_device_for,
     quality_threshold,
     retry_limit,
 )
@@ -72,6 +71,20 @@ def _render_record(request, resident, form, *, quality=None, status=200):
     )
 
 
+def _quality(accepted, failed, exceptions):
+    """Rows of the quality table: label, quality, threshold, failed, exception reason."""
+    return [
+        (
+            str(Modality(m).label),
+            (accepted.get(m) or failed.get(m)).quality if m not in exceptions else None,
+            quality_threshold(m),
+            m in failed,
+            exceptions[m].reason if m in exceptions else "",
+        )
+        for m in Modality.values
+    ]
+
+
 @role_required(*RECORDERS)
 def record(request: HttpRequest, nik: str) -> HttpResponse:
     """Record a resident's biometrics with a kit at a point, step by step per modality."""
@@ -85,54 +98,28 @@ def record(request: HttpRequest, nik: str) -> HttpResponse:
     kit = next(k for k in kits if str(k.pk) == form.cleaned_data["device"])
     exceptions = {m: services.ExceptionIn(r, n) for m, (r, n) in form.exceptions().items()}
     try:
-        services.check_may_record(
+        services.capture_and_record(
             resident=resident,
-            point=kit.service_point,
             device=kit,
-            actor=request.user,
-            day=timezone.localdate(),
+            operator=request.user,
+            exceptions=exceptions,
+            request=request,
         )
-    except services.EnrollmentError as exc:
-        form.add_error(None, str(exc))
-        return _render_record(request, resident, form, status=422)
-    existing = selectors.enrollment_of(resident)
-    driver = capture_device_for(
-        resident_id=resident.pk,
-        device_id=kit.pk,
-        recording=(existing.recordings + 1) if existing else 1,
-    )
-    accepted, failed = capture_all(device=driver, skip=set(exceptions))
-    quality = [
-        (
-            str(Modality(m).label),
-            (accepted.get(m) or failed.get(m)).quality if m not in exceptions else None,
-            quality_threshold(m),
-            m in failed,
-            exceptions[m].reason if m in exceptions else "",
-        )
-        for m in Modality.values
-    ]
-    if failed:
-        names = ", ".join(str(Modality(m).label) for m in failed)
+    except services.CaptureBelowThreshold as exc:
+        names = ", ".join(str(Modality(m).label) for m in exc.failed)
         form.add_error(
             None,
             f"Kualitas di bawah ambang setelah {retry_limit()} percobaan: {names}. "
             "Rekam ulang, atau catat pengecualian beserta alasannya.",
         )
+        quality = _quality(exc.accepted, exc.failed, exceptions)
         return _render_record(request, resident, form, quality=quality, status=422)
-    try:
-        services.record_enrollment(
-            resident=resident,
-            service_point=kit.service_point,
-            device=kit,
-            operator=request.user,
-            captures=accepted,
-            exceptions=exceptions,
-            capture_driver=getattr(driver, "name", "driver"),
-            request=request,
-        )
     except services.EnrollmentError as exc:
-        form.add_error(None, str(exc))
+        # The form stays filled in; the quality table shows when the capture had run.
+        form.add_error(None, exc.message)
+        quality = (
+            _quality(exc.accepted, exc.failed, exceptions) if hasattr(exc, "accepted") else None
+        )
         return _render_record(request, resident, form, quality=quality, status=422)
     messages.success(request, f"Biometrik {resident.name} terekam (BIO_CAPTURED).")
     return redirect("enrollment:history", nik=resident.nik)
@@ -143,11 +130,8 @@ def send(request: HttpRequest, nik: str) -> HttpResponse:
     """Send a captured record to penunggalan."""
     resident = _resident_or_404(request, nik)
     if request.method == "POST":
-        try:
+        with refused_as_message(request):
             services.send_for_penunggalan(resident=resident, actor=request.user)
-        except services.EnrollmentError as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(request, "Rekaman dikirim untuk penunggalan (SFE).")
     return redirect("enrollment:history", nik=resident.nik)
 

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from ektp.core.errors import DomainError
 from ektp.notifications import texts
 from ektp.notifications.channels import ChannelError, Outgoing, address_for, get_backend
 from ektp.notifications.models import (
@@ -30,8 +31,10 @@ from ektp.notifications.models import (
 OPT_OUT_SALT = "ektp.notifications.opt-out"
 
 
-class NotificationInvalid(ValueError):
+class NotificationInvalid(DomainError, ValueError):
     """A notification was asked for with an unknown event, channel or missing context."""
+
+    rule = "notification_invalid"
 
 
 def max_attempts() -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 
+from ektp.core.errors import DomainError
 from ektp.core.formats import tanggal
 from ektp.core.ratelimit import TOO_MANY_MESSAGE, over_limit, per_nik, per_sender
 from ektp.notifications import services
@@ -31,8 +32,10 @@ NOT_TEXT = "Maaf, kami hanya dapat membaca pesan teks.\n\n" + HELP
 TOO_MANY = TOO_MANY_MESSAGE
 
 
-class WebhookInvalid(ValueError):
+class WebhookInvalid(DomainError, ValueError):
     """A webhook body that does not have the Cloud API's shape."""
+
+    rule = "webhook_invalid"
 
 
 @dataclass(frozen=True)

@@ -133,18 +133,15 @@ def point_calendar(request, point_id: uuid.UUID, params: Query[MonthIn]):
 def add_special_day(request, point_id: uuid.UUID, payload: SpecialDayIn):
     """Declare a special opening or closure of a point (or of its whole office)."""
     point = _point(request, point_id)
-    try:
-        services.set_special_day(
-            actor=request.auth,
-            office=point.office,
-            point=None if payload.whole_office else point,
-            day=payload.day,
-            is_open=payload.is_open,
-            reason=payload.reason,
-            hours=(payload.opens_at, payload.closes_at) if payload.is_open else None,
-        )
-    except services.OfficeError as exc:
-        raise HttpError(422, str(exc)) from None
+    services.set_special_day(
+        actor=request.auth,
+        office=point.office,
+        point=None if payload.whole_office else point,
+        day=payload.day,
+        is_open=payload.is_open,
+        reason=payload.reason,
+        hours=(payload.opens_at, payload.closes_at) if payload.is_open else None,
+    )
     return Status(201, _opening_out(payload.day, opening(point=point, day=payload.day)))
 
 
@@ -164,15 +161,11 @@ def device_history(request, device_id: uuid.UUID):
 def change_status(request, device_id: uuid.UUID, payload: DeviceStatusIn):
     """Change a device's status with a reason (supervisor)."""
     device = _device(request, device_id)
-    try:
-        services.change_device_status(
-            device=device,
-            to=payload.status,
-            actor=request.auth,
-            reason=payload.reason,
-            request=request,
-        )
-    except services.OfficeError as exc:
-        status = 403 if "boleh" in str(exc) else 422
-        raise HttpError(status, str(exc)) from None
+    services.change_device_status(
+        device=device,
+        to=payload.status,
+        actor=request.auth,
+        reason=payload.reason,
+        request=request,
+    )
     return device

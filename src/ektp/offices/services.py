@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 
 from ektp.core.access import within_jurisdiction
+from ektp.core.errors import DomainError
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
 from ektp.offices.models import Device, DeviceStatusChange, Office, ServicePoint, SpecialDay
@@ -15,13 +16,17 @@ DEVICE_MANAGERS = {Role.SUPERVISOR, Role.SYSTEM_ADMIN}
 MAX_REASON = 250
 
 
-class OfficeError(ValueError):
+class OfficeError(DomainError, ValueError):
     """A change to an office, point or device breaks a rule; the message says which."""
+
+    rule = "office"
 
 
 def _check_office_access(actor: User, office: Office) -> None:
     if actor.role not in DEVICE_MANAGERS:
-        raise OfficeError("Hanya kepala dinas / supervisor yang boleh mengubah data ini.")
+        raise OfficeError(
+            "Hanya kepala dinas / supervisor yang boleh mengubah data ini.", rule="role", status=403
+        )
     if not within_jurisdiction(actor, office.region_id):
         raise OfficeError("Kantor ini berada di luar wilayah kerja Anda.")
 

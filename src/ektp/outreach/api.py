@@ -8,10 +8,8 @@ from uuid import UUID
 
 from django.utils import timezone
 from ninja import Router, Schema, Status
-from ninja.errors import HttpError
 from pydantic import Field
 
-from ektp.coverage.services import CoverageError
 from ektp.outreach import selectors, services
 from ektp.residents.nik import NikIn
 
@@ -94,10 +92,6 @@ class SpecialNeedIn(Schema):
     note: str = Field("", max_length=200)
 
 
-def _bad(exc: Exception):
-    raise HttpError(422, str(exc))
-
-
 @router.get("/suggestions", response=list[SuggestionOut])
 def suggestions(
     request,
@@ -110,25 +104,22 @@ def suggestions(
     (`dari`: a mobile unit; else the office). `urut`: perlu (default) or jarak."""
     today = timezone.localdate()
     within = wilayah[:13] or request.auth.jurisdiction_code or ""
-    try:
-        unit = None
-        if dari is not None:
-            unit = selectors.mobile_units(request.auth).filter(pk=dari).first()
-            if unit is None:
-                raise selectors.OutreachInputError(
-                    "Mobil keliling tidak dikenal di wilayah kerja Anda."
-                )
-        rows, _closed = selectors.suggestions(
-            user=request.auth,
-            within=within,
-            as_of=today,
-            day=max(tanggal or today, today),
-            service_point=unit,
-            order=urut[:10],
-        )
-        base = selectors.suggestion_base(user=request.auth, within=within, service_point=unit)
-    except (CoverageError, selectors.OutreachInputError) as exc:
-        _bad(exc)
+    unit = None
+    if dari is not None:
+        unit = selectors.mobile_units(request.auth).filter(pk=dari).first()
+        if unit is None:
+            raise selectors.OutreachInputError(
+                "Mobil keliling tidak dikenal di wilayah kerja Anda."
+            )
+    rows, _closed = selectors.suggestions(
+        user=request.auth,
+        within=within,
+        as_of=today,
+        day=max(tanggal or today, today),
+        service_point=unit,
+        order=urut[:10],
+    )
+    base = selectors.suggestion_base(user=request.auth, within=within, service_point=unit)
     return [
         {
             **s.row.as_dict(),
@@ -145,75 +136,60 @@ def suggestions(
 @router.get("/villages/{village}/people", response=list[PersonOut])
 def people(request, village: str, daftar: str = "belum_rekam", pemilu: dt.date | None = None):
     """The people of a village that a visit should reach."""
-    try:
-        qs = selectors.target_list(
-            user=request.auth,
-            village=village[:13],
-            kind=daftar[:20],
-            as_of=timezone.localdate(),
-            polling_day=pemilu,
-        )
-    except (CoverageError, selectors.OutreachInputError) as exc:
-        _bad(exc)
+    qs = selectors.target_list(
+        user=request.auth,
+        village=village[:13],
+        kind=daftar[:20],
+        as_of=timezone.localdate(),
+        polling_day=pemilu,
+    )
     return list(qs.order_by("rt", "rw", "name")[:1000])
 
 
 @router.post("/visits", response={201: VisitOut})
 def plan_visit(request, payload: VisitIn):
     """Plan a visit of a mobile unit to a village."""
-    try:
-        visit = services.plan_visit(
-            actor=request.auth,
-            village_code=payload.village,
-            date=payload.date,
-            service_point_id=payload.service_point,
-            team=payload.team,
-            expected_people=payload.expected_people,
-            blanks_to_carry=payload.blanks_to_carry,
-        )
-    except services.OutreachError as exc:
-        _bad(exc)
+    visit = services.plan_visit(
+        actor=request.auth,
+        village_code=payload.village,
+        date=payload.date,
+        service_point_id=payload.service_point,
+        team=payload.team,
+        expected_people=payload.expected_people,
+        blanks_to_carry=payload.blanks_to_carry,
+    )
     return Status(201, visit)
 
 
 @router.post("/visits/{visit_id}/result", response=VisitOut)
 def record_result(request, visit_id: UUID, payload: ResultIn):
     """Record what a visit achieved."""
-    try:
-        return services.record_result(
-            actor=request.auth,
-            visit_id=visit_id,
-            recorded_people=payload.recorded_people,
-            cards_printed=payload.cards_printed,
-            note=payload.note,
-        )
-    except services.OutreachError as exc:
-        _bad(exc)
+    return services.record_result(
+        actor=request.auth,
+        visit_id=visit_id,
+        recorded_people=payload.recorded_people,
+        cards_printed=payload.cards_printed,
+        note=payload.note,
+    )
 
 
 @router.post("/closures", response={201: ClosureOut})
 def close_zone(request, payload: ClosureIn):
     """Close a region to visits for a period."""
-    try:
-        closure = services.close_zone(
-            actor=request.auth,
-            region_code=payload.region,
-            starts_on=payload.starts_on,
-            ends_on=payload.ends_on,
-            reason=payload.reason,
-        )
-    except services.OutreachError as exc:
-        _bad(exc)
+    closure = services.close_zone(
+        actor=request.auth,
+        region_code=payload.region,
+        starts_on=payload.starts_on,
+        ends_on=payload.ends_on,
+        reason=payload.reason,
+    )
     return Status(201, closure)
 
 
 @router.post("/special-needs", response={201: dict})
 def flag_special_need(request, payload: SpecialNeedIn):
     """Mark a resident for door-to-door service."""
-    try:
-        need = services.flag_special_need(
-            actor=request.auth, nik=payload.nik, kind=payload.kind, note=payload.note
-        )
-    except services.OutreachError as exc:
-        _bad(exc)
+    need = services.flag_special_need(
+        actor=request.auth, nik=payload.nik, kind=payload.kind, note=payload.note
+    )
     return Status(201, {"id": str(need.pk), "kind": need.kind})

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 
 from ektp.core.access import limit_to_jurisdiction
 from ektp.core.dates import KTP_EL_BEGAN, DayOutOfRange, check_day
+from ektp.core.errors import DomainError
 from ektp.core.models import User
 from ektp.coverage.selectors import first_time_voters, scope_for
 from ektp.coverage.stats import CoverageRow, coverage_by_level
@@ -32,8 +33,10 @@ ELDERLY_AGE = 60
 POLLING_DAY_AHEAD = dt.timedelta(days=3653)
 
 
-class OutreachInputError(ValueError):
+class OutreachInputError(DomainError, ValueError):
     """A request names an unknown list, a bad date or a region the user may not see."""
+
+    rule = "outreach_input"
 
 
 def closures_on(day: dt.date) -> QuerySet[ZoneClosure]:

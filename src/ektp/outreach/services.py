@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ektp.core.access import within_jurisdiction
+from ektp.core.errors import DomainError
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
 from ektp.offices.models import ServicePoint
@@ -19,8 +20,10 @@ from ektp.regions.models import Region
 from ektp.residents.models import Resident
 
 
-class OutreachError(ValueError):
+class OutreachError(DomainError, ValueError):
     """A jemput bola write breaks a rule; the message says which, in Indonesian."""
+
+    rule = "outreach"
 
 
 PLANNERS = {Role.SUPERVISOR, Role.PROVINCE_ADMIN, Role.SYSTEM_ADMIN}

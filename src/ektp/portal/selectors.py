@@ -13,6 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from ektp.core.errors import DomainError
 from ektp.core.formats import collect_from, tanggal
 from ektp.residents.models import KtpStatus, LifeStatus, Resident
 
@@ -22,8 +23,10 @@ GENERIC_NOT_FOUND = (
 )
 
 
-class InquiryInvalid(ValueError):
+class InquiryInvalid(DomainError, ValueError):
     """The birth date typed by a resident is malformed (a NIK: residents.nik.InvalidNumber)."""
+
+    rule = "inquiry_invalid"
 
 
 # The ways a birth date may be written: DD-MM-YYYY, DD/MM/YYYY (day and month of one or two

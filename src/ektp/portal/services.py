@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from ektp.core.errors import DomainError
 from ektp.portal.models import AccessCode, DocumentKind
 from ektp.portal.signals import access_code_requested
 from ektp.residents.models import Resident
@@ -34,17 +35,11 @@ CODE_PATTERN = re.compile(r"^[0-9]{6}$")  # ASCII digits: \d takes any script's 
 RESEND_WINDOW = dt.timedelta(hours=1)
 
 
-class AccessError(ValueError):
+class AccessError(DomainError, ValueError):
     """A one-time code cannot be sent or is not accepted; the message says why."""
 
     rule = "access"
     status = 403
-
-    def __init__(self, message: str, *, rule: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if rule:
-            self.rule = rule
 
 
 class NoPhoneOnRecord(AccessError):

@@ -35,10 +35,7 @@ def _code(code: str) -> str:
 
 
 def _get(code: str):
-    try:
-        return selectors.get_region(_code(code))
-    except selectors.RegionNotFound:
-        raise HttpError(404, f"Wilayah dengan kode {code} tidak ditemukan.") from None
+    return selectors.get_region(_code(code))
 
 
 class SearchIn(Schema):

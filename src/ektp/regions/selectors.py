@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from ektp.core.errors import DomainError
 from ektp.regions import codes
 from ektp.regions.models import Region
 
 
-class RegionNotFound(LookupError):
+class RegionNotFound(DomainError, LookupError):
     """No region has this code."""
+
+    rule = "region_not_found"
+    status = 404
 
 
 def get_region(code: str) -> Region:
@@ -17,7 +21,7 @@ def get_region(code: str) -> Region:
     try:
         return Region.objects.get(code=code)
     except Region.DoesNotExist:
-        raise RegionNotFound(code) from None
+        raise RegionNotFound(f"Wilayah dengan kode {code} tidak ditemukan.") from None
 
 
 def children_of(code: str | None, *, include_old: bool = False) -> QuerySet[Region]:

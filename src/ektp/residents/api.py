@@ -85,11 +85,6 @@ class SearchIn(Schema):
     offset: int = Field(0, ge=0, le=100000)
 
 
-def _invalid(exc: services.ResidentInvalid):
-    errors = [{"field": f, "message": m} for f, ms in exc.errors.items() for m in ms]
-    raise HttpError(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors))
-
-
 @router.get("/", response=list[ResidentOut])
 def search(request, params: Query[SearchIn]):
     """Search residents by NIK / No. KK (exact), name (contains) or region code."""
@@ -129,12 +124,9 @@ def create_resident(request, payload: ResidentIn):
     """Register a resident; 422 names each broken rule."""
     if request.auth.role not in EDITOR_ROLES:
         raise HttpError(403, "Peran Anda tidak boleh mendaftarkan penduduk.")
-    try:
-        resident, warnings = services.create_resident(
-            actor=request.auth, data=payload.dict(), request=request
-        )
-    except services.ResidentInvalid as exc:
-        _invalid(exc)
+    resident, warnings = services.create_resident(
+        actor=request.auth, data=payload.dict(), request=request
+    )
     return Status(201, {"resident": resident, "warnings": warnings})
 
 
@@ -148,10 +140,7 @@ def update_resident(request, nik: str, payload: ResidentIn):
         raise HttpError(404, "Penduduk tidak ditemukan di wilayah kerja Anda.")
     if payload.nik != resident.nik:
         raise HttpError(422, "nik: NIK tidak dapat diubah.")
-    try:
-        resident, warnings = services.update_resident(
-            actor=request.auth, resident=resident, data=payload.dict(), request=request
-        )
-    except services.ResidentInvalid as exc:
-        _invalid(exc)
+    resident, warnings = services.update_resident(
+        actor=request.auth, resident=resident, data=payload.dict(), request=request
+    )
     return {"resident": resident, "warnings": warnings}

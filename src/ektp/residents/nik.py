@@ -34,10 +34,11 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from ektp.core.errors import DomainError
 from ektp.regions import codes
 
 
-class InvalidNumber(ValueError):
+class InvalidNumber(DomainError, ValueError):
     """A NIK or No. KK breaks a numbering rule; `rule` names it, the message explains it."""
 
     def __init__(self, rule: str, message: str):

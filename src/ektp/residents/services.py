@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from ektp.core.access import within_jurisdiction
+from ektp.core.errors import DomainError
 from ektp.core.models import AuditEvent, User
 from ektp.core.services import record_audit
 from ektp.regions.models import Region
@@ -29,12 +30,16 @@ from ektp.residents.models import (
 from ektp.residents.nik import InvalidNumber, check_nik_matches, decode_nik, parse_kk
 
 
-class ResidentInvalid(ValueError):
+class ResidentInvalid(DomainError, ValueError):
     """The data breaks one or more registry rules; `errors` maps field -> messages."""
+
+    rule = "resident_invalid"
 
     def __init__(self, errors: dict[str, list[str]]):
         self.errors = errors
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        # The API names each broken rule on its own: "field: message; field: message".
+        self.message = "; ".join(f"{f}: {m}" for f, ms in errors.items() for m in ms)
 
 
 NAME_RE = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .,'`-]*$")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, Q, Value, When
 
 from ektp.cards.selectors import stock_by_location
+from ektp.core.errors import DomainError
 from ektp.offices.models import Office
 from ektp.residents.models import KtpStatus, Resident
 from ektp.suket.models import (
@@ -29,8 +30,10 @@ NOT_YET_PRR = {
 }
 
 
-class SuketNotAllowed(ValueError):
+class SuketNotAllowed(DomainError, ValueError):
     """The rule in force does not allow a suket for this resident now."""
+
+    rule = "suket_not_allowed"
 
 
 @dataclass(frozen=True)

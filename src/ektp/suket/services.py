@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ektp.core.access import within_jurisdiction
+from ektp.core.errors import DomainError
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
 from ektp.offices.models import Office
@@ -34,8 +35,10 @@ CLASSIFICATION = "474.11"
 MAX_TEXT = 250
 
 
-class SuketInvalid(ValueError):
+class SuketInvalid(DomainError, ValueError):
     """Input to a suket service breaks a rule (named in the message)."""
+
+    rule = "suket_invalid"
 
 
 def node_name() -> str:

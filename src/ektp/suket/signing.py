@@ -18,14 +18,17 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from ektp.core import keys as key_store
+from ektp.core.errors import DomainError
 
 DEVELOPMENT_MARKER = key_store.SELF_SIGNED_MARKER
 PAYLOAD_FIELDS = ("number", "nik", "name", "valid_until", "status")
 KEY_ID_FIELD = "kid"
 
 
-class ForgedPayload(ValueError):
+class ForgedPayload(DomainError, ValueError):
     """A QR payload that is malformed or whose signature does not verify."""
+
+    rule = "forged_payload"
 
 
 KeyPaths = key_store.SuketPaths

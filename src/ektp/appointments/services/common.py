@@ -6,6 +6,8 @@ import secrets
 
 from django.conf import settings
 
+from ektp.core.errors import DomainError
+
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 
@@ -25,16 +27,10 @@ def horizon_days() -> int:
     return int(settings.APPOINTMENTS_HORIZON_DAYS)
 
 
-class AppointmentError(ValueError):
+class AppointmentError(DomainError, ValueError):
     """A booking or queue rule is broken; `rule` names it, the message explains it."""
 
     rule = "appointment"
-
-    def __init__(self, message: str, *, rule: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if rule:
-            self.rule = rule
 
 
 class NotIdentified(AppointmentError):
