@@ -31,7 +31,7 @@ NOT_DOMAIN_ERRORS = {
     "ektp.core.backup.BackupError": "a backup or restore command failed",
     "ektp.core.worker.WorkerLost": "the background worker died",
     "ektp.notifications.channels.ChannelError": "an SMS or WhatsApp provider failed",
-    "ektp.portal.limits.CountersUnavailable": "the rate-limit counters are unreachable",
+    "ektp.core.ratelimit.CountersUnavailable": "the rate-limit counters are unreachable",
     "ektp.cards.printers.PrinterError": "a card printer failed",
     "ektp.enrollment.crypto.BiometricKeyError": "the biometric key cannot decrypt",
 }
