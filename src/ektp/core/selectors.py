@@ -21,6 +21,11 @@ HOME_LINKS = {
         ("residents:create", "Daftarkan penduduk", "Tambahkan penduduk baru ke register."),
     ],
     Role.SUPERVISOR: [
+        (
+            "offices:setup",
+            "Persiapan kantor",
+            "Loket, titik layanan, perangkat, jam layanan, hari khusus dan akun petugas.",
+        ),
         ("residents:search", "Cari penduduk", "Cari dengan NIK, No. KK, nama atau desa."),
         ("regions:browse", "Wilayah", "Telusuri kecamatan dan desa kabupaten Anda."),
     ],
