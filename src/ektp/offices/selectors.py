@@ -71,7 +71,7 @@ def staff_for(user: User) -> QuerySet[User]:
     code = user.jurisdiction_code
     qs = User.objects.select_related("region")
     if code is not None:
-        qs = qs.filter(Q(region_id=code) | Q(region_id__startswith=code + "."))
+        qs = qs.filter(Q(region_id=code) | Q(region__code__startswith=code + "."))
     return qs.order_by("role", "username")
 
 

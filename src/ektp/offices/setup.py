@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 
 from ektp.appointments.models import Counter
 from ektp.core.access import within_jurisdiction
-from ektp.core.models import AuditEvent, Role, User
+from ektp.core.models import OFFICE_ROLES, AuditEvent, Role, User
 from ektp.core.services import InvalidStaffAssignment, create_staff_user, record_audit
 from ektp.offices.models import Device, Office, ServicePoint, WorkingHours
 from ektp.offices.services import DEVICE_MANAGERS, OfficeError
@@ -260,6 +260,10 @@ def _check_may_grant(actor: User, role: str, region: Region | None) -> None:
             raise SetupError("Wilayah kerja wajib diisi.")
     elif not within_jurisdiction(actor, region.code):
         raise SetupError(f"Wilayah {region.code} berada di luar wilayah kerja Anda.")
+    if role in OFFICE_ROLES and (region is None or region.level != Region.Level.KABKOTA):
+        raise SetupError("Petugas kantor harus terikat pada kabupaten/kota.")
+    if role == Role.PROVINCE_ADMIN and (region is None or region.level != Region.Level.PROVINSI):
+        raise SetupError("Admin provinsi harus terikat pada provinsi.")
 
 
 def _check_may_manage(actor: User, target: User) -> None:
