@@ -126,3 +126,10 @@ def test_board_marks_each_call_for_the_chime_and_the_voice(client, make_staff):
     assert 'id="board-speech"' in board and "appointments/board.js" in board
     rows = client.get(reverse("booking:board_rows", args=[point.pk])).content.decode()
     assert 'data-label="B-001"' in rows and 'data-counter="Loket 2"' in rows
+
+
+def test_point_day_without_counters_tells_the_gate_officer_whom_to_ask(client, make_staff):
+    point = point_with_kits()
+    client.force_login(make_staff(Role.GATE_OFFICER))
+    page = client.get(reverse("appointments:point", args=[point.pk])).content.decode()
+    assert "Belum ada loket." in page and "Minta kepala dinas / supervisor" in page

@@ -346,3 +346,12 @@ def test_staff_detail_resets_a_password_and_deactivates(client, head, make_staff
     outsider = make_staff(Role.OPERATOR, region="18.01", username="operator-lambar")
     assert client.get(reverse("offices:staff_detail", args=[outsider.pk])).status_code == 404
     assert outsider.check_password(PASSWORD)
+
+
+def test_province_admin_finds_staff_of_its_districts_from_home(client, make_staff):
+    lambar = make_staff(Role.OPERATOR, region="18.01", username="operator-lambar")
+    elsewhere = make_staff(Role.OPERATOR, region="31.71", username="operator-jakpus")
+    client.force_login(make_staff(Role.PROVINCE_ADMIN, region="18"))
+    assert reverse("offices:staff") in client.get(reverse("core:home")).content.decode()
+    page = client.get(reverse("offices:staff")).content.decode()
+    assert lambar.username in page and elsewhere.username not in page

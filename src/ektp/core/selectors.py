@@ -31,6 +31,7 @@ HOME_LINKS = {
     ],
     Role.PROVINCE_ADMIN: [
         ("regions:browse", "Wilayah", "Telusuri kabupaten/kota provinsi Anda."),
+        ("offices:staff", "Akun petugas", "Buat akun dan atur peran petugas di provinsi Anda."),
         ("residents:search", "Cari penduduk", "Cari penduduk di seluruh provinsi."),
     ],
     Role.SYSTEM_ADMIN: [
