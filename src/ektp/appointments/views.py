@@ -6,12 +6,14 @@ import datetime as dt
 import uuid
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ektp.appointments import selectors, services
+from ektp.appointments.after_hours import gate_closed_reason, ticket_window_note
 from ektp.appointments.forms import (
     BookForm,
     CheckInForm,
@@ -350,6 +352,9 @@ def _render_gate(request, point, *, walk_in=None, check_in=None, status=200):
             "walk_in_form": walk_in or WalkInForm(),
             "check_in_form": check_in or CheckInForm(),
             "tickets": selectors.tickets_of_day(point=point, day=today).order_by("-issued_at")[:20],
+            "closed_reason": gate_closed_reason(point=point),
+            "counters": selectors.counters_of(point),
+            "may_manage": request.user.role in (Role.SUPERVISOR, Role.SYSTEM_ADMIN),
         },
         status=status,
     )
@@ -374,7 +379,10 @@ def gate(request: HttpRequest, pk) -> HttpResponse:
         return _render_gate(request, point, status=422)
     form_class, slot, service, field = action
     form = form_class(request.POST)
-    if form.is_valid():
+    closed = gate_closed_reason(point=point) if slot == "walk_in" else None
+    if closed and form.is_valid():
+        form.add_error(None, closed)
+    elif form.is_valid():
         try:
             ticket = service(
                 point=point,
@@ -401,7 +409,11 @@ def _ticket_or_404(request, pk) -> QueueTicket:
 def ticket(request: HttpRequest, pk) -> HttpResponse:
     """Show a printable queue ticket."""
     found = _ticket_or_404(request, pk)
-    return render(request, "appointments/ticket.html", {"ticket": found})
+    return render(
+        request,
+        "appointments/ticket.html",
+        {"ticket": found, "window_note": ticket_window_note(found)},
+    )
 
 
 def _counter_or_404(request, pk) -> Counter:
@@ -412,9 +424,15 @@ def _counter_or_404(request, pk) -> Counter:
     return counter
 
 
-@role_required(*COUNTER)
+@role_required(*STAFF)
 def counter(request: HttpRequest, pk) -> HttpResponse:
     """Serve at a counter: call the next number, mark served / no-show, recall."""
+    if request.user.role not in COUNTER and request.user.role != Role.SYSTEM_ADMIN:
+        # The gate hands out numbers; calling them is the operators' work (core.access roles).
+        raise PermissionDenied(
+            "Petugas gerbang tidak melayani loket: loket dipakai operator dan kepala dinas "
+            "untuk memanggil nomor. Gunakan halaman Gerbang untuk memberi nomor antrean."
+        )
     found = _counter_or_404(request, pk)
     status = 200
     if request.method == "POST":

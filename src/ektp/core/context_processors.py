@@ -17,6 +17,7 @@ MENU = (
     ("suket:list", _("Suket")),
     ("notifications:outbox", _("Pesan")),
     ("offices:points", _("Titik layanan")),
+    ("offices:setup", _("Persiapan kantor")),
     ("coverage:dashboard", _("Cakupan")),
     ("outreach:home", _("Jemput bola")),
     ("dedup:queue", _("Penunggalan")),

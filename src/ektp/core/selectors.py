@@ -21,11 +21,17 @@ HOME_LINKS = {
         ("residents:create", "Daftarkan penduduk", "Tambahkan penduduk baru ke register."),
     ],
     Role.SUPERVISOR: [
+        (
+            "offices:setup",
+            "Persiapan kantor",
+            "Loket, titik layanan, perangkat, jam layanan, hari khusus dan akun petugas.",
+        ),
         ("residents:search", "Cari penduduk", "Cari dengan NIK, No. KK, nama atau desa."),
         ("regions:browse", "Wilayah", "Telusuri kecamatan dan desa kabupaten Anda."),
     ],
     Role.PROVINCE_ADMIN: [
         ("regions:browse", "Wilayah", "Telusuri kabupaten/kota provinsi Anda."),
+        ("offices:staff", "Akun petugas", "Buat akun dan atur peran petugas di provinsi Anda."),
         ("residents:search", "Cari penduduk", "Cari penduduk di seluruh provinsi."),
     ],
     Role.SYSTEM_ADMIN: [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from ektp.appointments.models import Counter
 from ektp.core.models import User
 from ektp.offices.models import Device, DeviceStatusChange, Office, ServicePoint
 
@@ -63,3 +64,17 @@ def devices_for(user: User) -> QuerySet[Device]:
 def device_history(device: Device) -> QuerySet[DeviceStatusChange]:
     """Return a device's status changes, newest first."""
     return device.status_changes.select_related("changed_by").order_by("-changed_at")
+
+
+def staff_for(user: User) -> QuerySet[User]:
+    """Return the staff accounts in this user's jurisdiction, by role then username."""
+    code = user.jurisdiction_code
+    qs = User.objects.select_related("region")
+    if code is not None:
+        qs = qs.filter(Q(region_id=code) | Q(region__code__startswith=code + "."))
+    return qs.order_by("role", "username")
+
+
+def counters_of_point(point: ServicePoint) -> QuerySet:
+    """Return every counter of a point, open ones first."""
+    return Counter.objects.filter(service_point=point).order_by("-is_active", "name")
