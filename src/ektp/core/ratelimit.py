@@ -18,14 +18,19 @@ CountersUnavailableMiddleware answers 503 "briefly unavailable" with a Retry-Aft
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from diskcache import DjangoCache
 from django.conf import settings
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -96,12 +101,50 @@ class NullRateLimiter:
 
 class HostCache(DjangoCache):
     """diskcache's Django cache (SQLite files shared by every process of the machine), kept
-    open between requests.
+    open between requests, its writes taking turns through a lock file.
 
     Django closes every cache when a request finishes; diskcache would close its SQLite
     connections and open them again, with their PRAGMAs, on the next request, which costs
     more than the whole inquiry. Its connections are per thread, opened again after a fork.
+
+    Every inquiry counts the same few keys (one client behind a proxy): two processes'
+    writes meet on one SQLite file, and SQLite's busy handler puts the second to sleep for
+    a millisecond or more and polls again, long enough to stop a worker of one thread.
+    Waiting on an exclusive lock of a file beside the cache instead, the kernel wakes the
+    next writer the moment the one before is done. The lock is opened per thread (flock
+    belongs to the open file, so threads exclude one another as processes do) and opened
+    again after a fork. An add of a key that lives is told by a read, without a write.
     """
+
+    def __init__(self, directory, params):
+        super().__init__(directory, params)
+        self._lock_path = os.path.join(self.directory, "writers.lock")
+        self._turns = threading.local()
+
+    @contextlib.contextmanager
+    def _write_turn(self):
+        if getattr(self._turns, "pid", None) != os.getpid():
+            self._turns.fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._turns.pid = os.getpid()
+        fcntl.flock(self._turns.fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._turns.fd, fcntl.LOCK_UN)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
+        if self.has_key(key, version=version):
+            return False
+        with self._write_turn():
+            return super().add(key, value, timeout, version, **kwargs)
+
+    def incr(self, key, delta=1, version=None, **kwargs):
+        with self._write_turn():
+            return super().incr(key, delta, version, **kwargs)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, **kwargs):
+        with self._write_turn():
+            return super().set(key, value, timeout, version, **kwargs)
 
     def close(self, **kwargs) -> None:
         pass
