@@ -367,6 +367,23 @@ def test_api_rate_limit(client, settings):
     assert "Coba lagi nanti" in blocked.json()["detail"]
 
 
+def test_api_bad_input_counts_against_the_client_rate(client, settings):
+    settings.PORTAL_RATE_PER_IP = "2/h"
+    bad = {"nik": "123", "birth_date": "17-05-1990"}
+    for _ in range(2):
+        refused = client.post("/api/v1/portal/status", bad, content_type="application/json")
+        assert refused.status_code == 422
+    good = {"nik": "1809015705909999", "birth_date": "17-05-1990"}
+    assert (
+        client.post("/api/v1/portal/status", good, content_type="application/json").status_code
+        == 429
+    )
+    assert (
+        client.post("/api/v1/portal/status", bad, content_type="application/json").status_code
+        == 429
+    )
+
+
 def test_answer_speaks_the_language_of_each_request(client):
     """The answer's texts are translated once per language, never one request's for another."""
     resident = PortalResidentFactory(ktp_status="CARD_ISSUED", recorded_on=dt.date(2026, 1, 5))

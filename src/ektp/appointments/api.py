@@ -153,10 +153,6 @@ class NoShowOut(Schema):
     walk_ins: int
 
 
-def _refuse(exc: services.AppointmentError, status: int = 422):
-    return Status(status, {"detail": exc.message, "rule": exc.rule})
-
-
 class AccessCodeOut(Schema):
     access_code_id: uuid.UUID
     sent_to: str
@@ -224,7 +220,7 @@ def _identify(request, payload: IdentityIn) -> Resident:
     if over_limit(request, *limits):
         raise HttpError(429, "Terlalu banyak percobaan. Coba lagi nanti.")
     if payload.code:
-        return services.booking_by_code(payload.code).resident
+        return services.resident_by_code(payload.code)
     if not payload.nik or payload.birth_date is None:
         raise services.NotIdentified(
             "Isi NIK dan tanggal lahir, atau kode undangan/booking.", rule="identity_missing"
@@ -287,11 +283,9 @@ ACCESS_REQUIRED = {
 
 
 def _held_booking(request, code: str):
-    """Return the booking of a code when the request carries its access token, else a refusal."""
-    try:
-        booking = services.booking_by_code(code)
-    except services.UnknownCode as exc:
-        return None, _refuse(exc, 404)
+    """Return the booking of a code when the request carries its access token, else a refusal
+    (an unknown code raises UnknownCode, a 404)."""
+    booking = services.booking_by_code(code)
     token = request.headers.get("X-Access-Token")
     if not grants.grant_valid(token, kind=DocumentKind.BOOKING, document_id=booking.pk):
         return None, Status(403, ACCESS_REQUIRED)
@@ -303,10 +297,7 @@ def _manageable(request, code: str):
     (the client over its rate, an unknown code, a booking no longer active)."""
     if over_limit(request, per_client(request)):
         return None, Status(429, {"detail": "Terlalu banyak permintaan. Coba lagi nanti."})
-    try:
-        booking = services.booking_by_code(code)
-    except services.UnknownCode as exc:
-        return None, _refuse(exc, 404)
+    booking = services.booking_by_code(code)
     document = document_of(DocumentKind.BOOKING, booking.pk)
     if document is None:
         return None, Status(
@@ -430,12 +421,9 @@ def check_in(request, point_id: uuid.UUID, payload: CheckInIn):
     """Check a booked resident in at the gate (gate officer)."""
     _require(request, GATE)
     point = _staff_point(request, point_id)
-    try:
-        ticket = services.check_in(
-            point=point, code=payload.code, priority=payload.priority, actor=request.auth
-        )
-    except services.UnknownCode as exc:
-        return _refuse(exc, 404)
+    ticket = services.check_in(
+        point=point, code=payload.code, priority=payload.priority, actor=request.auth
+    )
     return Status(201, _ticket_out(ticket))
 
 

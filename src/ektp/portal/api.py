@@ -8,7 +8,7 @@ from pydantic import Field
 
 from ektp.core.ratelimit import TOO_MANY_MESSAGE, over_limit, per_client, per_nik
 from ektp.portal import selectors
-from ektp.residents.nik import InvalidNumber, parse_nik
+from ektp.residents.nik import parse_nik
 
 router = Router(tags=["portal"])
 
@@ -47,19 +47,15 @@ class StatusOut(Schema):
 def check_status(request, payload: InquiryIn):
     """Say where a KTP-el stands for a NIK and birth date that both match (no booking code, no
     download link: a NIK and a birth date are public)."""
-    try:
-        nik = parse_nik(payload.nik)
-        birth_date = selectors.parse_birth_date(payload.birth_date)
-    except (InvalidNumber, selectors.InquiryInvalid) as exc:
-        invalid = exc
-        nik = birth_date = None
-    else:
-        invalid = None
-    if invalid is not None:
-        if over_limit(request, per_client(request)):
-            raise HttpError(429, TOO_MANY_MESSAGE)
-        raise HttpError(422, str(invalid)) from invalid
-    if over_limit(request, per_client(request), per_nik(nik)):
+    # The client's try is counted before the input is read, so a malformed NIK or birth date
+    # counts against the client's rate too; over_limit counts limits in turn and stops at the
+    # first one over, so this is the same count as one call with both limits.
+    if over_limit(request, per_client(request)):
+        raise HttpError(429, TOO_MANY_MESSAGE)
+    # InvalidNumber and InquiryInvalid are domain errors: the API answers them 422.
+    nik = parse_nik(payload.nik)
+    birth_date = selectors.parse_birth_date(payload.birth_date)
+    if over_limit(request, per_nik(nik)):
         raise HttpError(429, TOO_MANY_MESSAGE)
     resident = selectors.find_resident(nik=nik, birth_date=birth_date)
     if resident is None:

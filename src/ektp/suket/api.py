@@ -114,13 +114,7 @@ class RuleOut(Schema):
 @router.post("/rules", response={201: RuleOut, 403: ErrorOut, 422: ErrorOut})
 def create_rule(request, payload: RuleIn):
     """Create a suket rule (ministry: national admin; province: province admin; office: supervisor)."""
-    try:
-        created = services.create_rule(actor=request.auth, **payload.dict())
-    except services.SuketInvalid as exc:
-        return Status(422, {"detail": str(exc)})
-    except services.SuketNotAllowed as exc:
-        return Status(403, {"detail": str(exc)})
-    return Status(201, created)
+    return Status(201, services.create_rule(actor=request.auth, **payload.dict()))
 
 
 class IssueIn(Schema):
@@ -170,17 +164,14 @@ def issue(request, payload: IssueIn):
     resident = get_resident_by_nik(user=request.auth, nik=payload.nik)
     if resident is None:
         return Status(404, {"detail": "NIK tidak ditemukan di wilayah kerja Anda."})
-    try:
-        suket = services.issue_suket(
-            resident=resident,
-            office=office,
-            officer=request.auth,
-            technical_failure=payload.technical_failure,
-            purpose=payload.purpose,
-            request=request,
-        )
-    except (services.SuketNotAllowed, services.SuketInvalid) as exc:
-        return Status(409, {"detail": str(exc)})
+    suket = services.issue_suket(
+        resident=resident,
+        office=office,
+        officer=request.auth,
+        technical_failure=payload.technical_failure,
+        purpose=payload.purpose,
+        request=request,
+    )
     return Status(201, suket)
 
 
@@ -284,19 +275,15 @@ class RevokeIn(Schema):
     reason: str = Field(..., max_length=250)
 
 
-@router.post("/{suket_id}/revoke", response={200: SuketOut, 403: ErrorOut, 409: ErrorOut})
+@router.post(
+    "/{suket_id}/revoke", response={200: SuketOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+)
 def revoke(request, suket_id: str, payload: RevokeIn):
     """Revoke a valid suket with a reason (supervisor)."""
     suket = _suket(request, suket_id)
-    try:
-        return services.revoke_suket(
-            suket=suket, reason=payload.reason, actor=request.auth, request=request
-        )
-    except services.SuketInvalid as exc:
-        raise HttpError(422, str(exc)) from exc
-    except services.SuketNotAllowed as exc:
-        status = 403 if request.auth.role not in (Role.SUPERVISOR, Role.SYSTEM_ADMIN) else 409
-        return Status(status, {"detail": str(exc)})
+    return services.revoke_suket(
+        suket=suket, reason=payload.reason, actor=request.auth, request=request
+    )
 
 
 @router.get("/{suket_id}/pdf")

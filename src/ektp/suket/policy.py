@@ -31,9 +31,11 @@ NOT_YET_PRR = {
 
 
 class SuketNotAllowed(DomainError, ValueError):
-    """The rule in force does not allow a suket for this resident now."""
+    """The rule in force does not allow a suket for this resident now (a conflict with the
+    state of the resident or the suket, hence 409)."""
 
     rule = "suket_not_allowed"
+    status = 409
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,14 @@ from ektp.suket.models import (
 )
 from ektp.suket.policy import Decision, SuketNotAllowed, decide, rule_in_force
 
-__all__ = ["SuketInvalid", "SuketNotAllowed", "issue_suket", "revoke_suket", "void_suket_for"]
+__all__ = [
+    "SuketForbidden",
+    "SuketInvalid",
+    "SuketNotAllowed",
+    "issue_suket",
+    "revoke_suket",
+    "void_suket_for",
+]
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
 CLASSIFICATION = "474.11"
@@ -39,6 +46,13 @@ class SuketInvalid(DomainError, ValueError):
     """Input to a suket service breaks a rule (named in the message)."""
 
     rule = "suket_invalid"
+
+
+class SuketForbidden(SuketNotAllowed):
+    """The actor's role or jurisdiction does not allow the action, whatever the suket's state."""
+
+    rule = "suket_forbidden"
+    status = 403
 
 
 def node_name() -> str:
@@ -105,7 +119,7 @@ def issue_suket(
 
     `at` is the time of issue where it happened (an edge node replaying); default now."""
     if officer.role not in (Role.OPERATOR, Role.SUPERVISOR, Role.SYSTEM_ADMIN):
-        raise SuketNotAllowed("Hanya operator atau supervisor kantor yang dapat menerbitkan suket.")
+        raise SuketForbidden("Hanya operator atau supervisor kantor yang dapat menerbitkan suket.")
     _check_office(officer, office)
     technical_failure = _clean(technical_failure)
     purpose = _clean(purpose, limit=100)
@@ -217,7 +231,7 @@ def void_suket_for(resident: Resident, reason: str, *, actor: User | None = None
 def revoke_suket(*, suket: Suket, reason: str, actor: User, request=None) -> Suket:
     """Revoke a valid suket with a reason (supervisor)."""
     if actor.role not in (Role.SUPERVISOR, Role.SYSTEM_ADMIN):
-        raise SuketNotAllowed("Hanya kepala dinas/supervisor yang dapat mencabut suket.")
+        raise SuketForbidden("Hanya kepala dinas/supervisor yang dapat mencabut suket.")
     reason = _clean(reason)
     if len(reason) < 5:
         raise SuketInvalid("Alasan pencabutan wajib diisi (paling sedikit 5 karakter).")
@@ -282,7 +296,7 @@ def _rule_region(*, actor: User, authority: str, code: Any) -> Region | None:
         if region_code:
             raise SuketInvalid("Kebijakan kementerian berlaku nasional: wilayah harus kosong.")
         if actor.role != Role.SYSTEM_ADMIN or actor.jurisdiction_code is not None:
-            raise SuketNotAllowed("Hanya admin sistem nasional yang membuat kebijakan kementerian.")
+            raise SuketForbidden("Hanya admin sistem nasional yang membuat kebijakan kementerian.")
         return None
     level = Region.Level.PROVINSI if authority == Authority.PROVINCE else Region.Level.KABKOTA
     region = Region.objects.filter(code=region_code or "", level=level).first()
@@ -290,13 +304,13 @@ def _rule_region(*, actor: User, authority: str, code: Any) -> Region | None:
         what = "provinsi" if level == Region.Level.PROVINSI else "kabupaten/kota"
         raise SuketInvalid(f"Wilayah harus kode {what} yang ada.")
     if not within_jurisdiction(actor, region.code):
-        raise SuketNotAllowed(f"{region.name} di luar wilayah kerja Anda.")
+        raise SuketForbidden(f"{region.name} di luar wilayah kerja Anda.")
     allowed = {
         Authority.PROVINCE: {Role.PROVINCE_ADMIN, Role.SYSTEM_ADMIN},
         Authority.OFFICE: {Role.SUPERVISOR, Role.PROVINCE_ADMIN, Role.SYSTEM_ADMIN},
     }[authority]
     if actor.role not in allowed:
-        raise SuketNotAllowed("Peran Anda tidak dapat membuat kebijakan suket ini.")
+        raise SuketForbidden("Peran Anda tidak dapat membuat kebijakan suket ini.")
     return region
 
 

@@ -33,6 +33,7 @@ from ektp.appointments.services.identity import (
     checked_nik,
     family_of,
     identify_resident,
+    resident_by_code,
 )
 from ektp.appointments.services.invitations import MAX_INVITATIONS, invitation_targets, invite
 from ektp.appointments.services.queue import (
@@ -100,6 +101,7 @@ __all__ = [
     "recall",
     "remaining_today",
     "remind_day",
+    "resident_by_code",
     "why_not_bookable",
     "window_minutes",
     "windows_for",

@@ -38,7 +38,10 @@ class NotIdentified(AppointmentError):
 
 
 class UnknownCode(AppointmentError):
+    """No booking has this code: the booking a URL or a gate scan names is not there."""
+
     rule = "unknown_code"
+    status = 404
 
 
 class WindowUnavailable(AppointmentError):

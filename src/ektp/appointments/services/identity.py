@@ -49,6 +49,17 @@ def booking_by_code(code: str, *, for_update: bool = False) -> Booking:
     return booking
 
 
+def resident_by_code(code: str) -> Resident:
+    """Return the resident a booking code identifies.
+
+    Here the code stands in for NIK and birth date, so an unknown code fails identification
+    (422, like a mismatched NIK) rather than naming a missing booking (404)."""
+    try:
+        return booking_by_code(code).resident
+    except UnknownCode as exc:
+        raise NotIdentified(exc.message, rule=exc.rule) from None
+
+
 def family_of(resident: Resident) -> list[Resident]:
     """Return the living members of a resident's KK, the resident first."""
     if resident.family_id is None:
