@@ -25,5 +25,5 @@ def test_api_docs_assets_are_served_by_this_server(client):
     for ref in REFERENCE.findall(page):
         response = client.get(ref)
         assert response.status_code == 200, ref
-        if hasattr(response, "close"):
-            response.close()
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert body, ref
