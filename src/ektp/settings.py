@@ -449,6 +449,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "ninja",  # django-ninja serves its own Swagger UI (no CDN: the docs work offline)
     # ektp.core before django_tasks_db: its `db_worker` (the library's, plus a heartbeat and
     # the reclaim of tasks left by a dead worker) is the one `ektp db_worker` runs.
     "ektp.core",

@@ -263,3 +263,40 @@ def test_public_page_is_rate_limited_by_ip(client, suket, settings):
     assert "coba lagi nanti" in response.content.decode()
     other = client.get(verify_path(suket), REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 200
+
+
+def test_verify_without_a_number_offers_a_form(client):
+    response = client.get("/verify/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'name="nomor"' in body and 'action="/verify/"' in body
+    assert "Nomor suket" in body
+
+
+def test_verify_form_sends_the_reader_to_the_number_page(client, suket):
+    response = client.get("/verify/", {"nomor": f"  {suket.number} "})
+    assert response.status_code == 302
+    assert response["Location"] == verify_path(suket)
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_verify_form_takes_the_link_of_the_qr_code(client, suket):
+    link = f"https://ektp.example.id{verify_path(suket)}"
+    response = client.get("/verify/", {"nomor": link})
+    assert response["Location"] == verify_path(suket)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [("", "Isi nomor suket"), ("   ", "Isi nomor suket"), ("x" * 61, "terlalu panjang")],
+)
+def test_verify_form_refuses_an_empty_or_overlong_number(client, typed, message):
+    response = client.get("/verify/", {"nomor": typed})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_verify_form_for_an_unknown_number_leads_to_the_not_valid_answer(client, office):
+    response = client.get("/verify/", {"nomor": "474.11/9999/SKT/1809/XI/2026"}, follow=True)
+    assert response.status_code == 404
+    assert "tidak terdaftar" in response.content.decode()

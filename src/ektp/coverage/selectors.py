@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ from ektp.coverage.stats import (
     CoverageRow,
     coverage_by_level,
     coverage_tree,
+    not_recorded_indexed,
     percent,
     scope_filter,
 )
@@ -92,12 +94,15 @@ def headline(*, user: User, code: str, as_of: dt.date) -> CoverageRow:
     return apply_zones(rows, as_of)[0]
 
 
-def zoned_tree(*, user: User, code: str, as_of: dt.date) -> dict[int, list[CoverageRow]]:
-    """Return the zoned coverage of a region and every level below it (one GROUP BY in all)."""
+def zoned_tree(
+    *, user: User, code: str, as_of: dt.date, levels: Iterable[int] | None = None
+) -> dict[int, list[CoverageRow]]:
+    """Return the zoned coverage of a region and every level below it, or of the `levels`
+    asked for (one GROUP BY in all)."""
     code = scope_for(user=user, code=code)
     return {
         level: apply_zones(rows, as_of)
-        for level, rows in coverage_tree(code=code, as_of=as_of).items()
+        for level, rows in coverage_tree(code=code, as_of=as_of, levels=levels).items()
     }
 
 
@@ -218,9 +223,7 @@ def unrecorded_wajib_ktp(*, user: User, code: str, as_of: dt.date) -> QuerySet[R
     qs = limit_to_jurisdiction(Resident.objects.wajib_ktp(as_of), user).filter(
         scope_filter(code or None)
     )
-    return qs.exclude(
-        pk__in=Resident.objects.recorded(as_of).filter(scope_filter(code or None)).values("pk")
-    )
+    return qs.filter(not_recorded_indexed(as_of))
 
 
 def stock_panel(office_code: str) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -98,6 +99,33 @@ def scope_filter(within: str | None) -> Q:
 def recorded_by(as_of: dt.date) -> Q:
     """The condition of `Resident.objects.recorded(as_of)`, for use inside an aggregate."""
     return Q(recorded_on__isnull=False, recorded_on__lte=as_of)
+
+
+def not_recorded_by(as_of: dt.date) -> Q:
+    """The opposite of `recorded_by`: never recorded, or recorded after `as_of`. A filter on
+    the row itself (not `pk NOT IN (everyone recorded)`), so the database reads only the
+    residents of the region asked for."""
+    return Q(recorded_on__isnull=True) | Q(recorded_on__gt=as_of)
+
+
+# Up to this many residents recorded after the day asked for are named by id.
+LATER_IDS_MAX = 1000
+
+
+def not_recorded_indexed(as_of: dt.date) -> Q:
+    """`not_recorded_by(as_of)` in the form the (region, recorded_on) indexes serve: never
+    recorded, or one of the few recorded after `as_of`, named by id (read from the
+    recorded_on index; ids outside the region asked for are left out by its filter).
+    Spelt as `recorded_on > as_of`, the OR leads SQLite's planner to walk the whole
+    birth-date index instead."""
+    later = list(
+        Resident.objects.filter(recorded_on__gt=as_of)
+        .order_by()
+        .values_list("pk", flat=True)[: LATER_IDS_MAX + 1]
+    )
+    if len(later) > LATER_IDS_MAX:  # a day long past: most were recorded since
+        return not_recorded_by(as_of)
+    return Q(recorded_on__isnull=True) | Q(pk__in=later)
 
 
 def _end_of_day(as_of: dt.date) -> dt.datetime:
@@ -249,11 +277,15 @@ def levels_below(code: str) -> list[int]:
     return [level for level in (NATION, *GROUP_FIELD) if level >= top]
 
 
-def coverage_tree(*, code: str, as_of: dt.date) -> dict[int, list[CoverageRow]]:
-    """Return the coverage of a region and of every region below it, by level: one GROUP BY
-    by village, summed upwards (the counts of a region are the sums of its villages')."""
+def coverage_tree(
+    *, code: str, as_of: dt.date, levels: Iterable[int] | None = None
+) -> dict[int, list[CoverageRow]]:
+    """Return the coverage of a region and of every region below it (or of the `levels`
+    asked for), by level: one GROUP BY by village, summed upwards (the counts of a region
+    are the sums of its villages')."""
     within = code or None
     villages = _grouped(level=codes.DESA, as_of=as_of, within=within)
+    wanted = levels_below(code) if levels is None else set(levels)
     return {
         level: _rows(
             level=level,
@@ -263,4 +295,5 @@ def coverage_tree(*, code: str, as_of: dt.date) -> dict[int, list[CoverageRow]]:
             include_empty=True,
         )
         for level in levels_below(code)
+        if level in wanted
     }

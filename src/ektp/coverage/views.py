@@ -62,11 +62,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         as_of = selectors.parse_as_of(request.GET.get("tanggal"))
         code = selectors.scope_for(user=request.user, code=request.GET.get("wilayah"))
-        tree = selectors.zoned_tree(user=request.user, code=code, as_of=as_of)
-        top = tree[codes.level_of(code) if code else NATION][0]
+        top_level = codes.level_of(code) if code else NATION
         level = min(selectors.child_level(code), codes.DESA)
+        with_villages = bool(code) and top_level == codes.KABKOTA
+        # Only the levels the page shows: the nation's tree has some 80,000 villages.
+        shown = {top_level, level, *([codes.DESA] if with_villages else [])}
+        tree = selectors.zoned_tree(user=request.user, code=code, as_of=as_of, levels=shown)
+        top = tree[top_level][0]
         children = tree[level]
-        villages = tree[codes.DESA] if code and codes.level_of(code) == codes.KABKOTA else []
+        villages = tree[codes.DESA] if with_villages else []
         start = as_of - dt.timedelta(days=90)
         snapshots = selectors.trend(user=request.user, code=code, start=start, end=as_of)
         per_day = selectors.recordings_per_day(

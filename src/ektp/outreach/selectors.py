@@ -14,7 +14,7 @@ from ektp.core.dates import KTP_EL_BEGAN, DayOutOfRange, check_day
 from ektp.core.errors import DomainError
 from ektp.core.models import User
 from ektp.coverage.selectors import first_time_voters, scope_for
-from ektp.coverage.stats import CoverageRow, coverage_by_level
+from ektp.coverage.stats import CoverageRow, coverage_by_level, not_recorded_indexed
 from ektp.coverage.zones import thresholds_for
 from ektp.offices.models import ServicePoint
 from ektp.outreach.distance import Base, Distance, base_for, distance_to
@@ -56,7 +56,7 @@ def is_closed(code: str, closed: set[str]) -> bool:
 
 
 def unrecorded(qs: QuerySet[Resident], as_of: dt.date) -> QuerySet[Resident]:
-    return qs.exclude(pk__in=Resident.objects.recorded(as_of).values("pk"))
+    return qs.filter(not_recorded_indexed(as_of))
 
 
 def target_list(

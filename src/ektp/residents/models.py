@@ -228,6 +228,31 @@ class Resident(AddressMixin):
             models.Index(fields=["kabkota_code", "name"], name="resident_kab_name"),
             # Penunggalan checks a new recording against everyone born the same day.
             models.Index(fields=["birth_date"], name="resident_birth_date"),
+            # Who has not recorded yet in a region (coverage's list, jemput bola's village
+            # lists): the region's residents with no recording date, read from the index.
+            models.Index(fields=["kabkota_code", "recorded_on"], name="resident_kab_recorded"),
+            models.Index(fields=["kecamatan_code", "recorded_on"], name="resident_kec_recorded"),
+            models.Index(
+                fields=["address_region", "recorded_on"], name="resident_village_recorded"
+            ),
+            # Coverage figures (one GROUP BY by village over a district) read from this index
+            # alone, never from the table: every column the counts look at, in village order.
+            models.Index(
+                fields=[
+                    "kabkota_code",
+                    "address_region",
+                    "life_status",
+                    "citizenship",
+                    "has_itap",
+                    "birth_date",
+                    "marital_status",
+                    "recorded_on",
+                    "ktp_status",
+                    "ikd_activated_at",
+                    "id",
+                ],
+                name="resident_coverage_counts",
+            ),
         ]
 
     def __str__(self) -> str:

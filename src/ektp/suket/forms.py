@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ektp.residents.nik import NikField
+from ektp.suket.selectors import MAX_NUMBER
 
 
 class IssueForm(forms.Form):
@@ -43,3 +44,30 @@ class QrDownloadForm(forms.Form):
             "max_length": _("Isi kode QR terlalu panjang."),
         },
     )
+
+
+class VerifyNumberForm(forms.Form):
+    """The number printed on a suket (or its verification link), typed or pasted."""
+
+    nomor = forms.CharField(
+        label=_("Nomor suket"),
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "placeholder": "474.11/0001/SKT/1809/XII/2026"}
+        ),
+        error_messages={
+            "required": _("Isi nomor suket seperti yang tercetak pada dokumen."),
+            "max_length": _("Nomor suket terlalu panjang."),
+        },
+    )
+
+    def clean_nomor(self) -> str:
+        value = self.cleaned_data["nomor"].strip()
+        # A link copied from the document's QR code carries the number after /verify/.
+        if "/verify/" in value:
+            value = value.split("/verify/", 1)[1].split("?", 1)[0].strip()
+        if not value:
+            raise forms.ValidationError(_("Isi nomor suket seperti yang tercetak pada dokumen."))
+        if len(value) > MAX_NUMBER:
+            raise forms.ValidationError(_("Nomor suket terlalu panjang."))
+        return value

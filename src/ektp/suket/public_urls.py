@@ -5,5 +5,6 @@ from ektp.suket import views
 app_name = "verify"
 
 urlpatterns = [
+    path("", views.verify_form, name="form"),
     path("<path:number>", views.verify, name="verify"),
 ]

@@ -18,7 +18,7 @@ from ektp.core.services import record_audit
 from ektp.offices.access import office_of_page
 from ektp.residents.selectors import get_resident_by_nik
 from ektp.suket import documents, selectors, services, signing
-from ektp.suket.forms import IssueForm, QrDownloadForm, RevokeForm
+from ektp.suket.forms import IssueForm, QrDownloadForm, RevokeForm, VerifyNumberForm
 from ektp.suket.models import Suket
 from ektp.suket.policy import rule_in_force
 
@@ -167,6 +167,16 @@ def verify_rate(group, request) -> str:
 
 def too_many(request: HttpRequest) -> HttpResponse:
     return render(request, "suket/too_many.html", status=429)
+
+
+@require_http_methods(["GET"])
+def verify_form(request: HttpRequest) -> HttpResponse:
+    """Ask for a suket's number and send the reader to its verification page."""
+    form = VerifyNumberForm(request.GET if "nomor" in request.GET else None)
+    if form.is_valid():
+        return redirect("verify:verify", number=form.cleaned_data["nomor"])
+    status = 400 if form.is_bound else 200
+    return render(request, "suket/verify_form.html", {"form": form}, status=status)
 
 
 @ratelimit(key="ip", rate=verify_rate, method=ratelimit.ALL, block=False, group="suket-verify")
