@@ -30,6 +30,7 @@ from importlib import resources
 from typing import Annotated
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
@@ -190,6 +191,9 @@ class NikField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return value
+        if self.max_length is not None:
+            # Checked on what was typed: the parsed NIK is always 16 digits long.
+            MaxLengthValidator(self.max_length)(value)
         try:
             return parse_nik(value)
         except InvalidNumber as exc:
