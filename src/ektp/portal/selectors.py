@@ -7,6 +7,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+import psycopg
 from django.apps import apps
 from django.core.exceptions import FieldError
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -166,6 +167,32 @@ def _aware(value):
     return value
 
 
+def _find_prepared(connection, sql: str, params: list) -> Resident | None:
+    """Run the inquiry on a psycopg cursor that binds on the server, so that psycopg
+    prepares it once per connection (the `prepare_threshold` option, see settings): planning
+    its subqueries costs PostgreSQL several times running them, and Django's own cursors bind
+    on the client, where nothing is prepared. Logged and wrapped like Django's cursors."""
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(raw) as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        names = [column[0] for column in cursor.description]
+    if row is None:
+        return None
+    count = len(RESIDENT_FIELDS)
+    read = dict(zip(RESIDENT_FIELDS, row[:count], strict=True))
+    # from_db takes the values in the order of the model's fields.
+    names_in_order = [f.attname for f in Resident._meta.concrete_fields if f.attname in read]
+    resident = Resident.from_db(
+        DEFAULT_DB_ALIAS, names_in_order, [read[name] for name in names_in_order]
+    )
+    for name, value in zip(names[count:], row[count:], strict=True):
+        setattr(resident, name, value)
+    return resident
+
+
 def find_resident(
     *, nik: str, birth_date: dt.date, today: dt.date | None = None
 ) -> Resident | None:
@@ -180,10 +207,13 @@ def find_resident(
     adapt = connection.ops.adapt_datefield_value
     today = adapt(today or timezone.localdate())
     params = [today, today, nik, adapt(birth_date)]
-    found = list(Resident.objects.raw(_lookup_sql(connection.vendor), params))
-    if not found:
+    sql = _lookup_sql(connection.vendor)
+    if connection.vendor == "postgresql":
+        resident = _find_prepared(connection, sql, params)
+    else:
+        resident = next(iter(Resident.objects.raw(sql, params)), None)
+    if resident is None:
         return None
-    resident = found[0]
     if hasattr(resident, "printed_at"):
         resident.printed_at = _aware(resident.printed_at)
     return resident

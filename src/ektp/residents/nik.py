@@ -30,7 +30,6 @@ from importlib import resources
 from typing import Annotated
 
 from django import forms
-from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
@@ -191,10 +190,12 @@ class NikField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return value
-        if self.max_length is not None:
-            # Checked on what was typed: the parsed NIK is always 16 digits long.
-            MaxLengthValidator(self.max_length)(value)
         try:
+            if self.max_length is not None and len(value) > self.max_length:
+                # Judged on what was typed: the parsed NIK is always 16 digits long.
+                raise InvalidNumber(
+                    "length", f"NIK harus 16 digit (yang diisi {len(value)} karakter)."
+                )
             return parse_nik(value)
         except InvalidNumber as exc:
             raise forms.ValidationError(exc.message, code=exc.rule) from None
