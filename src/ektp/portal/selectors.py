@@ -167,15 +167,24 @@ def _aware(value):
     return value
 
 
-def _find_prepared(connection, sql: str, params: list) -> Resident | None:
-    """Run the inquiry on a psycopg cursor that binds on the server, so that psycopg
-    prepares it once per connection (the `prepare_threshold` option, see settings): planning
-    its subqueries costs PostgreSQL several times running them, and Django's own cursors bind
-    on the client, where nothing is prepared. Logged and wrapped like Django's cursors."""
+def _lookup_cursor(connection):
+    """On PostgreSQL a psycopg cursor that binds on the server, so that psycopg prepares the
+    inquiry once per connection (the `prepare_threshold` option, see settings): planning its
+    subqueries costs PostgreSQL several times running them, and Django's own cursors bind on
+    the client, where nothing is prepared. Logged and wrapped like Django's cursors. Django's
+    own cursor elsewhere (SQLite keeps its statements prepared itself)."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-    with wrap(raw) as cursor:
+    return wrap(raw)
+
+
+def _find_prepared(connection, sql: str, params: list) -> Resident | None:
+    """Run the inquiry and make the resident from its row: the model's fields through
+    Model.from_db, the other columns as attributes."""
+    with _lookup_cursor(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
         names = [column[0] for column in cursor.description]
@@ -207,11 +216,7 @@ def find_resident(
     adapt = connection.ops.adapt_datefield_value
     today = adapt(today or timezone.localdate())
     params = [today, today, nik, adapt(birth_date)]
-    sql = _lookup_sql(connection.vendor)
-    if connection.vendor == "postgresql":
-        resident = _find_prepared(connection, sql, params)
-    else:
-        resident = next(iter(Resident.objects.raw(sql, params)), None)
+    resident = _find_prepared(connection, _lookup_sql(connection.vendor), params)
     if resident is None:
         return None
     if hasattr(resident, "printed_at"):
