@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ektp.core.access import role_required
 from ektp.core.models import Role
+from ektp.core.refusals import refused_as_message
 from ektp.offices import selectors, services
 from ektp.offices import setup as setup_services
 from ektp.offices.access import office_of_page
@@ -292,7 +293,7 @@ def counters(request: HttpRequest, pk) -> HttpResponse:
             pk=_uuid_or_none(request.POST.get("counter"))
         )
         counter = counter.first()
-        try:
+        with refused_as_message(request):
             if action == "add":
                 form = CounterNameForm(request.POST)
                 if form.is_valid():
@@ -324,8 +325,6 @@ def counters(request: HttpRequest, pk) -> HttpResponse:
                 return redirect("offices:counters", pk=point.pk)
             else:
                 messages.error(request, "Tindakan tidak dikenal.")
-        except services.OfficeError as exc:
-            messages.error(request, str(exc))
     return render(
         request,
         "offices/counters.html",
@@ -382,7 +381,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         status = 422
         action = request.POST.get("action")
-        try:
+        with refused_as_message(request):
             if action == "password":
                 form = PasswordResetForm(request.POST)
                 if form.is_valid():
@@ -406,8 +405,6 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("offices:staff_detail", pk=target.pk)
             else:
                 messages.error(request, "Tindakan tidak dikenal.")
-        except services.OfficeError as exc:
-            messages.error(request, str(exc))
     return render(
         request, "offices/staff_detail.html", {"target": target, "form": form}, status=status
     )
