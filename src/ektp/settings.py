@@ -816,8 +816,10 @@ elif CACHE_KIND == "host":
             # timeout) before diskcache tries again.
             "DATABASE_TIMEOUT": 1.0,
             # Counters live minutes: a power cut may lose the last of them, so SQLite need not
-            # wait for the disk on each write.
-            "OPTIONS": {"sqlite_synchronous": 0},
+            # wait for the disk on each write. No eviction by size: a flood of new keys must
+            # not push live counters out (each write still drops up to ten expired keys, which
+            # bounds the files by the keys of one rate window), and no write measures the files.
+            "OPTIONS": {"sqlite_synchronous": 0, "eviction_policy": "none"},
         }
     }
 elif CACHE_KIND == "database":

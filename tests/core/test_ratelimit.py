@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from django.core.cache import caches
@@ -302,3 +303,29 @@ def test_processes_on_one_machine_share_the_per_nik_and_per_client_limits(tmp_pa
         # Eight tries against a rate of five: the first five pass, whichever process made them.
         assert tries.count(False) == 5, answers
         assert tries.count(True) == 3, answers
+
+
+# The host cache's options as settings.py writes them.
+HOST_OPTIONS = {"sqlite_synchronous": 0, "eviction_policy": "none"}
+
+
+def test_a_flood_of_new_keys_does_not_push_live_counters_out_of_the_host_cache(tmp_path):
+    # A cache far smaller than the flood: with eviction by size the first counter would go.
+    options = {**HOST_OPTIONS, "size_limit": 64 * 1024}
+    cache = ratelimit.HostCache(str(tmp_path / "cache"), {"OPTIONS": options, "TIMEOUT": 600})
+    assert cache.add("portal-ip:attacker", 1, 600)
+    for n in range(3000):
+        cache.add(f"portal-nik:{n:016d}", "x" * 64, 600)
+    assert cache.get("portal-ip:attacker") == 1
+
+
+def test_expired_counters_are_dropped_as_new_ones_are_written(tmp_path):
+    cache = ratelimit.HostCache(str(tmp_path / "cache"), {"OPTIONS": HOST_OPTIONS, "SHARDS": 1})
+    for n in range(50):
+        cache.add(f"portal-nik:{n}", 1, 0.001)
+    time.sleep(0.01)
+    for n in range(5):
+        cache.add(f"portal-nik:new{n}", 1, 600)
+    # Each write drops up to ten expired keys: 5 writes dropped all 50, none is left to expire.
+    assert cache.expire() == 0
+    assert cache.get("portal-nik:new4") == 1

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from tests.core.test_ratelimit import HOST_OPTIONS
+
 # What a fresh process makes of its settings: the engine, its options, the cache, and one
 # statement through the connection.
 REPORT = """
@@ -26,6 +28,7 @@ print(json.dumps({
     "vendor": connection.vendor,
     "options": sorted(settings.DATABASES["default"].get("OPTIONS", {})),
     "cache": settings.CACHES["default"]["BACKEND"],
+    "cache_options": settings.CACHES["default"].get("OPTIONS", {}),
     "one": one,
     "journal": journal,
 }))
@@ -51,6 +54,8 @@ def test_a_sqlite_database_url_starts_like_the_default_sqlite(tmp_path):
     assert "prepare_threshold" not in report["options"]
     assert report["journal"] == "wal"  # the same PRAGMAs as the default database
     assert report["cache"] == "ektp.core.ratelimit.HostCache"  # the host cache, as by default
+    # The options tests/core/test_ratelimit.py tries the host cache with.
+    assert report["cache_options"] == HOST_OPTIONS
     check = subprocess.run(
         [sys.executable, "-m", "ektp", "check", "--database", "default"],
         env=env,
