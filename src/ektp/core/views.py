@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 
-from ektp.core import otp, selectors
+from ektp.core import jobs, otp, selectors
 from ektp.core.forms import LoginForm
 
 
@@ -140,3 +140,13 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
         },
         status=403,
     )
+
+
+@login_required
+@require_GET
+def job(request: HttpRequest, job_id) -> JsonResponse:
+    """Tell how far a background job the user started has got (polled by its progress bar)."""
+    found = jobs.job_for(user=request.user, job_id=job_id)
+    if found is None:
+        return JsonResponse({"error": "Tugas tidak ditemukan."}, status=404)
+    return JsonResponse(jobs.as_json(found))

@@ -17,6 +17,8 @@ from django.utils import timezone
 from ektp.abis.errors import AbisError, InvalidRequest
 from ektp.abis.interfaces import Identification
 from ektp.core.access import within_jurisdiction
+from ektp.core.formats import angka
+from ektp.core.jobs import Progress
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
 from ektp.dedup import demographic, gallery
@@ -413,20 +415,32 @@ def _registry_rows(code: str | None) -> list[tuple]:
     return rows
 
 
-def scan_registry(*, region: str | None = None, actor: User | None = None) -> ScanResult:
-    """Find duplicate clusters (double NIKs) in the registry and open a case for each new pair."""
+SCAN_STEPS = 4
+
+
+def scan_registry(
+    *, region: str | None = None, actor: User | None = None, progress: Progress | None = None
+) -> ScanResult:
+    """Find duplicate clusters (double NIKs) in the registry and open a case for each new pair.
+
+    ``progress`` hears of each of the four steps (read, compare, group, open cases)."""
+    progress = progress or Progress(None)
     code = check_region_code(region)
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    progress.step(0, SCAN_STEPS, "Membaca data penduduk dari registri.")
     rows = _registry_rows(code)
     timings["read"] = time.perf_counter() - started
+    progress.step(1, SCAN_STEPS, f"Membandingkan data {angka(len(rows))} penduduk.")
     pairs = demographic.find_pairs(rows, timings=timings)
+    progress.step(2, SCAN_STEPS, f"Mengelompokkan {angka(len(pairs))} pasangan mirip.")
     started = time.perf_counter()
     result = ScanResult(
         records=len(rows), pairs=pairs, clusters=demographic.clusters(pairs), timings=timings
     )
     timings["cluster"] = time.perf_counter() - started
     started = time.perf_counter()
+    progress.step(3, SCAN_STEPS, "Membuka kasus data ganda yang baru.")
     if pairs:
         result.created = _open_scan_cases(pairs)
     record_audit(
