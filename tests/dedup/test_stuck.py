@@ -108,7 +108,7 @@ def test_stuck_record_sent_again_is_decided_and_a_second_run_changes_nothing(
     changes = StatusChange.objects.filter(resident=resident).count()
     assert services.run_penunggalan(enrollment_id=enrollment.pk) == services.Outcome.SKIPPED
     assert StatusChange.objects.filter(resident=resident).count() == changes
-    with pytest.raises(DedupError, match="bukan lagi SFE"):
+    with pytest.raises(DedupError, match="bukan lagi menunggu penunggalan"):
         services.requeue_stuck(enrollment_id=enrollment.pk)
 
 

@@ -606,7 +606,7 @@ def rerun_penunggalan(
             raise DedupError("Penunggalan untuk kegagalan ini sudah diulang.", status=409)
         if resident.ktp_status != S.ENROLL_FAILURE:
             raise DedupError(
-                f"Status penduduk bukan lagi ENROLL_FAILURE ({resident.get_ktp_status_display()}).",
+                f"Status penduduk bukan lagi gagal rekam ({resident.get_ktp_status_display()}).",
                 status=409,
             )
         locked.rerun_by = actor
@@ -659,14 +659,14 @@ def requeue_stuck(
             raise NotAllowed("Penduduk ini berada di luar wilayah kerja Anda.")
         if resident.ktp_status != S.SENT_FOR_ENROLLMENT:
             raise DedupError(
-                f"Status penduduk bukan lagi SFE ({resident.get_ktp_status_display()}); "
+                f"Status penduduk bukan lagi menunggu penunggalan ({resident.get_ktp_status_display()}); "
                 "tidak perlu dikirim ulang."
             )
         if str(enrollment.pk) in selectors.live_penunggalan_ids():
             raise DedupError("Penunggalan rekaman ini sudah dalam antrean atau sedang berjalan.")
         Enrollment.objects.filter(pk=enrollment.pk).update(
             penunggalan=Penunggalan.QUEUED,
-            penunggalan_note="Dikirim ulang: rekaman tertahan di SFE tanpa tugas penunggalan.",
+            penunggalan_note="Dikirim ulang: rekaman tertahan tanpa tugas penunggalan.",
         )
         record_audit(
             user=actor,

@@ -32,11 +32,12 @@
 
   function show(box, data) {
     box.setAttribute("data-state", data.state);
-    setText(box, "state_label", data.state_label);
-    setText(box, "message", data.message);
-    if (data.code !== undefined) {
-      box.querySelectorAll('[data-field="state_label"]').forEach(function (el) {
-        if (data.code) { el.setAttribute("title", "SIAK: " + data.code); }
+    ["state_label", "status_label", "message"].forEach(function (field) {
+      if (data[field] !== undefined) { setText(box, field, data[field]); }
+    });
+    if (data.code) {  /* a SIAK status: its words shown, its code as the tooltip */
+      box.querySelectorAll('[data-field="status_label"]').forEach(function (el) {
+        el.setAttribute("title", "SIAK: " + data.code);
       });
     }
     setText(box, "count", data.total ? number(data.done) + " / " + number(data.total) : "");
