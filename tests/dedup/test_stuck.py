@@ -119,7 +119,7 @@ def test_failures_list_shows_the_stuck_record_and_a_supervisor_sends_it_again(
     client.force_login(supervisor)
     page = client.get(reverse("dedup:queue"))
     assert page.status_code == 200
-    assert "Tertahan di SFE" in page.content.decode()
+    assert "Tertahan menunggu penunggalan" in page.content.decode()
     assert resident.nik in page.content.decode()
     url = reverse("dedup:requeue", args=[enrollment.pk])
     with django_capture_on_commit_callbacks(execute=True):
