@@ -59,7 +59,7 @@ def test_resident_books_and_cancels_a_window_on_a_phone(live_server, phone):
     assert _no_horizontal_scroll(page)
 
     page.click("text=Batalkan booking")
-    page.wait_for_selector("text=Booking dibatalkan.")
+    page.wait_for_selector("text=Janji temu dibatalkan.")
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
     assert not problems, problems

@@ -108,7 +108,7 @@ def test_stuck_record_sent_again_is_decided_and_a_second_run_changes_nothing(
     changes = StatusChange.objects.filter(resident=resident).count()
     assert services.run_penunggalan(enrollment_id=enrollment.pk) == services.Outcome.SKIPPED
     assert StatusChange.objects.filter(resident=resident).count() == changes
-    with pytest.raises(DedupError, match="bukan lagi SFE"):
+    with pytest.raises(DedupError, match="bukan lagi menunggu penunggalan"):
         services.requeue_stuck(enrollment_id=enrollment.pk)
 
 
@@ -119,7 +119,7 @@ def test_failures_list_shows_the_stuck_record_and_a_supervisor_sends_it_again(
     client.force_login(supervisor)
     page = client.get(reverse("dedup:queue"))
     assert page.status_code == 200
-    assert "Tertahan di SFE" in page.content.decode()
+    assert "Tertahan menunggu penunggalan" in page.content.decode()
     assert resident.nik in page.content.decode()
     url = reverse("dedup:requeue", args=[enrollment.pk])
     with django_capture_on_commit_callbacks(execute=True):

@@ -155,11 +155,15 @@ def test_duplicate_can_be_adjudicated_to_prr(operator):
 @pytest.mark.parametrize(
     ("reach", "to", "message"),
     [
-        (S.BELUM_REKAM, S.SENT_FOR_ENROLLMENT, "status masih BELUM_REKAM"),
+        (S.BELUM_REKAM, S.SENT_FOR_ENROLLMENT, "status masih belum rekam"),
         (S.BELUM_REKAM, S.BIO_CAPTURED, "belum ada data biometrik"),
-        (S.BIO_CAPTURED, S.PRINT_READY_RECORD, "status masih BIO_CAPTURED"),
-        (S.SENT_FOR_ENROLLMENT, S.CARD_PRINTED, "Tidak dapat mencetak: status masih SFE"),
-        (S.SENT_FOR_ENROLLMENT, S.BELUM_REKAM, "status masih SFE"),
+        (S.BIO_CAPTURED, S.PRINT_READY_RECORD, "status masih sudah rekam"),
+        (
+            S.SENT_FOR_ENROLLMENT,
+            S.CARD_PRINTED,
+            "Tidak dapat mencetak: status masih menunggu penunggalan",
+        ),
+        (S.SENT_FOR_ENROLLMENT, S.BELUM_REKAM, "status masih menunggu penunggalan"),
         (S.SENT_FOR_ENROLLMENT, "DIHAPUS", "tidak dikenal"),
         (S.BIO_CAPTURED, S.CARD_ISSUED, "Tidak dapat menyerahkan kartu"),
     ],
@@ -189,7 +193,7 @@ def test_transition_without_reason_is_refused(operator):
 def test_penunggalan_outcome_must_be_known_and_record_at_sfe(operator):
     resident = _recorded(operator)
     enrollment = Enrollment.objects.get(resident=resident)
-    with pytest.raises(InvalidTransition, match="hanya untuk rekaman SFE"):
+    with pytest.raises(InvalidTransition, match="hanya untuk rekaman yang menunggu penunggalan"):
         complete_penunggalan(
             enrollment=enrollment, outcome=S.PRINT_READY_RECORD, actor=None, reason="x"
         )

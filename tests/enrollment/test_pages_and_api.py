@@ -155,7 +155,7 @@ def test_resident_outside_jurisdiction_is_not_found(operator_client):
 def test_send_twice_shows_the_refusal(operator_client):
     resident = ResidentFactory()
     response = operator_client.post(reverse("enrollment:send", args=[resident.nik]), follow=True)
-    assert "status masih BELUM_REKAM" in response.content.decode()
+    assert "status masih belum rekam" in response.content.decode()
 
 
 def test_daily_with_a_bad_date_is_reported(client, make_staff):
@@ -329,7 +329,7 @@ def test_api_unknown_resident_or_foreign_kit_is_404(api):
 def test_api_send_refused_with_reason(api):
     resident = ResidentFactory()
     response = api.post(f"/api/v1/enrollment/{resident.nik}/send")
-    assert response.status_code == 422 and "BELUM_REKAM" in response.json()["detail"]
+    assert response.status_code == 422 and "belum rekam" in response.json()["detail"]
 
 
 def test_api_daily_bad_date_is_422(api):

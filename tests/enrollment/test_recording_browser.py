@@ -30,7 +30,7 @@ def test_operator_records_with_an_amputated_finger_and_sends_for_penunggalan(
     page.select_option("select[name=exc_finger_l5]", "amputasi")
     page.fill("[name=note_finger_l5]", "Kecelakaan kerja")
     page.click("button:has-text('Rekam biometrik')")
-    page.wait_for_selector("text=terekam (BIO_CAPTURED)")
+    page.wait_for_selector("text=terekam.")
     resident.refresh_from_db()
     assert resident.ktp_status == "BIO_CAPTURED"
     assert Enrollment.objects.get(resident=resident).recordings == 1

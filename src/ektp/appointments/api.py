@@ -301,7 +301,7 @@ def _manageable(request, code: str):
     document = document_of(DocumentKind.BOOKING, booking.pk)
     if document is None:
         return None, Status(
-            422, {"detail": "Booking ini tidak aktif lagi.", "rule": "booking_inactive"}
+            422, {"detail": "Janji temu ini tidak aktif lagi.", "rule": "booking_inactive"}
         )
     return document, None
 

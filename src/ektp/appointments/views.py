@@ -164,7 +164,7 @@ def book(request: HttpRequest) -> HttpResponse:
             else:
                 # The session that made the booking holds it; anyone else needs a one-time code.
                 grants.grant_session(request, kind=DocumentKind.BOOKING, document_id=booking.pk)
-                messages.success(request, f"Booking tersimpan. Kode Anda: {booking.code}")
+                messages.success(request, f"Janji temu tersimpan. Kode Anda: {booking.code}")
                 return redirect("booking:detail", code=booking.code)
     else:
         error = " ".join(e for errs in form.errors.values() for e in errs)
@@ -240,7 +240,7 @@ def move(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("booking:detail", code=booking.code)
     with refused_as_message(request):
         services.move_booking(booking=booking, window=window)
-        messages.success(request, "Booking dipindahkan; kode tetap sama.")
+        messages.success(request, "Janji temu dipindahkan; kode tetap sama.")
     return redirect("booking:detail", code=booking.code)
 
 
@@ -252,7 +252,7 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
         return _ask_for_code(booking)
     with refused_as_message(request):
         services.cancel_booking(booking=booking)
-        messages.success(request, "Booking dibatalkan.")
+        messages.success(request, "Janji temu dibatalkan.")
     return redirect("booking:detail", code=booking.code)
 
 
@@ -375,7 +375,7 @@ def gate(request: HttpRequest, pk) -> HttpResponse:
         return _render_gate(request, point)
     action = _GATE_ACTIONS.get(request.POST.get("action"))
     if action is None:
-        messages.error(request, "Pilih ambil nomor atau check-in.")
+        messages.error(request, "Pilih ambil nomor atau catat kedatangan.")
         return _render_gate(request, point, status=422)
     form_class, slot, service, field = action
     form = form_class(request.POST)

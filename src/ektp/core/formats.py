@@ -1,4 +1,5 @@
-"""How dates are told to residents, the same on the status page, in a notice and on a suket."""
+"""How numbers and dates are told to people, the same on the pages, in a notice and on a suket:
+the id-ID way (19.825; 7 Desember 2026; 14.05 WIB)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,25 @@ def tanggal(day: dt.date | dt.datetime | None) -> str:
     if isinstance(day, dt.datetime):
         day = timezone.localdate(day) if timezone.is_aware(day) else day.date()
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def angka(value: int | float | None, decimals: int = 0) -> str:
+    """Write a number the Indonesian way: 19.825, or 98,5 with one decimal."""
+    if value is None:
+        return "-"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def waktu(moment: dt.datetime | None) -> str:
+    """Write a moment in the office's time zone with its name: 7 Desember 2026 14.05 WIB."""
+    if moment is None:
+        return "-"
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    zone = local.tzname() or ""
+    if zone[:1] in "+-":  # a zone with no name is told as an offset from UTC
+        zone = f"UTC{zone}"
+    return f"{tanggal(local.date())} {local:%H.%M} {zone}".rstrip()
 
 
 def collect_from(printed_at: dt.datetime) -> dt.date:

@@ -7,7 +7,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from ektp.core import otp
@@ -138,3 +139,35 @@ class SecondFactorMiddleware:
             target = "core:otp_verify" if otp.has_device(user) else "core:otp_enrol"
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+class ChosenLanguageMiddleware:
+    """Speak Indonesian unless the user picked English with the language switch (/i18n/).
+
+    Django's LocaleMiddleware also follows the browser's Accept-Language, which turned the staff
+    pages English (with Indonesian leftovers) on any browser set to English. Only the language
+    cookie that set_language writes counts here; anything else gets LANGUAGE_CODE.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = chosen_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response
+
+
+def chosen_language(request: HttpRequest) -> str:
+    """Return the language the user chose with the switch, or the default (Indonesian)."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen:
+        try:
+            return translation.get_supported_language_variant(chosen)
+        except LookupError:
+            pass
+    return settings.LANGUAGE_CODE

@@ -212,3 +212,68 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("Dalam antrean")
+    RUNNING = "running", _("Sedang berjalan")
+    DONE = "done", _("Selesai")
+    FAILED = "failed", _("Gagal")
+
+
+class Job(models.Model):
+    """A piece of background work that a user started, and how far the worker has got with it.
+
+    The view that schedules the task creates the row (QUEUED) and passes its id to the task; the
+    worker writes its progress (done of total, a sentence saying what it is doing) and the end
+    (DONE with a link to the result, or FAILED with the reason in Indonesian). The page polls
+    the row's JSON (``core:job``) and shows a progress bar until it ends.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("jenis"), max_length=40)
+    title = models.CharField(_("judul"), max_length=200)
+    state = models.CharField(
+        _("keadaan"), max_length=10, choices=JobState.choices, default=JobState.QUEUED
+    )
+    done = models.PositiveIntegerField(_("selesai"), default=0)
+    total = models.PositiveIntegerField(_("jumlah"), null=True, blank=True)
+    message = models.CharField(_("keterangan"), max_length=250, blank=True)
+    result_url = models.CharField(_("tautan hasil"), max_length=250, blank=True)
+    started_by = models.ForeignKey(
+        "core.User", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("tugas latar")
+        verbose_name_plural = _("tugas latar")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total__isnull=True) | Q(done__lte=models.F("total")),
+                name="job_done_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["done", "failed"], finished_at__isnull=False)
+                | Q(state__in=["queued", "running"], finished_at__isnull=True),
+                name="job_finished_when_ended",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.state} {self.done}/{self.total}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (JobState.DONE, JobState.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        if self.state == JobState.DONE:
+            return 100
+        if not self.total:
+            return None
+        return min(100, self.done * 100 // self.total)

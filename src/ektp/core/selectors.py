@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
+from importlib import metadata
 
 from django.db.models import QuerySet
 
@@ -86,3 +89,55 @@ def first_broken_audit_link() -> tuple[int, BrokenLink | None]:
             checked + 1, None, f"ujung rantai menyebut nomor {head.seq}: catatan terakhir hilang"
         )
     return checked, None
+
+
+# The copy of htmx served from core/static (it has no Python package to read the version from).
+HTMX_VERSION = "2.0.10"
+
+
+@dataclass(frozen=True)
+class Credit:
+    """A library ektp runs on, with its version and licence (for the Tentang page)."""
+
+    name: str
+    version: str
+    licence: str
+
+
+def _licence(meta) -> str:
+    expression = meta.get("License-Expression")
+    if expression:
+        return expression
+    for classifier in meta.get_all("Classifier") or []:
+        if classifier.startswith("License :: OSI Approved :: "):
+            return classifier.rsplit(" :: ", 1)[1].replace(" License", "")
+    text = (meta.get("License") or "").strip()
+    return text if text and len(text) <= 40 and "\n" not in text else "—"
+
+
+@functools.cache
+def library_credits() -> tuple[Credit, ...]:
+    """The libraries ektp depends on directly (from its own package metadata), sorted by name."""
+    try:
+        requirements = metadata.requires("ektp") or []
+    except metadata.PackageNotFoundError:
+        return ()
+    credits = []
+    for requirement in requirements:
+        if "extra ==" in requirement:
+            continue
+        name = re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0]
+        try:
+            meta = metadata.metadata(name)
+        except metadata.PackageNotFoundError:
+            continue
+        credits.append(Credit(name=meta["Name"], version=meta["Version"], licence=_licence(meta)))
+    credits.append(Credit(name="htmx", version=HTMX_VERSION, licence="0BSD"))
+    return tuple(sorted(credits, key=lambda c: c.name.lower()))
+
+
+def ektp_version() -> str:
+    try:
+        return metadata.version("ektp")
+    except metadata.PackageNotFoundError:
+        return "—"

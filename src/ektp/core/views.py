@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -15,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 
-from ektp.core import otp, selectors
+from ektp.core import jobs, otp, selectors
 from ektp.core.forms import LoginForm
 
 
@@ -140,3 +142,49 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
         },
         status=403,
     )
+
+
+@login_required
+@require_GET
+def job(request: HttpRequest, job_id) -> JsonResponse:
+    """Tell how far a background job the user started has got (polled by its progress bar)."""
+    found = jobs.job_for(user=request.user, job_id=job_id)
+    if found is None:
+        return JsonResponse({"error": "Tugas tidak ditemukan."}, status=404)
+    return JsonResponse(jobs.as_json(found))
+
+
+DATA_NOTICES = (
+    (
+        _("Kode dan nama wilayah"),
+        _(
+            "Kode wilayah administrasi pemerintahan menurut Keputusan Menteri Dalam Negeri "
+            "(Kepmendagri) Nomor 300.2.2-2138 Tahun 2025, dihimpun oleh Cahya DSN."
+        ),
+        "regions/data/LICENSE-wilayah",
+    ),
+    (
+        _("Batas wilayah pada peta"),
+        _(
+            "Batas kabupaten/kota, kecamatan di Lampung dan desa di Pesawaran, dihimpun oleh "
+            "Cahya DSN (cahyadsn/wilayah_boundaries)."
+        ),
+        "coverage/data/LICENSE-boundaries",
+    ),
+)
+
+
+@require_GET
+def about(request: HttpRequest) -> HttpResponse:
+    """Tell what ektp is: its version, its licence, the data it ships and the libraries it uses."""
+    package = Path(__file__).resolve().parent.parent
+    notices = [
+        (title, text, (package / path).read_text(encoding="utf-8"))
+        for title, text, path in DATA_NOTICES
+    ]
+    context = {
+        "version": selectors.ektp_version(),
+        "notices": notices,
+        "credits": selectors.library_credits(),
+    }
+    return render(request, "core/about.html", context)

@@ -17,6 +17,8 @@ from django.utils import timezone
 from ektp.abis.errors import AbisError, InvalidRequest
 from ektp.abis.interfaces import Identification
 from ektp.core.access import within_jurisdiction
+from ektp.core.formats import angka
+from ektp.core.jobs import Progress
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
 from ektp.dedup import demographic, gallery
@@ -413,20 +415,32 @@ def _registry_rows(code: str | None) -> list[tuple]:
     return rows
 
 
-def scan_registry(*, region: str | None = None, actor: User | None = None) -> ScanResult:
-    """Find duplicate clusters (double NIKs) in the registry and open a case for each new pair."""
+SCAN_STEPS = 4
+
+
+def scan_registry(
+    *, region: str | None = None, actor: User | None = None, progress: Progress | None = None
+) -> ScanResult:
+    """Find duplicate clusters (double NIKs) in the registry and open a case for each new pair.
+
+    ``progress`` hears of each of the four steps (read, compare, group, open cases)."""
+    progress = progress or Progress(None)
     code = check_region_code(region)
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    progress.step(0, SCAN_STEPS, "Membaca data penduduk dari registri.")
     rows = _registry_rows(code)
     timings["read"] = time.perf_counter() - started
+    progress.step(1, SCAN_STEPS, f"Membandingkan data {angka(len(rows))} penduduk.")
     pairs = demographic.find_pairs(rows, timings=timings)
+    progress.step(2, SCAN_STEPS, f"Mengelompokkan {angka(len(pairs))} pasangan mirip.")
     started = time.perf_counter()
     result = ScanResult(
         records=len(rows), pairs=pairs, clusters=demographic.clusters(pairs), timings=timings
     )
     timings["cluster"] = time.perf_counter() - started
     started = time.perf_counter()
+    progress.step(3, SCAN_STEPS, "Membuka kasus data ganda yang baru.")
     if pairs:
         result.created = _open_scan_cases(pairs)
     record_audit(
@@ -592,7 +606,7 @@ def rerun_penunggalan(
             raise DedupError("Penunggalan untuk kegagalan ini sudah diulang.", status=409)
         if resident.ktp_status != S.ENROLL_FAILURE:
             raise DedupError(
-                f"Status penduduk bukan lagi ENROLL_FAILURE ({resident.get_ktp_status_display()}).",
+                f"Status penduduk bukan lagi gagal rekam ({resident.get_ktp_status_display()}).",
                 status=409,
             )
         locked.rerun_by = actor
@@ -645,14 +659,14 @@ def requeue_stuck(
             raise NotAllowed("Penduduk ini berada di luar wilayah kerja Anda.")
         if resident.ktp_status != S.SENT_FOR_ENROLLMENT:
             raise DedupError(
-                f"Status penduduk bukan lagi SFE ({resident.get_ktp_status_display()}); "
+                f"Status penduduk bukan lagi menunggu penunggalan ({resident.get_ktp_status_display()}); "
                 "tidak perlu dikirim ulang."
             )
         if str(enrollment.pk) in selectors.live_penunggalan_ids():
             raise DedupError("Penunggalan rekaman ini sudah dalam antrean atau sedang berjalan.")
         Enrollment.objects.filter(pk=enrollment.pk).update(
             penunggalan=Penunggalan.QUEUED,
-            penunggalan_note="Dikirim ulang: rekaman tertahan di SFE tanpa tugas penunggalan.",
+            penunggalan_note="Dikirim ulang: rekaman tertahan tanpa tugas penunggalan.",
         )
         record_audit(
             user=actor,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django_tasks import task
 
+from ektp.core.formats import angka
+from ektp.core.jobs import running
 from ektp.dedup import services
 
 
@@ -20,6 +23,16 @@ def add_to_gallery(*, enrollment_id: str) -> bool:
 
 
 @task()
-def scan_region(*, region: str | None = None) -> int:
-    """Scan a region's registry for double NIKs and return the number of new cases."""
-    return services.scan_registry(region=region).created
+def scan_region(*, region: str | None = None, job_id: str | None = None) -> int:
+    """Scan a region's registry for double NIKs and return the number of new cases; the job
+    ``job_id`` (when given) shows the scan's progress to the user who started it."""
+    created = 0
+    with running(job_id) as progress:
+        result = services.scan_registry(region=region, progress=progress)
+        created = result.created
+        progress.finish(
+            f"Selesai: {angka(result.records)} penduduk diperiksa, "
+            f"{angka(created)} kasus data ganda baru.",
+            result_url=reverse("dedup:queue"),
+        )
+    return created

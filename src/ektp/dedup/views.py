@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ektp.core import jobs
 from ektp.core.access import role_required, within_jurisdiction
 from ektp.core.models import AuditEvent, Role
 from ektp.core.refusals import refused_as_message
@@ -19,9 +20,16 @@ from ektp.dedup import selectors, services
 from ektp.dedup.errors import DedupError
 from ektp.dedup.forms import DecisionForm, ScanForm
 from ektp.dedup.models import CaseStatus
+from ektp.regions.models import Region
 
 VIEWERS = (Role.SUPERVISOR, Role.PROVINCE_ADMIN)
 DECIDERS = (Role.SUPERVISOR,)
+SCAN_JOB = "dedup_scan"
+
+
+def _region_name(code: str) -> str:
+    region = Region.objects.filter(pk=code).only("name").first()
+    return f"{region.name} ({code})" if region else code
 
 
 @role_required(*VIEWERS)
@@ -41,6 +49,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "scan_form": ScanForm(initial={"region": request.user.region_id or ""}),
         "failures": selectors.engine_failures_for(user=request.user)[:50],
         "stuck": selectors.stuck_enrollments(user=request.user, limit=50),
+        "scan_job": jobs.latest(user=request.user, kind=SCAN_JOB),
     }
     return render(request, "dedup/queue.html", context, status=code)
 
@@ -116,8 +125,11 @@ def scan(request: HttpRequest) -> HttpResponse:
         object_id=region,
         request=request,
     )
-    transaction.on_commit(lambda: scan_region.enqueue(region=region))
-    messages.success(request, f"Pemindaian data ganda wilayah {region} dijadwalkan.")
+    job = jobs.start(
+        kind=SCAN_JOB, title=f"Pemindaian data ganda {_region_name(region)}", user=request.user
+    )
+    transaction.on_commit(lambda: scan_region.enqueue(region=region, job_id=str(job.pk)))
+    messages.success(request, f"Pemindaian data ganda {_region_name(region)} dijadwalkan.")
     return redirect("dedup:queue")
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ektp.core.dates import KTP_EL_BEGAN, check_day
 from ektp.core.models import User
-from ektp.enrollment.models import Enrollment, StatusChange
+from ektp.enrollment.models import Enrollment, Penunggalan, StatusChange
 from ektp.offices.calendar import Opening, opening
 from ektp.offices.models import Device, ServicePoint
 from ektp.offices.selectors import devices_for, points_for
@@ -104,3 +104,35 @@ def daily_figures(*, user: User, day: dt.date) -> list[PointDay]:
         PointDay(point=p, opening=opening(point=p, day=day), recorded=counts.get(p.pk, 0))
         for p in points_for(user)
     ]
+
+
+def penunggalan_progress(resident: Resident) -> dict:
+    """Where a recording's penunggalan stands, in the shape of a job's progress (core.jobs).
+
+    The worker records it on the enrollment (queued, awaiting the engine, done with its note)
+    and on the resident's status (SFE until the outcome: PRR, double record or failure)."""
+    enrollment = (
+        Enrollment.objects.filter(resident=resident).only("penunggalan", "penunggalan_note").first()
+    )
+    status = KtpStatus(resident.ktp_status)
+    waiting = status == KtpStatus.SENT_FOR_ENROLLMENT
+    if waiting:
+        state = "queued"
+        label = enrollment.get_penunggalan_display() if enrollment else str(status.label)
+        if enrollment and enrollment.penunggalan == Penunggalan.NOT_SENT:
+            label = Penunggalan.QUEUED.label
+    else:
+        state = "failed" if status == KtpStatus.ENROLL_FAILURE else "done"
+        label = enrollment.get_penunggalan_display() if enrollment else str(status.label)
+    return {
+        "state": state,
+        "state_label": str(label),
+        "status_label": str(status.label),
+        "code": status.value,
+        "done": 0 if waiting else 1,
+        "total": None,
+        "percent": None if waiting else 100,
+        "message": enrollment.penunggalan_note if enrollment else "",
+        "finished": not waiting,
+        "result_url": "",
+    }

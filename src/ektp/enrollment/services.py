@@ -42,15 +42,17 @@ from ektp.residents.models import Citizenship, KtpStatus, LifeStatus, MaritalSta
 
 S = KtpStatus
 RECORDERS = {Role.OPERATOR, Role.SUPERVISOR, Role.SYSTEM_ADMIN}
+# A status in the words of a sentence ("status masih menunggu penunggalan"): people read words,
+# not SIAK codes.
 SHORT = {
-    S.BELUM_REKAM: "BELUM_REKAM",
-    S.BIO_CAPTURED: "BIO_CAPTURED",
-    S.SENT_FOR_ENROLLMENT: "SFE",
-    S.PRINT_READY_RECORD: "PRR",
-    S.DUPLICATE_RECORD: "DUPLICATE_RECORD",
-    S.ENROLL_FAILURE: "ENROLL_FAILURE",
-    S.CARD_PRINTED: "CARD_PRINTED",
-    S.CARD_ISSUED: "CARD_ISSUED",
+    S.BELUM_REKAM: "belum rekam",
+    S.BIO_CAPTURED: "sudah rekam",
+    S.SENT_FOR_ENROLLMENT: "menunggu penunggalan",
+    S.PRINT_READY_RECORD: "siap cetak",
+    S.DUPLICATE_RECORD: "data ganda",
+    S.ENROLL_FAILURE: "gagal rekam",
+    S.CARD_PRINTED: "sudah dicetak",
+    S.CARD_ISSUED: "sudah diserahkan",
 }
 TRANSITIONS: dict[str, set[str]] = {
     S.BELUM_REKAM: {S.BIO_CAPTURED},
@@ -97,7 +99,7 @@ class ExceptionIn:
 
 
 MISSING_BIOMETRICS = (
-    "Tidak dapat mengirim ke penunggalan: status penduduk ini BIO_CAPTURED, tetapi data "
+    "Tidak dapat mengirim ke penunggalan: penduduk ini tercatat sudah rekam, tetapi data "
     "biometriknya tidak tersimpan di sistem. Rekam ulang biometriknya, lalu kirim lagi."
 )
 
@@ -522,7 +524,7 @@ def mark_awaiting_engine(*, enrollment_id) -> bool:
             return False
         enrollment.penunggalan = Penunggalan.AWAITING_ENGINE
         enrollment.penunggalan_note = (
-            "Mesin penunggalan (ABIS) belum terpasang; rekaman tetap SFE sampai diperiksa."
+            "Mesin penunggalan (ABIS) belum terpasang; rekaman tetap menunggu sampai diperiksa."
         )
         enrollment.save(update_fields=["penunggalan", "penunggalan_note"])
     return True
@@ -541,7 +543,7 @@ def complete_penunggalan(
         locked = Resident.objects.select_for_update().get(pk=enrollment.resident_id)
         if locked.ktp_status != S.SENT_FOR_ENROLLMENT:
             raise InvalidTransition(
-                f"Penunggalan hanya untuk rekaman SFE; status masih {SHORT[locked.ktp_status]}."
+                f"Penunggalan hanya untuk rekaman yang menunggu penunggalan; status masih {SHORT[locked.ktp_status]}."
             )
         change = _apply(
             resident=locked,

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<str:nik>/rekam/", views.record, name="record"),
     path("<str:nik>/kirim/", views.send, name="send"),
     path("<str:nik>/riwayat/", views.history, name="history"),
+    path("<str:nik>/penunggalan/", views.penunggalan_status, name="penunggalan"),
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from ektp.core.access import role_required
 from ektp.core.models import AuditEvent, Role
@@ -121,7 +122,7 @@ def record(request: HttpRequest, nik: str) -> HttpResponse:
             _quality(exc.accepted, exc.failed, exceptions) if hasattr(exc, "accepted") else None
         )
         return _render_record(request, resident, form, quality=quality, status=422)
-    messages.success(request, f"Biometrik {resident.name} terekam (BIO_CAPTURED).")
+    messages.success(request, f"Biometrik {resident.name} terekam.")
     return redirect("enrollment:history", nik=resident.nik)
 
 
@@ -132,7 +133,7 @@ def send(request: HttpRequest, nik: str) -> HttpResponse:
     if request.method == "POST":
         with refused_as_message(request):
             services.send_for_penunggalan(resident=resident, actor=request.user)
-            messages.success(request, "Rekaman dikirim untuk penunggalan (SFE).")
+            messages.success(request, "Rekaman dikirim untuk penunggalan.")
     return redirect("enrollment:history", nik=resident.nik)
 
 
@@ -188,3 +189,12 @@ def daily(request: HttpRequest) -> HttpResponse:
         {"form": form, "day": day, "rows": rows, "totals": totals},
         status=status,
     )
+
+
+@role_required(*VIEWERS)
+@require_GET
+def penunggalan_status(request: HttpRequest, nik: str) -> JsonResponse:
+    """Tell how far a recording's penunggalan has got, in the shape of a job's progress, for the
+    timeline page that follows it without reload."""
+    resident = _resident_or_404(request, nik)
+    return JsonResponse(selectors.penunggalan_progress(resident))

@@ -63,8 +63,8 @@ class KtpStatus(models.TextChoices):
 
     BELUM_REKAM = "BELUM_REKAM", _("Belum rekam")
     BIO_CAPTURED = "BIO_CAPTURED", _("Sudah rekam (biometrik terekam)")
-    SENT_FOR_ENROLLMENT = "SENT_FOR_ENROLLMENT", _("Menunggu penunggalan (SFE)")
-    PRINT_READY_RECORD = "PRINT_READY_RECORD", _("Siap cetak (PRR)")
+    SENT_FOR_ENROLLMENT = "SENT_FOR_ENROLLMENT", _("Menunggu penunggalan")
+    PRINT_READY_RECORD = "PRINT_READY_RECORD", _("Siap cetak")
     DUPLICATE_RECORD = "DUPLICATE_RECORD", _("Data ganda")
     ENROLL_FAILURE = "ENROLL_FAILURE", _("Gagal rekam")
     CARD_PRINTED = "CARD_PRINTED", _("Sudah dicetak")

@@ -33,7 +33,7 @@ def _check_window_open_for_booking(window: TimeWindow, now: dt.datetime) -> None
     today = timezone.localdate(now)
     if window.day > today + dt.timedelta(days=horizon_days()):
         raise WindowUnavailable(
-            f"Booking paling jauh {horizon_days()} hari ke depan.", rule="horizon"
+            f"Janji temu paling jauh {horizon_days()} hari ke depan.", rule="horizon"
         )
     if now >= window.end_datetime():
         raise WindowUnavailable("Jendela waktu ini sudah lewat.", rule="past")
@@ -95,7 +95,7 @@ def _active_booking_exists(resident: Resident, service: str) -> bool:
 
 
 ALREADY_BOOKED_MESSAGE = (
-    "Penduduk ini sudah punya booking aktif untuk layanan ini; pindahkan atau batalkan dulu."
+    "Penduduk ini sudah punya janji temu aktif untuk layanan ini; pindahkan atau batalkan dulu."
 )
 
 
@@ -150,15 +150,17 @@ def move_booking(
         locked = Booking.objects.select_for_update().get(pk=booking.pk)
         if locked.status != BookingStatus.BOOKED:
             raise AppointmentError(
-                f"Booking berstatus {locked.get_status_display().lower()} tidak dapat dipindah.",
+                f"Janji temu berstatus {locked.get_status_display().lower()} tidak dapat dipindah.",
                 rule="status",
             )
         if locked.window_id == window.pk:
-            raise AppointmentError("Booking sudah berada di jendela waktu ini.", rule="same_window")
+            raise AppointmentError(
+                "Janji temu sudah berada di jendela waktu ini.", rule="same_window"
+            )
         old_window = TimeWindow.objects.get(pk=locked.window_id)
         if now >= old_window.start_datetime() - dt.timedelta(minutes=cutoff_minutes()):
             raise AppointmentError(
-                "Booking tidak dapat dipindah lagi setelah batas waktu jendela semula.",
+                "Janji temu tidak dapat dipindah lagi setelah batas waktu jendela semula.",
                 rule="cutoff",
             )
         locked.queue_number = _take_place(window)
@@ -174,7 +176,7 @@ def cancel_booking(*, booking: Booking) -> Booking:
         locked = Booking.objects.select_for_update().get(pk=booking.pk)
         if locked.status != BookingStatus.BOOKED:
             raise AppointmentError(
-                f"Booking berstatus {locked.get_status_display().lower()} tidak dapat dibatalkan.",
+                f"Janji temu berstatus {locked.get_status_display().lower()} tidak dapat dibatalkan.",
                 rule="status",
             )
         locked.status = BookingStatus.CANCELLED

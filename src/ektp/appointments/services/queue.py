@@ -60,17 +60,17 @@ def check_in(
         booking = booking_by_code(code, for_update=True)
         if booking.window.service_point_id != point.pk:
             raise QueueError(
-                f"Booking ini untuk {booking.window.service_point.name}, bukan titik layanan ini.",
+                f"Janji temu ini untuk {booking.window.service_point.name}, bukan titik layanan ini.",
                 rule="point",
             )
         if booking.window.day != today:
             raise QueueError(
-                f"Booking ini untuk tanggal {booking.window.day:%d-%m-%Y}, bukan hari ini.",
+                f"Janji temu ini untuk tanggal {booking.window.day:%d-%m-%Y}, bukan hari ini.",
                 rule="day",
             )
         if booking.status != BookingStatus.BOOKED:
             raise QueueError(
-                f"Booking berstatus {booking.get_status_display().lower()}; tidak dapat check-in.",
+                f"Janji temu berstatus {booking.get_status_display().lower()}; kedatangan tidak dapat dicatat.",
                 rule="status",
             )
         queue_day = _queue_day(point, today)
@@ -118,7 +118,8 @@ def issue_walk_in(
             raise QueueError("NIK tidak terdaftar di data kependudukan.", rule="nik_unknown")
         if _active_booking_exists(resident, Service.RECORDING):
             raise QueueError(
-                "Penduduk ini punya booking aktif; check-in dengan kode booking.", rule="booked"
+                "Penduduk ini punya janji temu aktif; catat kedatangannya dengan kode janji temu.",
+                rule="booked",
             )
     priority = _priority_for(resident, priority, today)
     windows = windows_for(point=point, day=today)

@@ -23,7 +23,9 @@ def reclaim_tasks(command: BaseCommand) -> None:
 def requeue_stuck(command: BaseCommand) -> None:
     from ektp.dedup.services import requeue_all_stuck
 
-    command.stdout.write(f"{requeue_all_stuck()} rekaman tertahan di SFE dikirim ulang.")
+    command.stdout.write(
+        f"{requeue_all_stuck()} rekaman yang tertahan menunggu penunggalan dikirim ulang."
+    )
 
 
 class Command(BaseCommand):

@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   var ZONE_COLOURS = { hijau: "#1f7a3a", kuning: "#d4a000", merah: "#b3261e", tanpa_data: "#8a94a6" };
+  var ZONE_NAMES = { hijau: "Hijau", kuning: "Kuning", merah: "Merah", tanpa_data: "Tanpa data" };
 
   function sortTable(table, column, header) {
     var body = table.tBodies[0];
@@ -97,7 +98,7 @@
         });
         if (!codes.length) { el.textContent = "Batas wilayah belum tersedia untuk wilayah ini."; return; }
         var traces = Object.keys(byZone).map(function (zone) {
-          return { type: "scatter", mode: "lines", fill: "toself", name: zone, x: byZone[zone].x, y: byZone[zone].y,
+          return { type: "scatter", mode: "lines", fill: "toself", name: ZONE_NAMES[zone] || zone, x: byZone[zone].x, y: byZone[zone].y,
                    line: { color: "#ffffff", width: 0.5 }, fillcolor: ZONE_COLOURS[zone] || "#8a94a6", hoverinfo: "skip" };
         });
         traces.push({ type: "scatter", mode: "markers", x: cx, y: cy, text: text, customdata: codes,
@@ -112,10 +113,25 @@
       });
   }
 
+  /* Dates and numbers on the charts in the page's language: Indonesian unless English was chosen. */
+  function speakIndonesian() {
+    Plotly.register({ moduleType: "locale", name: "id", dictionary: {}, format: {
+      days: ["Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"],
+      shortDays: ["Min", "Sen", "Sel", "Rab", "Kam", "Jum", "Sab"],
+      months: ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+               "Oktober", "November", "Desember"],
+      shortMonths: ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
+      date: "%d/%m/%Y", decimal: ",", thousands: "."
+    } });
+    var lang = (document.documentElement.lang || "id").split("-")[0];
+    Plotly.setPlotConfig({ locale: lang === "en" ? "en" : "id" });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     makeSortable();
     var block = document.getElementById("coverage-data");
     if (!block || typeof Plotly === "undefined") { return; }
+    speakIndonesian();
     var data = JSON.parse(block.textContent);
     bars("chart-children", data.children, data.thresholds);
     bars("chart-villages", data.villages, data.thresholds);
