@@ -39,15 +39,15 @@ def seeded_district(db):
     )
 
 
-def _walk(page, shots, urls) -> list[str]:
-    """Open each address, save its screenshot, and collect the axe-core findings."""
-    found = []
-    for url in urls:
-        page.goto(url)
-        page.wait_for_load_state("networkidle")
-        shots.save(page, url.split("//", 1)[-1].split("/", 1)[-1] or "beranda")
-        found += [f"{url}: {line}" for line in violations(page)]
-    return found
+def _checked(page, shots, name: str) -> list[str]:
+    """Save the page's screenshot and return its axe-core findings, each with its address."""
+    shots.save(page, name)
+    return [f"{page.url}: {line}" for line in violations(page)]
+
+
+def _fits_a_phone(page) -> list[str]:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    return [] if width <= PHONE["width"] else [f"{page.url}: {width} px"]
 
 
 @pytest.mark.parametrize(("role", "region"), EVERY_ROLE, ids=[role for role, _ in EVERY_ROLE])
@@ -58,18 +58,12 @@ def test_every_menu_page_passes_contrast_and_label_rules(
     page.wait_for_selector("h1:has-text('Selamat datang')")
     menu = page.eval_on_selector_all(".topbar nav a", "links => links.map(a => a.href)")
     assert menu, "the menu is empty"
-    found = _walk(page, shots, [f"{live_server.url}/", *menu])
+    found = []
+    for url in [f"{live_server.url}/", *menu]:
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        found += _checked(page, shots, url.split("//", 1)[-1].split("/", 1)[-1] or "beranda")
     assert not found, "axe-core:\n" + "\n".join(found)
-
-
-def _fits_a_phone(page) -> list[str]:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    return [] if width <= PHONE["width"] else [f"{page.url}: {width} px"]
-
-
-def _checked(page, shots, name: str) -> list[str]:
-    shots.save(page, name)
-    return [f"{page.url}: {line}" for line in violations(page)]
 
 
 def test_public_pages_fit_a_phone_and_pass_contrast_and_label_rules(
