@@ -24,7 +24,7 @@ if (window.speechSynthesis) {
 """
 
 
-def test_head_adds_a_counter_and_the_gate_then_offers_it(live_server, page, make_staff):
+def test_head_adds_a_counter_and_the_gate_then_offers_it(live_server, page, make_staff, look):
     point = point_with_kits(name="Kantor Dinas Gedong Tataan")
     head = make_staff(Role.SUPERVISOR)
     _login(page, live_server.url, head)
@@ -32,6 +32,7 @@ def test_head_adds_a_counter_and_the_gate_then_offers_it(live_server, page, make
     page.click(".tiles a:has-text('Persiapan kantor')")
     page.wait_for_selector("h1:has-text('Persiapan kantor')")
     assert "Belum ada loket" in page.inner_text("table")
+    look(page, "persiapan-kantor")
     page.click("table a:has-text('Loket')")
     page.fill("#id_name", "Loket 1")
     page.click("button:has-text('Buka loket')")
@@ -41,10 +42,11 @@ def test_head_adds_a_counter_and_the_gate_then_offers_it(live_server, page, make
     page.wait_for_selector("h1:has-text('Gerbang')")
     assert "Loket 1" in page.inner_text("#loket")
     assert "Belum ada loket" not in page.inner_text("#loket")
+    look(page, "gerbang")
 
 
 def test_gate_ticket_prints_on_a_receipt_and_the_board_announces_the_call(
-    live_server, page, make_staff
+    live_server, page, make_staff, look
 ):
     point = point_with_kits(name="Kantor Dinas Gedong Tataan")
     open_on(point, timezone.localdate(), dt.time(0, 0), dt.time(23, 59))
@@ -55,6 +57,7 @@ def test_gate_ticket_prints_on_a_receipt_and_the_board_announces_the_call(
     page.goto(f"{live_server.url}/antrean/titik/{point.pk}/gerbang/")
     page.click("button:has-text('Ambil nomor antrean')")
     page.wait_for_selector(".ticket .big:has-text('B-001')")
+    look(page, "tiket")
     page.click("button:has-text('Cetak')")
     assert page.evaluate("window.__printed") == 1
     page.emulate_media(media="print")
@@ -71,3 +74,4 @@ def test_gate_ticket_prints_on_a_receipt_and_the_board_announces_the_call(
     services.call_next(counter=counter, actor=make_staff(Role.OPERATOR))
     page.wait_for_function("() => window.__spoken.length === 2", timeout=15000)
     assert page.evaluate("window.__spoken[1]") == "id-ID|Nomor antrean B, 1, silakan ke Loket 2."
+    look(page, "papan")
