@@ -8,7 +8,9 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ektp.core.models import Role
@@ -129,6 +131,8 @@ def test_dashboard_figures_are_the_selector_figures(seeded, kadis_client, admin_
         ("admin", "/cakupan/", 12),
         ("kadis", "/jemput-bola/", 16),
         ("kadis", f"/cakupan/peringkat/?wilayah={DISTRICT}", 12),
+        ("kadis", "/penunggalan/", 12),
+        ("admin", "/penunggalan/", 12),
     ],
 )
 def test_heavy_pages_read_in_a_fixed_number_of_queries(
@@ -142,3 +146,26 @@ def test_heavy_pages_read_in_a_fixed_number_of_queries(
     if "belum-rekam" in url or "desa" in url:
         with django_assert_max_num_queries(most):
             client.get(url + ("&" if "?" in url else "?") + "hal=2")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cakupan/",
+        f"/cakupan/peringkat/?wilayah={DISTRICT}",
+        f"/cakupan/belum-rekam/?wilayah={DISTRICT}&hal=3",
+        "/jemput-bola/",
+    ],
+)
+def test_a_second_view_reads_the_counts_from_the_cache(seeded, kadis_client, url):
+    """The village counts are one GROUP BY by village over the district's residents: the
+    first view runs it, the next ones (until a resident changes) read it from the cache."""
+    kadis_client.get(url)
+    with CaptureQueriesContext(connection) as second:
+        assert kadis_client.get(url).status_code == 200
+    grouped = [
+        q["sql"]
+        for q in second.captured_queries
+        if "GROUP BY" in q["sql"] and '"residents_resident"."address_region_id"' in q["sql"]
+    ]
+    assert grouped == []

@@ -26,6 +26,7 @@ from ektp.coverage.stats import (
     not_recorded_indexed,
     percent,
     scope_filter,
+    village_counts,
 )
 from ektp.coverage.zones import apply_zones
 from ektp.offices.models import Office
@@ -217,9 +218,55 @@ def recordings_per_day(*, user: User, code: str, start: dt.date, end: dt.date) -
     )
 
 
+class UnrecordedList:
+    """The residents behind a region's "belum rekam" figure, village by village and by name,
+    for Django's Paginator: its size is the sum of the cached village counts, and a page is
+    read from the villages it spans only (no count and no sort over the whole region)."""
+
+    ORDER = ("address_region_id", "name", "nik")
+
+    def __init__(self, qs: QuerySet[Resident], missing: dict[str, int]):
+        self.qs = qs.order_by(*self.ORDER)
+        self.sizes = sorted((code, n) for code, n in missing.items() if n > 0)
+
+    def count(self) -> int:
+        return sum(n for _, n in self.sizes)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list[Resident]:
+        if not isinstance(item, slice) or item.step not in (None, 1):
+            raise TypeError("UnrecordedList is read a page (a slice) at a time.")
+        start, stop = item.start or 0, item.stop if item.stop is not None else self.count()
+        spanned, skip, seen = [], 0, 0
+        for code, n in self.sizes:
+            if seen + n > start and seen < stop:
+                if not spanned:
+                    skip = start - seen
+                spanned.append(code)
+            seen += n
+            if seen >= stop:
+                break
+        if not spanned or stop <= start:
+            return []
+        return list(self.qs.filter(address_region_id__in=spanned)[skip : skip + stop - start])
+
+
+def unrecorded_list(*, user: User, code: str, as_of: dt.date) -> UnrecordedList:
+    """Return the wajib KTP of a region who had not recorded by a date, for paging."""
+    code = scope_for(user=user, code=code)
+    qs = _unrecorded(user=user, code=code, as_of=as_of).select_related("address_region")
+    villages = village_counts(as_of=as_of, within=code or None)
+    return UnrecordedList(qs, {v: c["wajib"] - c["rec"] for v, c in villages.items()})
+
+
 def unrecorded_wajib_ktp(*, user: User, code: str, as_of: dt.date) -> QuerySet[Resident]:
     """Return the wajib KTP of a region who had not recorded by a date, within jurisdiction."""
-    code = scope_for(user=user, code=code)
+    return _unrecorded(user=user, code=scope_for(user=user, code=code), as_of=as_of)
+
+
+def _unrecorded(*, user: User, code: str, as_of: dt.date) -> QuerySet[Resident]:
     qs = limit_to_jurisdiction(Resident.objects.wajib_ktp(as_of), user).filter(
         scope_filter(code or None)
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -160,18 +162,71 @@ COUNTS = ("wajib", "rec", "printed", "prr", "ikd")
 
 
 def _grouped(*, level: int, as_of: dt.date, within: str | None) -> dict[str, dict]:
-    """Run the one GROUP BY of a level and return the counts by region code.
+    """Return the counts of a level by region code: the village counts (`village_counts`)
+    summed up to the level (the counts of a region are the sums of its villages')."""
+    villages = village_counts(as_of=as_of, within=within)
+    if level == codes.DESA:
+        return villages
+    return _roll_up(villages, level)
+
+
+# The cached village counts: a random version names the state of the residents table; a
+# write to it that commits draws a new version (`forget_counts`), so a figure is never read
+# from before the last write. A day's figures are kept for a day at most.
+VERSION_KEY = "coverage:counts:version"
+COUNTS_SECONDS = 24 * 3600
+
+
+def counts_version() -> str:
+    """Return the version of the residents table the cached counts belong to."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY) or ""
+    return version
+
+
+def forget_counts() -> None:
+    """Make every cached count stale: call after a write to residents (or their status
+    history) commits."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def _counts_key(version: str, within: str | None, as_of: dt.date) -> str:
+    return f"coverage:counts:{version}:{within or '-'}:{as_of.isoformat()}:{timezone.localdate()}"
+
+
+def village_counts(*, as_of: dt.date, within: str | None) -> dict[str, dict]:
+    """Return the counts of every village inside `within` (None: everywhere) by village code.
+
+    One GROUP BY by village over the district (or the province, or the nation), kept in the
+    cache until the residents change: a kecamatan's or a village's counts are those of its
+    district's villages that lie inside it."""
+    if within and codes.level_of(within) > codes.KABKOTA:
+        prefix = within + "."
+        return {
+            code: counts
+            for code, counts in village_counts(as_of=as_of, within=within[:5]).items()
+            if code == within or code.startswith(prefix)
+        }
+    key = _counts_key(counts_version(), within, as_of)
+    counts = cache.get(key)
+    if counts is None:
+        counts = live_village_counts(as_of=as_of, within=within)
+        cache.set(key, counts, COUNTS_SECONDS)
+    return counts
+
+
+def live_village_counts(*, as_of: dt.date, within: str | None) -> dict[str, dict]:
+    """Run the one GROUP BY by village of a region and return the counts by village code.
 
     Printed and PRR count the status each resident had at the end of `as_of`: the current
     status, corrected from the status history for those whose status changed later."""
     qs = Resident.objects.wajib_ktp(as_of).filter(scope_filter(within))
-    if level == NATION:
-        grouped = {"": qs.aggregate(**_aggregates(as_of))}
-    else:
-        key = GROUP_FIELD[level]
-        grouped = {r.pop(key): r for r in qs.order_by().values(key).annotate(**_aggregates(as_of))}
+    key = GROUP_FIELD[codes.DESA]
+    grouped = {r.pop(key): r for r in qs.order_by().values(key).annotate(**_aggregates(as_of))}
     if as_of < timezone.localdate():
-        _apply_later_changes(grouped, qs=qs, level=level, as_of=as_of)
+        _apply_later_changes(grouped, qs=qs, level=codes.DESA, as_of=as_of)
     return grouped
 
 
@@ -284,7 +339,7 @@ def coverage_tree(
     asked for), by level: one GROUP BY by village, summed upwards (the counts of a region
     are the sums of its villages')."""
     within = code or None
-    villages = _grouped(level=codes.DESA, as_of=as_of, within=within)
+    villages = village_counts(as_of=as_of, within=within)
     wanted = levels_below(code) if levels is None else set(levels)
     return {
         level: _rows(

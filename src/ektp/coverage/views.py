@@ -180,10 +180,10 @@ def unrecorded(request: HttpRequest) -> HttpResponse:
         code = request.GET.get("wilayah", "")
         if not code:
             raise CoverageError("Pilih wilayah (kode kecamatan atau desa).")
-        qs = selectors.unrecorded_wajib_ktp(user=request.user, code=code, as_of=as_of)
+        people = selectors.unrecorded_list(user=request.user, code=code, as_of=as_of)
     except CoverageError as exc:
         return _error(request, exc)
-    page = Paginator(qs.select_related("address_region").order_by("address_region_id", "name"), 50)
+    page = Paginator(people, 50)
     record_audit(
         user=request.user,
         action=AuditEvent.Action.SEARCH,

@@ -6,13 +6,13 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
-from django.db.models import Max, Q, QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from ektp.core.access import jurisdiction_q, limit_to_jurisdiction
 from ektp.core.models import User
 from ektp.dedup.models import CaseStatus, DuplicateCase, FailureKind, PenunggalanFailure
-from ektp.enrollment.models import Enrollment, Penunggalan
+from ektp.enrollment.models import Enrollment, Penunggalan, StatusChange
 from ektp.residents.models import KtpStatus
 
 FIELDS = ("name", "mother_name", "birth_place", "birth_date", "sex")
@@ -84,11 +84,18 @@ def stuck_enrollments(
                 province_field="resident__province_code",
             )
         )
+    # The latest sending of each record, read per record (a GROUP BY over the join made
+    # SQLite walk every resident of the register).
+    sent = (
+        StatusChange.objects.filter(
+            enrollment=OuterRef("pk"), to_status=KtpStatus.SENT_FOR_ENROLLMENT
+        )
+        .order_by("-at")
+        .values("at")[:1]
+    )
     candidates = list(
         qs.exclude(penunggalan=Penunggalan.AWAITING_ENGINE)
-        .annotate(
-            sent_at=Max("history__at", filter=Q(history__to_status=KtpStatus.SENT_FOR_ENROLLMENT))
-        )
+        .annotate(sent_at=Subquery(sent))
         .filter(sent_at__lt=cutoff)
         .order_by("sent_at")[:limit]
     )

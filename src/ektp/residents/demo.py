@@ -41,6 +41,7 @@ def prepare_demo_district(region: Region) -> None:
     """Give a seeded district its staff, office, service points, devices, blank stock, and
     the biometrics of its BIO_CAPTURED residents."""
     from ektp.cards.services import ensure_demo_stock
+    from ektp.coverage.stats import forget_counts
     from ektp.enrollment.demo import ensure_demo_recordings
     from ektp.offices.demo import ensure_demo_offices
 
@@ -48,3 +49,4 @@ def prepare_demo_district(region: Region) -> None:
     office = ensure_demo_offices(region)
     ensure_demo_stock(office)
     ensure_demo_recordings(office)
+    forget_counts()  # the residents were written in bulk, past the signals
