@@ -15,7 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ektp.core import tables
 from ektp.core.access import role_required
+from ektp.core.formats import tanggal
 from ektp.core.models import AuditEvent, Role
 from ektp.core.services import record_audit
 from ektp.coverage import boundaries, exports, selectors, services
@@ -161,15 +163,11 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     )
     stem = f"cakupan-{code or 'nasional'}-{LEVEL_NAMES[level]}-{as_of:%Y%m%d}"
     if fmt == "csv":
-        response = HttpResponse(exports.to_csv(rows), content_type="text/csv; charset=utf-8")
+        content = exports.to_csv(rows)
     else:
-        title = f"Cakupan perekaman KTP-el {_region_name(code)} per {as_of:%d-%m-%Y}"
-        response = HttpResponse(
-            exports.to_xlsx(rows, title=title),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
-    return response
+        title = f"Cakupan perekaman KTP-el {_region_name(code)} per {tanggal(as_of)}"
+        content = exports.to_xlsx(rows, title=title)
+    return tables.download(content, stem=stem, fmt=fmt)
 
 
 @role_required(*VIEWERS)
@@ -201,6 +199,33 @@ def unrecorded(request: HttpRequest) -> HttpResponse:
             "page": page.get_page(request.GET.get("hal")),
         },
     )
+
+
+@role_required(*VIEWERS)
+def unrecorded_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Download the wajib KTP of a region who have not recorded as XLSX, CSV or a printable PDF."""
+    if fmt not in exports.FORMATS:
+        raise Http404("Format ekspor harus xlsx, csv atau pdf.")
+    try:
+        as_of = selectors.parse_as_of(request.GET.get("tanggal"))
+        code = request.GET.get("wilayah", "")
+        if not code:
+            raise CoverageError("Pilih wilayah (kode kecamatan atau desa).")
+        qs = selectors.unrecorded_wajib_ktp(user=request.user, code=code, as_of=as_of)
+        title = f"Wajib KTP belum rekam: {_region_name(code)} ({code})"
+        subtitle = f"Per {tanggal(as_of)}. NIK disamarkan; buka data lengkap di ektp."
+        content = exports.people_table(qs, fmt=fmt, title=title, subtitle=subtitle)
+    except (CoverageError, exports.TooManyRows) as exc:
+        return render(request, "coverage/error.html", {"message": str(exc)}, status=400)
+    record_audit(
+        user=request.user,
+        action=AuditEvent.Action.VIEW,
+        object_type="unrecorded_export",
+        object_id=code,
+        request=request,
+        detail={"format": fmt, "as_of": as_of.isoformat()},
+    )
+    return tables.download(content, stem=f"belum-rekam-{code}-{as_of:%Y%m%d}", fmt=fmt)
 
 
 @role_required(*VIEWERS)

@@ -11,8 +11,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from ektp.core import tables
 from ektp.core.access import RegionNotChosen, role_required
-from ektp.core.models import Role
+from ektp.core.formats import tanggal
+from ektp.core.models import AuditEvent, Role
+from ektp.core.services import record_audit
+from ektp.coverage import exports
 from ektp.coverage.selectors import parse_as_of, policies_for
 from ektp.coverage.services import POLICY_ROLES, CoverageError, create_policy, end_policy
 from ektp.coverage.zones import thresholds_for
@@ -27,6 +31,7 @@ from ektp.outreach.forms import (
     VisitForm,
     ZoneClosureForm,
 )
+from ektp.regions.models import Region
 
 VIEWERS = (Role.SUPERVISOR, Role.PROVINCE_ADMIN, Role.OPERATOR)
 
@@ -95,23 +100,32 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _target_query(request: HttpRequest, village: str):
+    """Read a target list request: (kind, polling day, residents); refuse bad input."""
+    kind = request.GET.get("daftar", "belum_rekam")
+    polling_day = None
+    if request.GET.get("pemilu"):
+        try:
+            polling_day = dt.date.fromisoformat(request.GET["pemilu"][:10])
+        except ValueError:
+            raise selectors.OutreachInputError(
+                "Hari pemungutan suara harus berformat TTTT-BB-HH."
+            ) from None
+    qs = selectors.target_list(
+        user=request.user,
+        village=village,
+        kind=kind,
+        as_of=timezone.localdate(),
+        polling_day=polling_day,
+    )
+    return kind, polling_day, qs
+
+
 @role_required(*VIEWERS)
 def target_list(request: HttpRequest, village: str) -> HttpResponse:
     """List the people of a village to reach: unrecorded, first-time voters, door to door."""
-    kind = request.GET.get("daftar", "belum_rekam")
     try:
-        polling_day = None
-        if request.GET.get("pemilu"):
-            try:
-                polling_day = dt.date.fromisoformat(request.GET["pemilu"][:10])
-            except ValueError:
-                raise selectors.OutreachInputError(
-                    "Hari pemungutan suara harus berformat TTTT-BB-HH."
-                ) from None
-        as_of = timezone.localdate()
-        qs = selectors.target_list(
-            user=request.user, village=village, kind=kind, as_of=as_of, polling_day=polling_day
-        )
+        kind, polling_day, qs = _target_query(request, village)
     except (CoverageError, selectors.OutreachInputError) as exc:
         return _error(request, str(exc))
     page = Paginator(qs.order_by("rt", "rw", "name"), 100).get_page(request.GET.get("hal"))
@@ -120,12 +134,44 @@ def target_list(request: HttpRequest, village: str) -> HttpResponse:
         "outreach/target_list.html",
         {
             "village": village,
+            "village_name": _village_name(village),
             "kind": kind,
             "kinds": selectors.LIST_KINDS,
             "page": page,
             "polling_day": polling_day,
         },
     )
+
+
+def _village_name(code: str) -> str:
+    region = Region.objects.filter(code=code).first()
+    return region.name if region else code
+
+
+@role_required(*VIEWERS)
+def target_list_export(request: HttpRequest, village: str, fmt: str) -> HttpResponse:
+    """Download a village's target list (e.g. door to door) as XLSX, CSV or a printable PDF."""
+    if fmt not in exports.FORMATS:
+        raise Http404("Format ekspor harus xlsx, csv atau pdf.")
+    try:
+        kind, polling_day, qs = _target_query(request, village)
+        title = f"{selectors.LIST_KINDS[kind]}: {_village_name(village)} ({village})"
+        subtitle = f"Per {tanggal(timezone.localdate())}"
+        if polling_day:
+            subtitle += f"; hari pemungutan suara {tanggal(polling_day)}"
+        subtitle += ". NIK disamarkan; buka data lengkap di ektp."
+        content = exports.people_table(qs, fmt=fmt, title=title, subtitle=subtitle)
+    except (CoverageError, selectors.OutreachInputError, exports.TooManyRows) as exc:
+        return _error(request, str(exc))
+    record_audit(
+        user=request.user,
+        action=AuditEvent.Action.VIEW,
+        object_type="outreach_list_export",
+        object_id=village,
+        request=request,
+        detail={"format": fmt, "kind": kind},
+    )
+    return tables.download(content, stem=f"sasaran-{kind}-{village}", fmt=fmt)
 
 
 @role_required(Role.SUPERVISOR, Role.PROVINCE_ADMIN)
