@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import plotly
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from ektp.core import tables
 from ektp.core.access import role_required
-from ektp.core.formats import tanggal
+from ektp.core.formats import tanggal, tanggal_pendek
 from ektp.core.models import AuditEvent, Role
 from ektp.core.services import record_audit
 from ektp.coverage import boundaries, exports, selectors, services
@@ -58,6 +59,15 @@ def _chart_rows(rows) -> list[dict]:
     ]
 
 
+def _per_day_rows(per_day: list) -> list[dict]:
+    """Name each region of the recordings-per-day chart (its legend shows names, not codes)."""
+    names = selectors.region_names(r for _d, r, _n in per_day)
+    return [
+        {"day": d.isoformat(), "label": tanggal_pendek(d), "region": names[r], "n": n}
+        for d, r, n in per_day
+    ]
+
+
 @role_required(*VIEWERS)
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Show coverage of the user's jurisdiction (or a region inside it) on a date."""
@@ -74,7 +84,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         children = tree[level]
         villages = tree[codes.DESA] if with_villages else []
         start = as_of - dt.timedelta(days=90)
-        snapshots = selectors.trend(user=request.user, code=code, start=start, end=as_of)
+        points = selectors.daily_trend(
+            user=request.user, code=code, start=start, end=as_of, live=top
+        )
         per_day = selectors.recordings_per_day(
             user=request.user, code=code, start=as_of - dt.timedelta(days=29), end=as_of
         )
@@ -90,12 +102,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         },
         "trend": [
             {
-                "day": s.day.isoformat(),
-                "rate": float(s.recorded * 100 / s.wajib_ktp) if s.wajib_ktp else None,
+                "day": p.day.isoformat(),
+                "label": tanggal_pendek(p.day),
+                "rate": float(p.rate) if p.rate is not None else None,
             }
-            for s in snapshots
+            for p in points
         ],
-        "per_day": [{"day": d.isoformat(), "region": r, "n": n} for d, r, n in per_day],
+        "per_day": _per_day_rows(per_day),
     }
     return render(
         request,
@@ -113,6 +126,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "plotly_version": plotly.__version__,
             "plotly_style_ids": plotly_styles()[1],
             "map_level": LEVEL_NAMES[codes.DESA if villages else level],
+            "map_tiles": settings.EKTP_MAP_TILE_URL,
             "stock": selectors.stock_panel(code[:5]) if len(code) >= 5 else {"available": False},
         },
     )
