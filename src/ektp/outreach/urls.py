@@ -13,6 +13,7 @@ urlpatterns = [
         name="target_list_export",
     ),
     path("kunjungan/baru/", views.plan, name="plan"),
+    path("rute/", views.route_plan, name="route"),
     path("kunjungan/<uuid:pk>/hasil/", views.result, name="result"),
     path("penutupan/baru/", views.close, name="close"),
     path("zona/", views.zones, name="zones"),

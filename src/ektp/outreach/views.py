@@ -22,7 +22,8 @@ from ektp.coverage.services import POLICY_ROLES, CoverageError, create_policy, e
 from ektp.coverage.zones import thresholds_for
 from ektp.offices.models import ServicePoint
 from ektp.offices.selectors import office_choices
-from ektp.outreach import selectors, services
+from ektp.outreach import route, selectors, services
+from ektp.outreach.distance import base_for
 from ektp.outreach.forms import (
     ClosureForm,
     EndForm,
@@ -31,6 +32,7 @@ from ektp.outreach.forms import (
     VisitForm,
     ZoneClosureForm,
 )
+from ektp.outreach.models import OutreachVisit
 from ektp.regions.models import Region
 
 VIEWERS = (Role.SUPERVISOR, Role.PROVINCE_ADMIN, Role.OPERATOR)
@@ -363,3 +365,84 @@ def _zone_action(request, action, policy_form, closure_form, end_form, may_set_p
         form = {"kebijakan": policy_form, "penutupan": closure_form}.get(action, end_form)
         form.add_error(None, str(exc))
     return None
+
+
+@role_required(*VIEWERS)
+def route_plan(request: HttpRequest) -> HttpResponse:
+    """A mobile unit's visits of one day in route order (nearest next from its base), drawn
+    on the district's map; printable, and as a PDF."""
+    units = selectors.mobile_units(request.user)
+    try:
+        unit = _chosen_unit(request.user, request.GET.get("dari"))
+        if unit is None and units.count() == 1:
+            unit = units.first()
+        day = _route_day(request.GET.get("tanggal"))
+    except selectors.OutreachInputError as exc:
+        return _error(request, str(exc))
+    context = {"units": units, "unit": unit, "day": day, "legs": [], "map": None}
+    if unit is not None:
+        visits = list(
+            selectors.visits_for(request.user)
+            .filter(service_point=unit, date=day)
+            .exclude(status=OutreachVisit.Status.CANCELLED)
+        )
+        base = base_for(within=unit.office.region_id, service_point=unit)
+        legs = route.plan_route(
+            base, [route.Stop(code=v.village_id, name=v.village.name, item=v) for v in visits]
+        )
+        context.update(
+            base=base,
+            legs=legs,
+            total_km=route.total_km(legs),
+            map=route.route_map(base, legs, district=unit.office.region_id),
+        )
+        if request.GET.get("format") == "pdf":
+            return _route_pdf(unit, day, base, legs)
+    return render(request, "outreach/route.html", context)
+
+
+def _route_day(value: str | None) -> dt.date:
+    if not value:
+        return timezone.localdate()
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise selectors.OutreachInputError("Tanggal harus berformat TTTT-BB-HH.") from None
+
+
+ROUTE_HEADER = [
+    "Urutan",
+    "Desa/kelurahan",
+    "Kode",
+    "Jarak dari sebelumnya (km)",
+    "Tim",
+    "Perkiraan orang",
+    "Blangko dibawa",
+]
+
+
+def _route_pdf(unit, day: dt.date, base, legs) -> HttpResponse:
+    rows = [
+        [
+            leg.number,
+            leg.stop.name,
+            leg.stop.code,
+            ("± " if leg.approximate else "") + tables.csv_cell(leg.km)
+            if leg.km is not None
+            else "—",
+            leg.stop.item.team,
+            leg.stop.item.expected_people,
+            leg.stop.item.blanks_to_carry,
+        ]
+        for leg in legs
+    ]
+    total = route.total_km(legs)
+    subtitle = f"{tanggal(day)}. Berangkat dari {base.name}."
+    if total is not None:
+        subtitle += (
+            f" Jarak garis lurus ±{tables.csv_cell(total)} km (urutan: terdekat berikutnya)."
+        )
+    content = tables.to_pdf(
+        ROUTE_HEADER, rows, title=f"Rencana kunjungan {unit.name}", subtitle=subtitle
+    )
+    return tables.download(content, stem=f"rute-{unit.code}-{day:%Y%m%d}", fmt="pdf")
