@@ -69,3 +69,18 @@ def test_other_roles_keep_their_link_page(client, make_staff):
     html = client.get("/").content.decode()
     assert 'class="spark"' not in html
     assert "Cari penduduk" in html
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_head_dashboard_in_a_browser_draws_sparklines(live_server, log_in, page, make_staff):
+    from pathlib import Path
+
+    OfficeFactory(region_id="18.09")
+    adults(A1, 3, recorded=3, recorded_on=timezone.localdate() - dt.timedelta(days=2))
+    log_in(page, make_staff(Role.SUPERVISOR, region="18.09"))
+    page.goto(f"{live_server.url}/")
+    assert page.locator(".dash-tile").count() == 7
+    assert page.locator(".spark polyline").count() == 7
+    Path("var").mkdir(exist_ok=True)
+    page.screenshot(path="var/head-dashboard.png", full_page=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -70,6 +71,9 @@ def test_route_page_orders_the_days_visits_and_draws_them(client, make_staff):
     ]
     html = page.content.decode()
     assert html.count('class="stop"') == 3 and 'class="path"' in html
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    numbers = re.findall(r'(?:cx|cy|x|y|points|d)="([^"]*)"', svg)
+    assert numbers and not any("," in n and " " not in n and "M" not in n for n in numbers)
     assert "Wiyono" in html and "data-print" in html
     pdf = client.get(f"/jemput-bola/rute/?dari={unit.pk}&tanggal={day.isoformat()}&format=pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
@@ -84,3 +88,30 @@ def test_route_page_refuses_bad_input(client, make_staff):
     assert client.get("/jemput-bola/rute/?tanggal=kemarin").status_code == 400
     other = MobileUnitFactory(office__region_id="18.71", office__name="Disdukcapil Bandar Lampung")
     assert client.get(f"/jemput-bola/rute/?dari={other.pk}").status_code == 400
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_route_page_prints_its_map_in_a_browser(live_server, log_in, page, make_staff):
+    from pathlib import Path
+
+    head = make_staff(Role.SUPERVISOR, region="18.09")
+    unit = MobileUnitFactory(region_id="18.09.01")
+    day = timezone.localdate() + dt.timedelta(days=2)
+    for village in ("18.09.01.2001", "18.09.01.2011", "18.09.01.2015"):
+        services.plan_visit(
+            actor=head,
+            village_code=village,
+            date=day,
+            service_point_id=unit.pk,
+            team="Tim A",
+            expected_people=20,
+            blanks_to_carry=10,
+        )
+    log_in(page, head)
+    page.goto(f"{live_server.url}/jemput-bola/rute/?dari={unit.pk}&tanggal={day.isoformat()}")
+    page.emulate_media(media="print")
+    assert not page.locator(".topbar").is_visible()
+    assert page.locator(".route-map .stop").count() == 3
+    Path("var").mkdir(exist_ok=True)
+    page.screenshot(path="var/route-plan.png", full_page=True)

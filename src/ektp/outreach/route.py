@@ -76,24 +76,32 @@ class RouteMap:
 
     width: int
     height: int
+    # Coordinates are written here, as text with a decimal point: a template would write a
+    # float the Indonesian way (12,5), which SVG does not read.
     outlines: list[str]  # SVG path data of the background (the district's kecamatan)
     villages: list[str]  # SVG path data of the villages visited
     path: str  # polyline points base → stops
-    base: tuple[float, float] | None
-    marks: list[tuple[int, float, float, str]]  # number, x, y, name
+    base: tuple[str, str] | None
+    marks: list[tuple[int, str, str, str]]  # number, x, y, name
 
 
 def route_map(
     base: Base, legs: Sequence[Leg], *, district: str, width: int = 640
 ) -> RouteMap | None:
-    """Draw the route over the kecamatan of its district (equirectangular, north up);
+    """Draw the route over the kecamatan it passes through (equirectangular, north up);
     None when there is nothing to place."""
     shapes = boundaries.load()
     located = [leg for leg in legs if leg.point is not None]
     if not located:
         return None
+    # The kecamatan the route passes through (and the base's), so that the villages show.
+    kecamatan = {leg.stop.code[:8] for leg in located}
+    if base.point is not None and base.point.code.count(".") >= 2:
+        kecamatan.add(base.point.code[:8])
     background = [
-        f for c, f in shapes.items() if c.startswith(district + ".") and c.count(".") == 2
+        f
+        for c, f in shapes.items()
+        if c.startswith(district + ".") and c.count(".") == 2 and c in kecamatan
     ]
     visited = [shapes[leg.stop.code] for leg in located if leg.stop.code in shapes]
     lngs, lats = [], []
@@ -111,7 +119,7 @@ def route_map(
     span_x = max((east - west) * squeeze, 1e-6)
     span_y = max(north - south, 1e-6)
     pad = 12
-    scale = (width - 2 * pad) / span_x
+    scale = (width - 2 * pad - 110) / span_x  # room on the right for the last name
     height = int(span_y * scale + 2 * pad)
 
     def xy(lng: float, lat: float) -> tuple[float, float]:
@@ -136,6 +144,9 @@ def route_map(
         outlines=[path_of(f) for f in background],
         villages=[path_of(f) for f in visited],
         path=" ".join(f"{x},{y}" for x, y in line),
-        base=start,
-        marks=[(leg.number, *xy(leg.point.lng, leg.point.lat), leg.stop.name) for leg in located],
+        base=(f"{start[0]}", f"{start[1]}") if start else None,
+        marks=[
+            (leg.number, *(f"{v}" for v in xy(leg.point.lng, leg.point.lat)), leg.stop.name)
+            for leg in located
+        ],
     )

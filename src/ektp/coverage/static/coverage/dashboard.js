@@ -116,7 +116,25 @@
              layers: [{ id: "base", type: "raster", source: "base" }] };
   }
 
-  function map(id, rows, thresholds) {
+  // Too many villages to name each: name their kecamatan at the middle of its villages.
+  function groupLabels(codes, cx, cy, parents, geo) {
+    var groups = {};
+    codes.forEach(function (code, i) {
+      var key = code.split(".").slice(0, 3).join(".");
+      var g = groups[key] = groups[key] || { x: 0, y: 0, n: 0 };
+      g.x += cx[i]; g.y += cy[i]; g.n += 1;
+    });
+    var keys = Object.keys(groups);
+    var trace = { type: geo ? "scattermap" : "scatter", mode: "text", hoverinfo: "skip", showlegend: false,
+                  text: keys.map(function (k) { return parents[k] || k; }),
+                  textfont: { size: 12, color: "#1d2430" } };
+    var xs = keys.map(function (k) { return groups[k].x / groups[k].n; });
+    var ys = keys.map(function (k) { return groups[k].y / groups[k].n; });
+    if (geo) { trace.lon = xs; trace.lat = ys; } else { trace.x = xs; trace.y = ys; }
+    return trace;
+  }
+
+  function map(id, rows, thresholds, parents) {
     var el = document.getElementById(id);
     if (!el || !rows.length || !window.fetch) { return; }
     var tiles = el.getAttribute("data-tiles");
@@ -157,6 +175,7 @@
                        hovertemplate: "%{hovertext}<extra></extra>", showlegend: false };
         if (geo) { labels.lon = cx; labels.lat = cy; } else { labels.x = cx; labels.y = cy; }
         traces.push(labels);
+        if (codes.length > 60) { traces.push(groupLabels(codes, cx, cy, parents, geo)); }
         var layout = { margin: { t: 10, l: 10, r: 10, b: 10 }, legend: { orientation: "h" }, separators: ",." };
         if (geo) {
           var lon = cx.reduce(function (a, b) { return a + b; }, 0) / cx.length;
@@ -181,7 +200,9 @@
     var data = JSON.parse(block.textContent);
     bars("chart-children", data.children, data.thresholds);
     bars("chart-villages", data.villages, data.thresholds);
-    map("chart-map", data.villages.length ? data.villages : data.children, data.thresholds);
+    var parents = {};
+    data.children.forEach(function (row) { parents[row.code] = row.name; });
+    map("chart-map", data.villages.length ? data.villages : data.children, data.thresholds, parents);
     trend("chart-trend", data.trend);
     perDay("chart-per-day", data.per_day);
   });
