@@ -59,9 +59,13 @@ def _chart_rows(rows) -> list[dict]:
     ]
 
 
-def _per_day_rows(per_day: list) -> list[dict]:
-    """Name each region of the recordings-per-day chart (its legend shows names, not codes)."""
-    names = selectors.region_names(r for _d, r, _n in per_day)
+def _per_day_rows(per_day: list, known: list) -> list[dict]:
+    """Name each region of the recordings-per-day chart (its legend shows names, not codes),
+    from the rows the page has already read, asking only for any code they lack."""
+    names = {row.code: row.name for row in known}
+    missing = {r for _d, r, _n in per_day} - names.keys()
+    if missing:
+        names.update(selectors.region_names(missing))
     return [
         {"day": d.isoformat(), "label": tanggal_pendek(d), "region": names[r], "n": n}
         for d, r, n in per_day
@@ -108,7 +112,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             }
             for p in points
         ],
-        "per_day": _per_day_rows(per_day),
+        "per_day": _per_day_rows(per_day, [top, *children]),
     }
     return render(
         request,
