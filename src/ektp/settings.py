@@ -12,6 +12,7 @@ import hashlib
 import ipaddress
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -281,6 +282,14 @@ class EktpSettings(BaseSettings):
         30,
         validation_alias=_names("EKTP_APPOINTMENTS_HORIZON_DAYS", "APPOINTMENTS_HORIZON_DAYS"),
         description="How far ahead a window can be booked.",
+    )
+
+    # -- Maps ----------------------------------------------------------------------------------
+    map_tile_url: str = Field(
+        "",
+        description="Base map tiles under the zone map, e.g. "
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png (respect the server's usage policy and "
+        "credit it); empty: outlines only, which works offline.",
     )
 
     # -- Notifications -------------------------------------------------------------------------
@@ -641,6 +650,18 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# The zone map's base tiles come from the configured tile server; MapLibre decodes them in a
+# worker that it starts from a blob: URL.
+EKTP_MAP_TILE_URL = env.map_tile_url
+if EKTP_MAP_TILE_URL:
+    _tiles = urlsplit(EKTP_MAP_TILE_URL)
+    if _tiles.scheme not in ("http", "https") or not _tiles.netloc:
+        raise ImproperlyConfigured("EKTP_MAP_TILE_URL must be an http(s) address with {z}/{x}/{y}.")
+    _tile_origin = f"{_tiles.scheme}://{_tiles.netloc}"
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_tile_origin)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(_tile_origin)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["worker-src"] = ["'self'", "blob:"]
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]

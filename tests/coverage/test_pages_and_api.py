@@ -83,7 +83,8 @@ def test_csv_export_has_the_figures(sup_client, people):
         "/cakupan/ekspor.csv?wilayah=18.09.01&tingkat=desa&tanggal=2024-06-30"
     )
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:6] == [
         "Kode wilayah",
         "Nama wilayah",
@@ -93,8 +94,8 @@ def test_csv_export_has_the_figures(sup_client, people):
         "Cakupan (%)",
     ]
     by_code = {r[0]: r for r in rows[1:]}
-    assert by_code[A1][2:7] == ["4", "3", "1", "75.0", "red".replace("red", "merah")]
-    assert by_code[A2][2:6] == ["2", "0", "2", "0.0"]
+    assert by_code[A1][2:7] == ["4", "3", "1", "75,0", "merah"]
+    assert by_code[A2][2:6] == ["2", "0", "2", "0,0"]
 
 
 def test_xlsx_export_has_the_figures(sup_client, people):
@@ -105,6 +106,44 @@ def test_xlsx_export_has_the_figures(sup_client, people):
     assert values[1][0] == "Kode wilayah"
     row = next(v for v in values[2:] if v[0] == A1)
     assert row[2:6] == (4, 3, 1, 75.0)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "pdf"])
+def test_unrecorded_list_downloads_in_every_format(sup_client, people, fmt):
+    response = sup_client.get(f"/cakupan/belum-rekam/ekspor.{fmt}?wilayah={A2}&tanggal=2024-06-30")
+    assert response.status_code == 200
+    assert f'belum-rekam-{A2}-20240630.{fmt}"' in response["Content-Disposition"]
+    if fmt == "xlsx":
+        values = list(
+            load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
+        )
+        assert "Wajib KTP belum rekam" in values[0][0]
+        assert values[1][:3] == ("No.", "NIK", "Nama")
+        assert len(values) == 2 + 2
+        assert all("******" in v[1] for v in values[2:])
+    elif fmt == "csv":
+        assert response.content.startswith("\ufeff".encode())
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+        assert len(rows) == 3 and rows[1][0] == "1"
+    else:
+        assert response.content.startswith(b"%PDF-")
+
+
+def test_unrecorded_export_refuses_what_the_page_refuses(sup_client, people):
+    assert sup_client.get("/cakupan/belum-rekam/ekspor.xlsx").status_code == 400
+    outside = sup_client.get("/cakupan/belum-rekam/ekspor.xlsx?wilayah=18.71.01.1003")
+    assert outside.status_code == 400
+    assert "luar wilayah kerja" in outside.content.decode()
+    assert sup_client.get(f"/cakupan/belum-rekam/ekspor.docx?wilayah={A2}").status_code == 404
+
+
+def test_too_long_a_list_for_a_pdf_is_refused_with_advice(sup_client, people, monkeypatch):
+    from ektp.coverage import exports
+
+    monkeypatch.setitem(exports.MAX_ROWS, "pdf", 1)
+    response = sup_client.get(f"/cakupan/belum-rekam/ekspor.pdf?wilayah={A2}&tanggal=2024-06-30")
+    assert response.status_code == 400
+    assert "wilayah yang lebih kecil" in response.content.decode()
 
 
 def test_unknown_export_format_is_not_found(sup_client):

@@ -360,3 +360,38 @@ def test_first_time_voters_of_a_polling_day_on_29_february(supervisor):
         polling_day=dt.date(2024, 2, 29),
     )
     assert [r.birth_date for r in found] == [dt.date(2007, 2, 28)]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "pdf", "csv"])
+def test_door_to_door_list_downloads(client, supervisor, today, fmt):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    ResidentFactory(address_region_id=A1, birth_date=dt.date(1950, 1, 1), name="SITI LANSIA")
+    young = adults(A1, 1)[0]
+    client.force_login(supervisor)
+    response = client.get(f"/jemput-bola/desa/{A1}/ekspor.{fmt}?daftar=door_to_door")
+    assert response.status_code == 200
+    if fmt == "xlsx":
+        values = list(
+            load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
+        )
+        assert "pintu ke pintu" in values[0][0]
+        names = [v[2] for v in values[2:]]
+        assert names == ["SITI LANSIA"]
+        assert young.name not in names
+    elif fmt == "csv":
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+        assert [r[2] for r in rows[1:]] == ["SITI LANSIA"]
+        assert rows[1][4] == "01-01-1950"
+    else:
+        assert response.content.startswith(b"%PDF-")
+
+
+def test_target_list_export_refuses_bad_input(client, supervisor):
+    client.force_login(supervisor)
+    assert client.get(f"/jemput-bola/desa/{A1}/ekspor.xlsx?daftar=semua").status_code == 400
+    assert client.get("/jemput-bola/desa/18.09.01/ekspor.xlsx").status_code == 400
+    assert client.get(f"/jemput-bola/desa/{A1}/ekspor.html").status_code == 404

@@ -140,3 +140,35 @@ def test_every_seeded_bio_captured_resident_has_its_biometrics():
         assert enrollment.captured_at.date() == resident.recorded_on
     prepare_demo_district(Region.objects.get(code="18.09"))  # a second run adds nothing
     assert Enrollment.objects.count() == captured.count()
+
+
+def test_seed_writes_two_weeks_of_daily_coverage_and_no_recording_after_its_today():
+    from ektp.coverage.models import CoverageSnapshot
+
+    _seed(n=800)
+    assert not Resident.objects.filter(recorded_on__gt=TODAY).exists()
+    days = list(
+        CoverageSnapshot.objects.filter(region_code="18.09")
+        .order_by("day")
+        .values_list("day", flat=True)
+    )
+    assert days == [TODAY - dt.timedelta(days=n) for n in range(13, -1, -1)]
+    kecamatan = CoverageSnapshot.objects.filter(level=3, day=TODAY).count()
+    assert kecamatan >= 1
+    recorded = list(
+        CoverageSnapshot.objects.filter(region_code="18.09")
+        .order_by("day")
+        .values_list("recorded", flat=True)
+    )
+    assert recorded == sorted(recorded)  # a cumulative count never drops
+
+
+def test_seed_refuses_a_today_in_the_future_or_malformed():
+    from django.core.management.base import CommandError
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    for bad, message in ((tomorrow.isoformat(), "masa depan"), ("07-12-2026", "TTTT-BB-HH")):
+        with pytest.raises(CommandError, match=message):
+            call_command("seed", region="18.09", residents=10, today=bad, no_progress=True)
+    assert not Resident.objects.exists()

@@ -42,6 +42,11 @@ def waktu(moment: dt.datetime | None) -> str:
     return f"{tanggal(local.date())} {local:%H.%M} {zone}".rstrip()
 
 
+def tanggal_pendek(day: dt.date) -> str:
+    """Write a date short, for chart axes: 7 Des."""
+    return f"{day.day} {MONTHS[day.month - 1][:3]}"
+
+
 def collect_from(printed_at: dt.datetime) -> dt.date:
     """Return the first day a printed card can be collected."""
     days = int(settings.NOTIFICATIONS_COLLECT_AFTER_DAYS)

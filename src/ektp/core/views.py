@@ -19,6 +19,7 @@ from django_otp import login as otp_login
 
 from ektp.core import jobs, otp, selectors
 from ektp.core.forms import LoginForm
+from ektp.core.models import Role
 
 
 class LoginView(auth_views.LoginView):
@@ -89,7 +90,19 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     """Show the role's own starting page."""
     context = selectors.home_context(request.user)
+    context["dashboard"] = _head_dashboard(request.user)
     return render(request, "core/home.html", context)
+
+
+def _head_dashboard(user) -> list:
+    """The figures of the day for a head of office (supervisor) bound to a district's office."""
+    if user.role != Role.SUPERVISOR or not user.region_id:
+        return []
+    from ektp.offices.dashboard import head_dashboard
+    from ektp.offices.selectors import office_for
+
+    office = office_for(user, user.region_id[:5])
+    return head_dashboard(user=user, office=office) if office is not None else []
 
 
 @require_GET

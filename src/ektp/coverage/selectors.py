@@ -31,6 +31,7 @@ from ektp.coverage.stats import (
 from ektp.coverage.zones import apply_zones
 from ektp.offices.models import Office
 from ektp.regions import codes
+from ektp.regions.models import Region
 from ektp.residents.models import Citizenship, Resident, years_ago
 
 EARLIEST = KTP_EL_BEGAN
@@ -298,3 +299,52 @@ def policies_for(user: User) -> QuerySet[CoveragePolicy]:
         | Q(region_id__in=[*codes.ancestor_codes(code), code])
         | Q(region__code__startswith=code + ".")
     )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """Coverage of a region at the end of one day, for a chart."""
+
+    day: dt.date
+    rate: Decimal | None
+    recorded: int
+    wajib_ktp: int
+    prr: int
+    stored: bool  # a stored daily snapshot; False for the day's live figure
+
+
+def daily_trend(
+    *, user: User, code: str, start: dt.date, end: dt.date, live: CoverageRow | None = None
+) -> list[TrendPoint]:
+    """Return one point per day that has coverage figures, oldest first: the stored daily
+    snapshots, and for `end` the live figure when no snapshot of that day is stored yet."""
+    points = [
+        TrendPoint(
+            day=s.day,
+            rate=percent(s.recorded, s.wajib_ktp),
+            recorded=s.recorded,
+            wajib_ktp=s.wajib_ktp,
+            prr=s.prr,
+            stored=True,
+        )
+        for s in trend(user=user, code=code, start=start, end=end)
+    ]
+    if live is not None and (not points or points[-1].day < end):
+        points.append(
+            TrendPoint(
+                day=end,
+                rate=live.rate,
+                recorded=live.recorded,
+                wajib_ktp=live.wajib_ktp,
+                prr=live.prr,
+                stored=False,
+            )
+        )
+    return points
+
+
+def region_names(region_codes: Iterable[str]) -> dict[str, str]:
+    """Return the names of regions by code (a code without a region keeps its code)."""
+    wanted = set(region_codes)
+    names = dict(Region.objects.filter(code__in=wanted).values_list("code", "name"))
+    return {c: names.get(c, c) for c in wanted}

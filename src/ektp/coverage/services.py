@@ -231,3 +231,22 @@ def take_snapshots(*, day: dt.date, within: str | None = None) -> int:
             update_fields=["level", "wajib_ktp", "recorded", "printed", "prr", "ikd", "taken_at"],
         )
     return len(snapshots)
+
+
+def backfill_snapshots(*, within: str, days: int, today: dt.date | None = None) -> list[dt.date]:
+    """Store the daily coverage of a region and the regions inside it for the last `days` days
+    up to today, skipping the days already stored for the region; return the days written.
+
+    Coverage on a past day is derived from the residents' recording dates (the same figures
+    the dashboard shows "per tanggal"), so a new install sees a trend from its first day."""
+    today = today or timezone.localdate()
+    wanted = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
+    stored = set(
+        CoverageSnapshot.objects.filter(region_code=within, day__in=wanted).values_list(
+            "day", flat=True
+        )
+    )
+    written = [day for day in wanted if day not in stored]
+    for day in written:
+        take_snapshots(day=day, within=within)
+    return written

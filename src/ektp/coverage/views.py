@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import plotly
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -15,7 +16,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ektp.core import tables
 from ektp.core.access import role_required
+from ektp.core.formats import tanggal, tanggal_pendek
 from ektp.core.models import AuditEvent, Role
 from ektp.core.services import record_audit
 from ektp.coverage import boundaries, exports, selectors, services
@@ -56,6 +59,19 @@ def _chart_rows(rows) -> list[dict]:
     ]
 
 
+def _per_day_rows(per_day: list, known: list) -> list[dict]:
+    """Name each region of the recordings-per-day chart (its legend shows names, not codes),
+    from the rows the page has already read, asking only for any code they lack."""
+    names = {row.code: row.name for row in known}
+    missing = {r for _d, r, _n in per_day} - names.keys()
+    if missing:
+        names.update(selectors.region_names(missing))
+    return [
+        {"day": d.isoformat(), "label": tanggal_pendek(d), "region": names[r], "n": n}
+        for d, r, n in per_day
+    ]
+
+
 @role_required(*VIEWERS)
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Show coverage of the user's jurisdiction (or a region inside it) on a date."""
@@ -72,7 +88,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         children = tree[level]
         villages = tree[codes.DESA] if with_villages else []
         start = as_of - dt.timedelta(days=90)
-        snapshots = selectors.trend(user=request.user, code=code, start=start, end=as_of)
+        points = selectors.daily_trend(
+            user=request.user, code=code, start=start, end=as_of, live=top
+        )
         per_day = selectors.recordings_per_day(
             user=request.user, code=code, start=as_of - dt.timedelta(days=29), end=as_of
         )
@@ -88,12 +106,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         },
         "trend": [
             {
-                "day": s.day.isoformat(),
-                "rate": float(s.recorded * 100 / s.wajib_ktp) if s.wajib_ktp else None,
+                "day": p.day.isoformat(),
+                "label": tanggal_pendek(p.day),
+                "rate": float(p.rate) if p.rate is not None else None,
             }
-            for s in snapshots
+            for p in points
         ],
-        "per_day": [{"day": d.isoformat(), "region": r, "n": n} for d, r, n in per_day],
+        "per_day": _per_day_rows(per_day, [top, *children]),
     }
     return render(
         request,
@@ -111,6 +130,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "plotly_version": plotly.__version__,
             "plotly_style_ids": plotly_styles()[1],
             "map_level": LEVEL_NAMES[codes.DESA if villages else level],
+            "map_tiles": settings.EKTP_MAP_TILE_URL,
             "stock": selectors.stock_panel(code[:5]) if len(code) >= 5 else {"available": False},
         },
     )
@@ -161,15 +181,11 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     )
     stem = f"cakupan-{code or 'nasional'}-{LEVEL_NAMES[level]}-{as_of:%Y%m%d}"
     if fmt == "csv":
-        response = HttpResponse(exports.to_csv(rows), content_type="text/csv; charset=utf-8")
+        content = exports.to_csv(rows)
     else:
-        title = f"Cakupan perekaman KTP-el {_region_name(code)} per {as_of:%d-%m-%Y}"
-        response = HttpResponse(
-            exports.to_xlsx(rows, title=title),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
-    return response
+        title = f"Cakupan perekaman KTP-el {_region_name(code)} per {tanggal(as_of)}"
+        content = exports.to_xlsx(rows, title=title)
+    return tables.download(content, stem=stem, fmt=fmt)
 
 
 @role_required(*VIEWERS)
@@ -201,6 +217,33 @@ def unrecorded(request: HttpRequest) -> HttpResponse:
             "page": page.get_page(request.GET.get("hal")),
         },
     )
+
+
+@role_required(*VIEWERS)
+def unrecorded_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Download the wajib KTP of a region who have not recorded as XLSX, CSV or a printable PDF."""
+    if fmt not in exports.FORMATS:
+        raise Http404("Format ekspor harus xlsx, csv atau pdf.")
+    try:
+        as_of = selectors.parse_as_of(request.GET.get("tanggal"))
+        code = request.GET.get("wilayah", "")
+        if not code:
+            raise CoverageError("Pilih wilayah (kode kecamatan atau desa).")
+        qs = selectors.unrecorded_wajib_ktp(user=request.user, code=code, as_of=as_of)
+        title = f"Wajib KTP belum rekam: {_region_name(code)} ({code})"
+        subtitle = f"Per {tanggal(as_of)}. NIK disamarkan; buka data lengkap di ektp."
+        content = exports.people_table(qs, fmt=fmt, title=title, subtitle=subtitle)
+    except (CoverageError, exports.TooManyRows) as exc:
+        return render(request, "coverage/error.html", {"message": str(exc)}, status=400)
+    record_audit(
+        user=request.user,
+        action=AuditEvent.Action.VIEW,
+        object_type="unrecorded_export",
+        object_id=code,
+        request=request,
+        detail={"format": fmt, "as_of": as_of.isoformat()},
+    )
+    return tables.download(content, stem=f"belum-rekam-{code}-{as_of:%Y%m%d}", fmt=fmt)
 
 
 @role_required(*VIEWERS)

@@ -11,14 +11,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from ektp.core import tables
 from ektp.core.access import RegionNotChosen, role_required
-from ektp.core.models import Role
+from ektp.core.formats import tanggal
+from ektp.core.models import AuditEvent, Role
+from ektp.core.services import record_audit
+from ektp.coverage import exports
 from ektp.coverage.selectors import parse_as_of, policies_for
 from ektp.coverage.services import POLICY_ROLES, CoverageError, create_policy, end_policy
 from ektp.coverage.zones import thresholds_for
 from ektp.offices.models import ServicePoint
 from ektp.offices.selectors import office_choices
-from ektp.outreach import selectors, services
+from ektp.outreach import route, selectors, services
+from ektp.outreach.distance import base_for
 from ektp.outreach.forms import (
     ClosureForm,
     EndForm,
@@ -27,6 +32,8 @@ from ektp.outreach.forms import (
     VisitForm,
     ZoneClosureForm,
 )
+from ektp.outreach.models import OutreachVisit
+from ektp.regions.models import Region
 
 VIEWERS = (Role.SUPERVISOR, Role.PROVINCE_ADMIN, Role.OPERATOR)
 
@@ -95,23 +102,32 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _target_query(request: HttpRequest, village: str):
+    """Read a target list request: (kind, polling day, residents); refuse bad input."""
+    kind = request.GET.get("daftar", "belum_rekam")
+    polling_day = None
+    if request.GET.get("pemilu"):
+        try:
+            polling_day = dt.date.fromisoformat(request.GET["pemilu"][:10])
+        except ValueError:
+            raise selectors.OutreachInputError(
+                "Hari pemungutan suara harus berformat TTTT-BB-HH."
+            ) from None
+    qs = selectors.target_list(
+        user=request.user,
+        village=village,
+        kind=kind,
+        as_of=timezone.localdate(),
+        polling_day=polling_day,
+    )
+    return kind, polling_day, qs
+
+
 @role_required(*VIEWERS)
 def target_list(request: HttpRequest, village: str) -> HttpResponse:
     """List the people of a village to reach: unrecorded, first-time voters, door to door."""
-    kind = request.GET.get("daftar", "belum_rekam")
     try:
-        polling_day = None
-        if request.GET.get("pemilu"):
-            try:
-                polling_day = dt.date.fromisoformat(request.GET["pemilu"][:10])
-            except ValueError:
-                raise selectors.OutreachInputError(
-                    "Hari pemungutan suara harus berformat TTTT-BB-HH."
-                ) from None
-        as_of = timezone.localdate()
-        qs = selectors.target_list(
-            user=request.user, village=village, kind=kind, as_of=as_of, polling_day=polling_day
-        )
+        kind, polling_day, qs = _target_query(request, village)
     except (CoverageError, selectors.OutreachInputError) as exc:
         return _error(request, str(exc))
     page = Paginator(qs.order_by("rt", "rw", "name"), 100).get_page(request.GET.get("hal"))
@@ -120,12 +136,44 @@ def target_list(request: HttpRequest, village: str) -> HttpResponse:
         "outreach/target_list.html",
         {
             "village": village,
+            "village_name": _village_name(village),
             "kind": kind,
             "kinds": selectors.LIST_KINDS,
             "page": page,
             "polling_day": polling_day,
         },
     )
+
+
+def _village_name(code: str) -> str:
+    region = Region.objects.filter(code=code).first()
+    return region.name if region else code
+
+
+@role_required(*VIEWERS)
+def target_list_export(request: HttpRequest, village: str, fmt: str) -> HttpResponse:
+    """Download a village's target list (e.g. door to door) as XLSX, CSV or a printable PDF."""
+    if fmt not in exports.FORMATS:
+        raise Http404("Format ekspor harus xlsx, csv atau pdf.")
+    try:
+        kind, polling_day, qs = _target_query(request, village)
+        title = f"{selectors.LIST_KINDS[kind]}: {_village_name(village)} ({village})"
+        subtitle = f"Per {tanggal(timezone.localdate())}"
+        if polling_day:
+            subtitle += f"; hari pemungutan suara {tanggal(polling_day)}"
+        subtitle += ". NIK disamarkan; buka data lengkap di ektp."
+        content = exports.people_table(qs, fmt=fmt, title=title, subtitle=subtitle)
+    except (CoverageError, selectors.OutreachInputError, exports.TooManyRows) as exc:
+        return _error(request, str(exc))
+    record_audit(
+        user=request.user,
+        action=AuditEvent.Action.VIEW,
+        object_type="outreach_list_export",
+        object_id=village,
+        request=request,
+        detail={"format": fmt, "kind": kind},
+    )
+    return tables.download(content, stem=f"sasaran-{kind}-{village}", fmt=fmt)
 
 
 @role_required(Role.SUPERVISOR, Role.PROVINCE_ADMIN)
@@ -317,3 +365,84 @@ def _zone_action(request, action, policy_form, closure_form, end_form, may_set_p
         form = {"kebijakan": policy_form, "penutupan": closure_form}.get(action, end_form)
         form.add_error(None, str(exc))
     return None
+
+
+@role_required(*VIEWERS)
+def route_plan(request: HttpRequest) -> HttpResponse:
+    """A mobile unit's visits of one day in route order (nearest next from its base), drawn
+    on the district's map; printable, and as a PDF."""
+    units = selectors.mobile_units(request.user)
+    try:
+        unit = _chosen_unit(request.user, request.GET.get("dari"))
+        if unit is None and units.count() == 1:
+            unit = units.first()
+        day = _route_day(request.GET.get("tanggal"))
+    except selectors.OutreachInputError as exc:
+        return _error(request, str(exc))
+    context = {"units": units, "unit": unit, "day": day, "legs": [], "map": None}
+    if unit is not None:
+        visits = list(
+            selectors.visits_for(request.user)
+            .filter(service_point=unit, date=day)
+            .exclude(status=OutreachVisit.Status.CANCELLED)
+        )
+        base = base_for(within=unit.office.region_id, service_point=unit)
+        legs = route.plan_route(
+            base, [route.Stop(code=v.village_id, name=v.village.name, item=v) for v in visits]
+        )
+        context.update(
+            base=base,
+            legs=legs,
+            total_km=route.total_km(legs),
+            map=route.route_map(base, legs, district=unit.office.region_id),
+        )
+        if request.GET.get("format") == "pdf":
+            return _route_pdf(unit, day, base, legs)
+    return render(request, "outreach/route.html", context)
+
+
+def _route_day(value: str | None) -> dt.date:
+    if not value:
+        return timezone.localdate()
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise selectors.OutreachInputError("Tanggal harus berformat TTTT-BB-HH.") from None
+
+
+ROUTE_HEADER = [
+    "Urutan",
+    "Desa/kelurahan",
+    "Kode",
+    "Jarak dari sebelumnya (km)",
+    "Tim",
+    "Perkiraan orang",
+    "Blangko dibawa",
+]
+
+
+def _route_pdf(unit, day: dt.date, base, legs) -> HttpResponse:
+    rows = [
+        [
+            leg.number,
+            leg.stop.name,
+            leg.stop.code,
+            ("± " if leg.approximate else "") + tables.csv_cell(leg.km)
+            if leg.km is not None
+            else "—",
+            leg.stop.item.team,
+            leg.stop.item.expected_people,
+            leg.stop.item.blanks_to_carry,
+        ]
+        for leg in legs
+    ]
+    total = route.total_km(legs)
+    subtitle = f"{tanggal(day)}. Berangkat dari {base.name}."
+    if total is not None:
+        subtitle += (
+            f" Jarak garis lurus ±{tables.csv_cell(total)} km (urutan: terdekat berikutnya)."
+        )
+    content = tables.to_pdf(
+        ROUTE_HEADER, rows, title=f"Rencana kunjungan {unit.name}", subtitle=subtitle
+    )
+    return tables.download(content, stem=f"rute-{unit.code}-{day:%Y%m%d}", fmt="pdf")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
+
 from ektp.core.models import Role, User
 from ektp.regions.models import Region
 
@@ -37,11 +41,16 @@ def ensure_demo_users(region: Region) -> list[tuple[str, str, str]]:
     return logins
 
 
-def prepare_demo_district(region: Region) -> None:
-    """Give a seeded district its staff, office, service points, devices, blank stock, and
-    the biometrics of its BIO_CAPTURED residents."""
+DEMO_TREND_DAYS = 14
+
+
+def prepare_demo_district(region: Region, *, today: dt.date | None = None) -> None:
+    """Give a seeded district its staff, office, service points, devices, blank stock, the
+    biometrics of its BIO_CAPTURED residents, and the daily coverage of its last two weeks
+    (so that a new user sees a trend)."""
     from ektp.cards.services import ensure_demo_stock
     from ektp.coverage.stats import forget_counts
+    from ektp.coverage.services import backfill_snapshots
     from ektp.enrollment.demo import ensure_demo_recordings
     from ektp.offices.demo import ensure_demo_offices
 
@@ -50,3 +59,5 @@ def prepare_demo_district(region: Region) -> None:
     ensure_demo_stock(office)
     ensure_demo_recordings(office)
     forget_counts()  # the residents were written in bulk, past the signals
+    now = timezone.localdate()
+    backfill_snapshots(within=region.code, days=DEMO_TREND_DAYS, today=min(today or now, now))

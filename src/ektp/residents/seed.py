@@ -367,8 +367,10 @@ class Seeder:
                         RECORDING_STARTED,
                         years_ago(p.birth_date, -16) if age >= 16 else p.birth_date,
                     )
-                    span = max((self.today - start).days, 1)
-                    recorded_on = start + dt.timedelta(days=min(int(random_() ** 0.7 * span), span))
+                    span = (self.today - start).days
+                    # Never after the seed's today: someone who turns 16 today records today.
+                    offset = int(random_() ** 0.7 * max(span, 1))
+                    recorded_on = start + dt.timedelta(days=max(min(offset, span), 0))
                     status = rng.choices(statuses, cum_weights=status_cum)[0]
                     if recorded_on > recent and status == KtpStatus.CARD_ISSUED:
                         status = KtpStatus.PRINT_READY_RECORD

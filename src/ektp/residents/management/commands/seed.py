@@ -9,6 +9,7 @@ import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
 from ektp.regions.models import Region
@@ -16,6 +17,20 @@ from ektp.regions.services import load_regions
 from ektp.residents.demo import prepare_demo_district
 from ektp.residents.models import Resident
 from ektp.residents.seed import Seeder, district_sizes, seed_province
+
+
+def _seed_today(value: str | None) -> dt.date:
+    """Read --today: the office's today when absent, never a day in the future."""
+    today = timezone.localdate()
+    if not value:
+        return today
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError("--today harus berformat TTTT-BB-HH.") from None
+    if day > today:
+        raise CommandError("--today tidak boleh di masa depan: perekaman belum terjadi.")
+    return day
 
 
 class Command(BaseCommand):
@@ -66,7 +81,7 @@ class Command(BaseCommand):
         field = "province_code" if region.level == Region.Level.PROVINSI else "kabkota_code"
         if Resident.objects.filter(**{field: region.code}).exists():
             raise CommandError(f"{region.name} sudah berisi penduduk; gunakan basis data kosong.")
-        today = dt.date.fromisoformat(opts["today"]) if opts["today"] else dt.date.today()
+        today = _seed_today(opts["today"])
         if region.level == Region.Level.PROVINSI:
             districts = district_sizes(region, opts["residents"])
             total = sum(n for _, n in districts)
@@ -93,9 +108,9 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         if region.level == Region.Level.PROVINSI:
             for district, _ in sorted(districts, key=lambda pair: pair[0].code):
-                prepare_demo_district(district)
+                prepare_demo_district(district, today=today)
         else:
-            prepare_demo_district(region)
+            prepare_demo_district(region, today=today)
         self.stdout.write(
             f"{result.residents} penduduk, {result.families} keluarga di {result.villages} desa "
             f"dalam {elapsed:.1f} detik ({result.residents / max(elapsed, 1e-9):,.0f} penduduk/detik)."
