@@ -144,7 +144,7 @@ def _counts(office: Office, day: dt.date) -> dict[str, dict]:
 def daily_report(office: Office, day: dt.date) -> DailyReport:
     """Count one day of the office's service per point; the store's row holds its blanks."""
     counts = _counts(office, day)
-    left = {row.point.pk if row.point else None: row.on_hand for row in stock_by_location(office)}
+    left = {row.point.pk if row.point else None: row.in_stock for row in stock_by_location(office)}
     points = list(ServicePoint.objects.filter(office=office).order_by("code"))
     rows = []
     for key, place in [(p.pk, p.name) for p in points] + [(None, "Gudang kantor")]:
