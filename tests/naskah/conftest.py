@@ -107,3 +107,18 @@ def handed_card(printed_card, operator):
         relation="diri_sendiri",
         operator=operator,
     )
+
+
+@pytest.fixture
+def head_client(client, supervisor):
+    client.force_login(supervisor)
+    return client
+
+
+@pytest.fixture
+def submitted_request(office, supervisor):
+    """A request for blanks drafted from the forecast (3 PRR, no stock) and submitted."""
+    for _ in range(3):
+        PrrResidentFactory()
+    draft = cards.draft_blank_request(office=office, actor=supervisor)
+    return cards.submit_blank_request(request=draft, actor=supervisor)

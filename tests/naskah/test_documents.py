@@ -20,21 +20,6 @@ from tests.naskah.pdftext import text_of
 KAB = {"kab": "18.09"}
 
 
-@pytest.fixture
-def head_client(client, supervisor):
-    client.force_login(supervisor)
-    return client
-
-
-@pytest.fixture
-def submitted_request(office, supervisor):
-    """A request for blanks drafted from the forecast (3 PRR, no stock) and submitted."""
-    for _ in range(3):
-        PrrResidentFactory()
-    draft = cards.draft_blank_request(office=office, actor=supervisor)
-    return cards.submit_blank_request(request=draft, actor=supervisor)
-
-
 def _signature_block(text: str) -> None:
     assert "Kepala Dinas Kependudukan dan Pencatatan Sipil" in text
     assert "Drs. Sukma Wijaya Pratama, M.Si." in text
@@ -146,11 +131,11 @@ def test_the_receipt_names_the_card_the_receiver_and_the_head(
     assert response.status_code == 200
     text = text_of(response.content)
     letter = Letter.objects.get(kind=Letter.Kind.HANDOVER_RECEIPT)
-    assert "TANDA TERIMA KTP-EL" in text
+    assert "TANDA TERIMA KTP-el" in text
     assert f"Nomor: {letter.number}" in text
     assert handed_card.resident.nik in text and handed_card.resident.name in text
     assert handed_card.blank.serial in text
-    assert "Rini Astuti (diri_sendiri)" in text or "Rini Astuti" in text
+    assert "Rini Astuti (Yang bersangkutan)" in text
     assert "Yang menerima," in text and "Yang menyerahkan," in text
     _signature_block(text)
     assert signing.check_pdf_signature(response.content, office_keys.cert).ok
@@ -202,9 +187,10 @@ def test_the_daily_report_prints_as_a_pdf_with_kop_and_figures(
     assert response["Content-Type"] == "application/pdf"
     text = text_of(response.content)
     assert "DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL" in text
-    assert "LAPORAN REKAPITULASI HARIAN LAYANAN KTP-EL" in text
+    assert "LAPORAN REKAPITULASI HARIAN LAYANAN KTP-el" in text
     assert "UPT Gedong Tataan" in text and "Gudang kantor" in text and "Jumlah" in text
-    assert "Sisa blangko" in text and "Suket diterbitkan: 0" in text
+    assert "Penunggalan" in text and "Blangko" in text and "Sisa" in text
+    assert "Suket diterbitkan: 0" in text
     _signature_block(text)
 
 

@@ -55,6 +55,14 @@ COLUMNS = {
     "blanks_left": "Sisa blangko",
 }
 FIGURES = [f.name for f in fields(DayRow) if f.name != "place"]
+# The printed page groups the columns under a heading each, with short titles below.
+GROUPS = [
+    ("Rekam", {"recordings": "Jumlah"}),
+    ("Penunggalan", {"prr": "PRR", "duplicates": "Ganda", "failures": "Gagal"}),
+    ("KTP-el", {"prints": "Cetak", "hand_overs": "Serah"}),
+    ("Kunjungan", {"bookings": "Booking", "bookings_present": "Hadir", "walk_ins": "Datang"}),
+    ("Blangko", {"blanks_used": "Terpakai", "blanks_spoiled": "Rusak", "blanks_left": "Sisa"}),
+]
 
 
 @dataclass

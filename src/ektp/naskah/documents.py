@@ -10,9 +10,10 @@ from django.utils.formats import number_format
 from django.utils.translation import override
 
 from ektp.cards.models import BlankRequest, CardPrint
+from ektp.cards.services import RECEIVER_RELATIONS
 from ektp.core.formats import tanggal
 from ektp.naskah import layout
-from ektp.naskah.daily import COLUMNS, FIGURES, DailyReport
+from ektp.naskah.daily import FIGURES, GROUPS, DailyReport
 from ektp.naskah.layout import Page, text
 from ektp.naskah.models import Letter
 from ektp.naskah.selectors import letterhead_of
@@ -27,6 +28,7 @@ ADDRESSEE = [
 ]
 REQUEST_PERIHAL = "Permohonan Blangko KTP-el"
 RECEIPT_PERIHAL = "Tanda Terima KTP-el"
+RECEIPT_TITLE = "TANDA TERIMA KTP-el"
 
 
 def angka(value: float | int | None, decimals: int = 0) -> str:
@@ -122,7 +124,7 @@ def handover_receipt_pdf(card: CardPrint, letter: Letter, *, sign: bool) -> byte
     resident = card.resident
     page = Page(title=f"{RECEIPT_PERIHAL} {letter.number}", author=office.name)
     page.story += layout.kop(head, page.width)
-    page.story += layout.titled_heading(title=RECEIPT_PERIHAL, number=letter.number)
+    page.story += layout.titled_heading(title=RECEIPT_TITLE, number=letter.number)
     page.story += [
         text(
             f"Pada hari ini {DAYS[on.weekday()]}, tanggal {tanggal(on)}, pukul "
@@ -138,7 +140,11 @@ def handover_receipt_pdf(card: CardPrint, letter: Letter, *, sign: bool) -> byte
                 ("Nomor seri blangko", card.blank.serial),
                 ("Alasan cetak", card.get_reason_display()),
                 ("Tanggal cetak", tanggal(card.printed_at)),
-                ("Diterima oleh", f"{card.received_by_name} ({card.received_relation})"),
+                (
+                    "Diterima oleh",
+                    f"{card.received_by_name} "
+                    f"({RECEIVER_RELATIONS.get(card.received_relation, card.received_relation)})",
+                ),
             ],
             width=page.width,
         ),
@@ -158,7 +164,10 @@ def handover_receipt_pdf(card: CardPrint, letter: Letter, *, sign: bool) -> byte
         ],
         colWidths=[page.width / 2, page.width / 2],
     )
-    page.story += [sides, layout.signature_block(head, on=on, signed=sign, width=page.width)]
+    page.story += [
+        sides,
+        layout.signature_block(head, on=on, signed=sign, width=page.width, lead="Mengetahui,"),
+    ]
     pdf = page.render()
     if not sign:
         return pdf
@@ -176,19 +185,28 @@ def daily_report_pdf(report: DailyReport, *, printed_by) -> bytes:
     )
     page.story += layout.kop(head, page.width)
     page.story += layout.titled_heading(
-        title="Laporan Rekapitulasi Harian Layanan KTP-el", number=None
+        title="LAPORAN REKAPITULASI HARIAN LAYANAN KTP-el", number=None
     )
     page.story.append(text(f"Tanggal: {DAYS[report.day.weekday()]}, {tanggal(report.day)}"))
     page.story.append(layout.Spacer(1, 8))
-    header = ["Titik layanan", *COLUMNS.values()]
+    groups = ["Titik layanan"]
+    titles = [""]
+    spans = [("SPAN", (0, 0), (0, 1))]
+    for group, columns in GROUPS:
+        spans.append(("SPAN", (len(groups), 0), (len(groups) + len(columns) - 1, 0)))
+        groups += [group] + [""] * (len(columns) - 1)
+        titles += list(columns.values())
     rows = [[row.place, *(angka(getattr(row, n)) for n in FIGURES)] for row in report.rows]
     total = [
         text(value, layout.CELL_BOLD)
         for value in [report.total.place, *(angka(getattr(report.total, n)) for n in FIGURES)]
     ]
-    first = 46 * layout.mm
+    first = 44 * layout.mm
     rest = (page.width - first) / len(FIGURES)
-    table = layout.grid([header, *rows, total], widths=[first] + [rest] * len(FIGURES))
+    table = layout.grid(
+        [groups, titles, *rows, total], widths=[first] + [rest] * len(FIGURES), header_rows=2
+    )
+    table.setStyle(layout.TableStyle(spans))
     page.story += [
         table,
         layout.Spacer(1, 8),

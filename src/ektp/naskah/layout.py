@@ -32,6 +32,7 @@ from ektp.core.formats import tanggal
 from ektp.naskah.models import Letterhead
 
 MARGIN = 20 * mm
+FRAME_PADDING = 6  # reportlab's frame keeps 6 pt inside each margin
 BLANK = "." * 40  # a field of the signature block the head has not filled in yet
 
 BASE = ParagraphStyle("naskah", fontName="Helvetica", fontSize=11, leading=15)
@@ -39,6 +40,7 @@ BODY = ParagraphStyle("body", parent=BASE, alignment=TA_JUSTIFY, spaceAfter=6)
 SMALL = ParagraphStyle("small", parent=BASE, fontSize=9, leading=11)
 CELL = ParagraphStyle("cell", parent=BASE, fontSize=9.5, leading=12)
 CELL_BOLD = ParagraphStyle("cell_bold", parent=CELL, fontName="Helvetica-Bold")
+CELL_HEAD = ParagraphStyle("cell_head", parent=CELL_BOLD, fontSize=8, leading=10)
 KOP_GOV = ParagraphStyle(
     "kop_gov", parent=BASE, fontName="Helvetica-Bold", fontSize=13, leading=16, alignment=TA_CENTER
 )
@@ -108,7 +110,7 @@ def letter_heading(
 
 def titled_heading(*, title: str, number: str | None) -> list[Flowable]:
     """A centred title (tanda terima, laporan) with its number under it."""
-    flow: list[Flowable] = [Paragraph(f"<u>{escape(title.upper())}</u>", TITLE)]
+    flow: list[Flowable] = [Paragraph(f"<u>{escape(title)}</u>", TITLE)]
     if number:
         flow.append(text(f"Nomor: {number}", CENTER))
     flow.append(Spacer(1, 6 * mm))
@@ -116,10 +118,16 @@ def titled_heading(*, title: str, number: str | None) -> list[Flowable]:
 
 
 def signature_block(
-    letterhead: Letterhead, *, on: dt.date | None, signed: bool, width: float, dated: bool = False
+    letterhead: Letterhead,
+    *,
+    on: dt.date | None,
+    signed: bool,
+    width: float,
+    dated: bool = False,
+    lead: str = "",
 ) -> Flowable:
     """The head's signature block on the right: title, space or e-signature note, name, rank, NIP."""
-    lines: list[Flowable] = []
+    lines: list[Flowable] = [text(lead)] if lead else []
     if dated and on is not None:
         lines.append(text(place_and_date(letterhead, on)))
     lines.append(text(letterhead.head_title or "Kepala Dinas", BASE))
@@ -158,6 +166,8 @@ def grid(
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                 ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#e8e8e8")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
             ]
         )
     )
@@ -202,7 +212,7 @@ class Page:
 
     @property
     def width(self) -> float:
-        return self.size[0] - 2 * MARGIN
+        return self.size[0] - 2 * MARGIN - 2 * FRAME_PADDING
 
     def render(self) -> bytes:
         buffer = BytesIO()

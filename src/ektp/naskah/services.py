@@ -65,7 +65,7 @@ def format_letter_number(letterhead: Letterhead, *, sequence: int, on: dt.date) 
     )
 
 
-def _check_nip(nip: str) -> str:
+def check_nip(nip: str) -> str:
     nip = "".join((nip or "").split())
     if not NIP.fullmatch(nip):
         raise NaskahError("NIP harus 18 angka.")
@@ -126,7 +126,7 @@ def save_letterhead(
         "head_name": _text(head_name, "Nama kepala dinas", 100),
         "head_title": _text(head_title, "Jabatan", 150),
         "head_rank": _text(head_rank, "Pangkat/golongan", 60),
-        "head_nip": _check_nip(head_nip),
+        "head_nip": check_nip(head_nip),
         "classification": _text(classification, "Kode klasifikasi", 20),
         "number_format": check_number_format(number_format),
         "updated_by": actor,
