@@ -231,3 +231,51 @@ def test_only_the_head_of_that_office_reads_its_daily_report(
     client.force_login(make_staff(role, region=region, username=f"u-{role}-{region}"))
     response = client.get(reverse("naskah:daily"), {**KAB, "format": "xlsx"})
     assert response.status_code == status
+
+
+def _within_page(pdf: bytes, page_width: float) -> None:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from tests.naskah.pdftext import runs
+
+    for text, x, _, size in runs(pdf):
+        right = x + stringWidth(text.strip(), "Helvetica", size)
+        assert x >= 0 and right <= page_width - 40, f"{text!r} runs past the margin"
+
+
+def test_a_long_address_wraps_inside_the_receipt(operator_client, letterhead, handed_card):
+    from reportlab.lib.pagesizes import A4
+
+    resident = handed_card.resident
+    resident.street = (
+        "Jalan Lintas Barat Sumatera Kilometer 27 Gang Melati Indah Nomor 118 Blok C " * 2
+    )
+    resident.save(update_fields=["street"])
+    pdf = operator_client.get(reverse("naskah:receipt", args=[handed_card.pk]), KAB).content
+    _within_page(pdf, A4[0])
+    assert "Kilometer 27" in text_of(pdf)
+
+
+def test_the_daily_report_counts_recordings_and_penunggalan_results(office, operator):
+    from ektp.enrollment.services import complete_penunggalan, send_for_penunggalan
+    from ektp.naskah.daily import daily_report
+    from ektp.residents.models import KtpStatus
+    from tests.enrollment.factories import open_point, record
+    from tests.residents.factories import ResidentFactory
+
+    point, kit = open_point(office=office, name="Kantor Dinas Gedong Tataan")
+    outcomes = [KtpStatus.PRINT_READY_RECORD, KtpStatus.DUPLICATE_RECORD]
+    for outcome in outcomes + [None]:
+        resident = ResidentFactory()
+        enrollment = record(operator, resident=resident, point=point, kit=kit)
+        if outcome is None:
+            continue
+        send_for_penunggalan(resident=resident, actor=operator)
+        resident.refresh_from_db()
+        if resident.ktp_status == KtpStatus.SENT_FOR_ENROLLMENT:
+            complete_penunggalan(enrollment=enrollment, outcome=outcome, actor=None, reason="Uji")
+    report = daily_report(office, timezone.localdate())
+    row = next(r for r in report.rows if r.place == "Kantor Dinas Gedong Tataan")
+    assert row.recordings == 3
+    assert row.prr + row.duplicates + row.failures == 2
+    assert report.total.recordings == 3
