@@ -265,7 +265,7 @@ def test_the_daily_report_counts_recordings_and_penunggalan_results(office, oper
 
     point, kit = open_point(office=office, name="Kantor Dinas Gedong Tataan")
     outcomes = [KtpStatus.PRINT_READY_RECORD, KtpStatus.DUPLICATE_RECORD]
-    for outcome in outcomes + [None]:
+    for outcome in [*outcomes, None]:
         resident = ResidentFactory()
         enrollment = record(operator, resident=resident, point=point, kit=kit)
         if outcome is None:
