@@ -473,6 +473,7 @@ INSTALLED_APPS = [
     "ektp.outreach",
     "ektp.dedup",
     "ektp.suket",
+    "ektp.naskah",
     "ektp.appointments",
     "ektp.notifications",
     "ektp.portal",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("jemput-bola/", include("ektp.outreach.urls")),
     path("penunggalan/", include("ektp.dedup.urls")),
     path("suket/", include("ektp.suket.urls")),
+    path("naskah/", include("ektp.naskah.urls")),
     path("verify/", include("ektp.suket.public_urls")),
     path("antrean/", include("ektp.appointments.urls")),
     path("janji/", include("ektp.appointments.public_urls")),

@@ -27,6 +27,7 @@ from ektp.cards.printers import default_printer
 from ektp.core.access import role_required
 from ektp.core.models import Role
 from ektp.core.refusals import refused_as_message
+from ektp.naskah.selectors import handed_over_today
 from ektp.offices.access import office_of_page
 from ektp.offices.models import Office
 from ektp.offices.selectors import offices_for
@@ -70,6 +71,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "relations": HandOverForm().fields["relation"].choices,
             "reprint_form": ReprintRequestForm(),
             "open_prints": selectors.open_prints(office, point),
+            "handed_today": handed_over_today(office, point),
         },
     )
 
@@ -137,7 +139,11 @@ def hand_over_view(request: HttpRequest, card_id) -> HttpResponse:
             relation=form.cleaned_data["relation"],
             operator=request.user,
         )
-        messages.success(request, f"Kartu {card.resident.name} diserahkan.")
+        messages.success(
+            request,
+            f"Kartu {card.resident.name} diserahkan; cetak tanda terimanya di daftar "
+            "'Diserahkan hari ini'.",
+        )
     return _back("cards:queue", office)
 
 

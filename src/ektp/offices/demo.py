@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from ektp.naskah.models import Letterhead
 from ektp.offices.models import Device, Office, ServicePoint
 from ektp.regions.models import Region
 
@@ -14,6 +15,23 @@ def _device(point: ServicePoint, kind: str, serial: str) -> None:
     )
 
 
+def _demo_letterhead(office: Office, region: Region) -> None:
+    """A kop surat and a head of office for the demo; the name and NIP belong to no one."""
+    place = region.name.title().removeprefix("Kabupaten ").removeprefix("Kota ")
+    Letterhead.objects.get_or_create(
+        office=office,
+        defaults={
+            "government": "PEMERINTAH " + region.name.upper(),
+            "phone": "(0721) 555-0100",
+            "email": "disdukcapil@demo.example.go.id",
+            "city": place,
+            "head_name": "Dra. Ratna Sari Wulandari, M.Si.",
+            "head_rank": "Pembina Utama Muda (IV/c)",
+            "head_nip": "197105122000032004",
+        },
+    )
+
+
 @transaction.atomic
 def ensure_demo_offices(region: Region) -> Office:
     """Create (or keep) a kab/kota's Disdukcapil with a kantor, one UPT per kecamatan and a mobile unit."""
@@ -21,9 +39,10 @@ def ensure_demo_offices(region: Region) -> Office:
         region=region,
         defaults={
             "name": f"Disdukcapil {region.name.title()}",
-            "address": f"Kantor Disdukcapil, {region.name.title()}",
+            "address": f"Jalan Raya Pemda Nomor 1, {region.name.title()}",
         },
     )
+    _demo_letterhead(office, region)
     prefix = region.code.replace(".", "")
     kantor, _ = ServicePoint.objects.get_or_create(
         office=office,

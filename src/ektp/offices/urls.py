@@ -7,6 +7,7 @@ app_name = "offices"
 urlpatterns = [
     path("", views.point_list, name="points"),
     path("persiapan/", views.setup, name="setup"),
+    path("persiapan/kop-surat/", views.letterhead, name="letterhead"),
     path("titik/baru/", views.point_new, name="point_new"),
     path("titik/<uuid:pk>/", views.point_detail, name="point"),
     path("titik/<uuid:pk>/ubah/", views.point_edit, name="point_edit"),

@@ -13,6 +13,10 @@ from django.utils import timezone
 from ektp.core.access import role_required
 from ektp.core.models import Role
 from ektp.core.refusals import refused_as_message
+from ektp.naskah.errors import NaskahError
+from ektp.naskah.forms import LetterheadForm
+from ektp.naskah.selectors import letterhead_of
+from ektp.naskah.services import format_letter_number, save_letterhead
 from ektp.offices import selectors, services
 from ektp.offices import setup as setup_services
 from ektp.offices.access import office_of_page
@@ -407,4 +411,41 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, "Tindakan tidak dikenal.")
     return render(
         request, "offices/staff_detail.html", {"target": target, "form": form}, status=status
+    )
+
+
+# ---------------------------------------------------------------- letterhead
+
+
+@role_required(*MANAGERS)
+def letterhead(request: HttpRequest) -> HttpResponse:
+    """The head keeps the kop surat and the signature block of the office's documents."""
+    office = office_of_page(request)
+    current = letterhead_of(office)
+    initial = {
+        name: getattr(current, name)
+        for name in LetterheadForm.base_fields
+        if name != "address" and hasattr(current, name)
+    }
+    initial["address"] = office.address
+    form = LetterheadForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                saved = save_letterhead(
+                    actor=request.user, office=office, request=request, **form.cleaned_data
+                )
+            except NaskahError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Kop surat tersimpan; penanda tangan {saved.head_name}.")
+                return redirect(f"{request.path}?kab={office.region_id}")
+    example = format_letter_number(current, sequence=1, on=timezone.localdate())
+    return render(
+        request,
+        "offices/letterhead.html",
+        {"office": office, "form": form, "example": example},
+        status=status,
     )

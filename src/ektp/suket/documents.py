@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
+from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen import canvas
 
 from ektp.core.formats import tanggal
 from ektp.core.models import AuditEvent
 from ektp.core.services import record_audit
+from ektp.naskah.selectors import letterhead_of
 from ektp.suket import signing
 from ektp.suket.models import Suket
 
@@ -39,8 +40,32 @@ def _qr_image(text: str) -> ImageReader:
     return ImageReader(buffer)
 
 
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Cut a text into lines that fit a width on the page (never past the right margin)."""
+    return simpleSplit(text, font, size, width) or [""]
+
+
+def _signature(pdf: canvas.Canvas, suket: Suket, *, x: float, y: float, width: float) -> float:
+    """Draw who signs for the office: title, e-signature note, name, rank and NIP; return y."""
+    head = letterhead_of(suket.office)
+    lines = [(f"{head.city}, {tanggal(suket.issued_on)}", "Helvetica")]
+    lines += [(line, "Helvetica") for line in _wrap(head.head_title, "Helvetica", 10.5, width)]
+    lines.append(("Ditandatangani secara elektronik", "Helvetica-Oblique"))
+    lines.append((head.head_name or "." * 40, "Helvetica-Bold"))
+    if head.head_rank:
+        lines.append((head.head_rank, "Helvetica"))
+    lines.append((f"NIP {head.head_nip or '.' * 30}", "Helvetica"))
+    for line, font in lines:
+        pdf.setFont(font, 10.5)
+        for part in _wrap(line, font, 10.5, width):
+            pdf.drawString(x, y, part)
+            y -= 5 * mm
+    pdf.setFont("Helvetica", 10.5)
+    return y
+
+
 def render_pdf(suket: Suket, *, verify_url: str) -> bytes:
-    """Draw the suket on one A4 page (unsigned)."""
+    """Draw the suket on one A4 page (unsigned); every line wraps inside the margins."""
     buffer = BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
     pdf.setTitle(f"Surat Keterangan {suket.number}")
@@ -48,15 +73,18 @@ def render_pdf(suket: Suket, *, verify_url: str) -> bytes:
     pdf.setSubject("Surat keterangan telah melakukan perekaman KTP-el")
     width, height = A4
     left, y = 25 * mm, height - 25 * mm
+    text_width = width - 2 * left
+    head = letterhead_of(suket.office)
 
     pdf.setFont("Helvetica-Bold", 13)
-    pdf.drawCentredString(width / 2, y, "PEMERINTAH " + suket.office.region.name.upper())
+    pdf.drawCentredString(width / 2, y, head.government.upper())
     y -= 6 * mm
-    pdf.drawCentredString(width / 2, y, suket.office.name.upper())
+    pdf.drawCentredString(width / 2, y, head.agency.upper())
     if suket.office.address:
-        y -= 5 * mm
         pdf.setFont("Helvetica", 9)
-        pdf.drawCentredString(width / 2, y, suket.office.address)
+        for line in _wrap(suket.office.address, "Helvetica", 9, text_width):
+            y -= 4.5 * mm
+            pdf.drawCentredString(width / 2, y, line)
     y -= 4 * mm
     pdf.line(left, y, width - left, y)
 
@@ -78,11 +106,17 @@ def render_pdf(suket: Suket, *, verify_url: str) -> bytes:
         ("Alamat", suket.address),
         ("Tanggal perekaman", tanggal(suket.recorded_on)),
     ]
+    value_x = left + 50 * mm
+    value_width = width - left - value_x - 3 * mm
     y -= 4 * mm
     for label, value in rows:
         y -= 6.5 * mm
         pdf.drawString(left + 5 * mm, y, label)
-        pdf.drawString(left + 50 * mm, y, f": {value}"[:90])
+        pdf.drawString(value_x, y, ":")
+        for index, line in enumerate(_wrap(str(value), "Helvetica", 10.5, value_width)):
+            if index:
+                y -= 5 * mm
+            pdf.drawString(value_x + 3 * mm, y, line)
 
     y -= 12 * mm
     lines = [
@@ -94,29 +128,26 @@ def render_pdf(suket: Suket, *, verify_url: str) -> bytes:
     if suket.purpose:
         lines.append(f"Keperluan: {suket.purpose}.")
     lines += [
-        f"Surat keterangan ini berlaku sampai dengan {tanggal(suket.valid_until)} dan tidak",
+        f"Surat keterangan ini berlaku sampai dengan {tanggal(suket.valid_until)} dan tidak "
         "berlaku lagi setelah KTP-el yang bersangkutan dicetak.",
-        f"Dasar kebijakan: {suket.rule_source}"[:100],
+        f"Dasar kebijakan: {suket.rule_source}",
     ]
-    for line in lines:
-        pdf.drawString(left, y, line)
-        y -= 6 * mm
+    for paragraph in lines:
+        for line in _wrap(paragraph, "Helvetica", 10.5, text_width):
+            pdf.drawString(left, y, line)
+            y -= 6 * mm
 
-    y -= 8 * mm
-    pdf.drawString(width - left - 70 * mm, y, f"Diterbitkan {tanggal(suket.issued_on)}")
-    y -= 5 * mm
-    pdf.drawString(width - left - 70 * mm, y, f"a.n. Kepala {suket.office.name}"[:48])
-    y -= 5 * mm
-    pdf.drawString(width - left - 70 * mm, y, "Ditandatangani secara elektronik")
-
+    y -= 6 * mm
     qr_size = 42 * mm
     pdf.drawImage(
         _qr_image(qr_text(verify_url, suket.qr_payload)),
         left,
-        y - qr_size + 10 * mm,
+        y - qr_size + 5 * mm,
         width=qr_size,
         height=qr_size,
     )
+    sign_x = width - left - 75 * mm
+    _signature(pdf, suket, x=sign_x, y=y, width=75 * mm)
     pdf.setFont("Helvetica", 8)
     foot = 22 * mm
     pdf.drawString(left, foot, f"Periksa keaslian suket ini di {verify_url}")
