@@ -379,10 +379,7 @@ def gate(request: HttpRequest, pk) -> HttpResponse:
         return _render_gate(request, point, status=422)
     form_class, slot, service, field = action
     form = form_class(request.POST)
-    closed = gate_closed_reason(point=point) if slot == "walk_in" else None
-    if closed and form.is_valid():
-        form.add_error(None, closed)
-    elif form.is_valid():
+    if form.is_valid():
         try:
             ticket = service(
                 point=point,

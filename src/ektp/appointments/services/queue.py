@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ektp.appointments.after_hours import gate_closed_reason
 from ektp.appointments.models import (
     Booking,
     BookingStatus,
@@ -107,9 +108,15 @@ def issue_walk_in(
     nik: str = "",
     now: dt.datetime | None = None,
 ) -> QueueTicket:
-    """Give a walk-in resident a queue number for today (series B) while places remain."""
+    """Give a walk-in resident a queue number for today (series B) while places remain.
+
+    Refused outside opening hours (after closing, or on a closed day) with the next opening,
+    whether the number is asked for at the gate page or through the API."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    closed = gate_closed_reason(point=point, now=now)
+    if closed:
+        raise QueueError(closed, rule="closed")
     resident = None
     if nik:
         nik = checked_nik(nik)
