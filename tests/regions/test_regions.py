@@ -70,8 +70,10 @@ def test_old_codes_are_kept_with_an_end_date():
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "1", "18.9", "18.09.1", "18-09", "18.09.01.20011", "ab"]
-    + ["18\n", "18.09\n", "18.09.01.2001\n", "\n18", " 18.09", "18.09 ", "18.09\r\n"],
+    [
+        *("", "1", "18.9", "18.09.1", "18-09", "18.09.01.20011", "ab"),
+        *("18\n", "18.09\n", "18.09.01.2001\n", "\n18", " 18.09", "18.09 ", "18.09\r\n"),
+    ],
 )
 def test_malformed_codes_are_rejected(bad):
     assert not codes.is_valid_code(bad)

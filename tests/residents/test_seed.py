@@ -143,7 +143,6 @@ def test_every_seeded_bio_captured_resident_has_its_biometrics():
     assert Enrollment.objects.count() == captured.count()
 
 
-
 @pytest.mark.parametrize("draw", [0.0, 0.5, 0.999999])
 @pytest.mark.parametrize("days_old", [16 * 365, 16 * 365 + 3, 16 * 365 + 4, 17 * 365 + 40])
 def test_recording_date_is_never_after_today(days_old, draw):
