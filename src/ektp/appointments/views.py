@@ -32,6 +32,7 @@ from ektp.core.models import Role
 from ektp.core.ratelimit import over_limit, per_client, per_nik, too_many_requests
 from ektp.core.refusals import refused_as_message
 from ektp.offices import selectors as office_selectors
+from ektp.offices import setup
 from ektp.offices.models import ServicePoint
 from ektp.portal import grants
 from ektp.portal.models import DocumentKind
@@ -319,9 +320,15 @@ def point_day(request: HttpRequest, pk) -> HttpResponse:
         elif not counter_form.is_valid():
             status = 422
         else:
+            # The set-up pages' service: checked against the user's jurisdiction and audited.
             try:
-                services.create_counter(point=point, name=counter_form.cleaned_data["name"])
-            except services.AppointmentError as exc:
+                setup.add_counter(
+                    actor=request.user,
+                    point=point,
+                    name=counter_form.cleaned_data["name"],
+                    request=request,
+                )
+            except setup.SetupError as exc:
                 counter_form.add_error("name", exc.message)
                 status = 422
             else:

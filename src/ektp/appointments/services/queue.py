@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ektp.appointments.after_hours import gate_closed_reason
@@ -157,18 +157,6 @@ def issue_walk_in(
 
 
 # ---------------------------------------------------------------- counters
-
-
-def create_counter(*, point: ServicePoint, name: str) -> Counter:
-    """Open a counter (loket) at a point."""
-    name = (name or "").strip()
-    if not name or len(name) > 40:
-        raise QueueError("Nama loket wajib diisi, paling banyak 40 karakter.", rule="name")
-    try:
-        with transaction.atomic():
-            return Counter.objects.create(service_point=point, name=name)
-    except IntegrityError:
-        raise QueueError(f"Loket {name} sudah ada di titik ini.", rule="duplicate") from None
 
 
 def call_order(tickets: list[QueueTicket], now: dt.datetime) -> list[QueueTicket]:
