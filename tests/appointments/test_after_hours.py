@@ -12,6 +12,7 @@ from ektp.appointments import services
 from ektp.appointments.after_hours import gate_closed_reason, next_opening, ticket_window_note
 from ektp.appointments.models import QueueTicket
 from ektp.core.models import Role
+from ektp.core.services import issue_api_token
 from ektp.offices.calendar import opening
 from ektp.offices.models import SpecialDay
 from tests.appointments.factories import (
@@ -133,3 +134,58 @@ def test_point_day_without_counters_tells_the_gate_officer_whom_to_ask(client, m
     client.force_login(make_staff(Role.GATE_OFFICER))
     page = client.get(reverse("appointments:point", args=[point.pk])).content.decode()
     assert "Belum ada loket." in page and "Minta kepala dinas / supervisor" in page
+
+
+def test_walk_in_service_refuses_after_closing_and_names_the_next_opening(make_staff):
+    point = point_with_kits()
+    gate = make_staff(Role.GATE_OFFICER)
+    with pytest.raises(services.QueueError) as err:
+        services.issue_walk_in(point=point, actor=gate, now=at(WORKDAY, 15, 53))
+    assert err.value.rule == "closed"
+    assert err.value.message.startswith("Layanan hari ini sudah tutup pukul 15:00.")
+    assert "Buka lagi Selasa, 23 Desember 2025" in err.value.message
+    with pytest.raises(services.QueueError):
+        services.issue_walk_in(point=point, actor=gate, now=at(WORKDAY, 15, 0))
+    with pytest.raises(services.QueueError) as holiday:
+        services.issue_walk_in(point=point, actor=gate, now=at(HOLIDAY, 9, 0))
+    assert "Hari libur" in holiday.value.message
+    assert not QueueTicket.objects.exists()
+    ticket = services.issue_walk_in(point=point, actor=gate, now=at(WORKDAY, 14, 59))
+    assert ticket.label == "B-001"
+
+
+def _fixed_clock(monkeypatch, moment):
+    """Stop Django's clock at `moment` for the request under test (no time-machine here)."""
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def test_api_walk_in_is_refused_after_closing_like_the_gate_page(client, make_staff, monkeypatch):
+    point = point_with_kits()
+    gate = make_staff(Role.GATE_OFFICER)
+    token = issue_api_token(user=gate, name="uji")
+    _fixed_clock(monkeypatch, at(WORKDAY, 15, 53))
+    response = client.post(
+        f"/api/v1/appointments/points/{point.pk}/walk-in",
+        {},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 422
+    assert "sudah tutup pukul 15:00" in str(response.json())
+    client.force_login(gate)
+    page = client.post(reverse("appointments:gate", args=[point.pk]), {"action": "walk_in"})
+    assert page.status_code == 422 and "sudah tutup pukul 15:00" in page.content.decode()
+    assert not QueueTicket.objects.exists()
+
+
+def test_api_walk_in_is_given_during_opening_hours(client, make_staff, monkeypatch):
+    point = point_with_kits()
+    token = issue_api_token(user=make_staff(Role.GATE_OFFICER), name="uji")
+    _fixed_clock(monkeypatch, at(WORKDAY, 9, 0))
+    response = client.post(
+        f"/api/v1/appointments/points/{point.pk}/walk-in",
+        {},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 201 and response.json()["label"] == "B-001"

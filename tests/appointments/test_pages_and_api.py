@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ektp.appointments import services
-from ektp.appointments.models import Booking, QueueTicket, TimeWindow
+from ektp.appointments.models import Booking, Counter, QueueTicket, TimeWindow
 from ektp.core.models import Role
 from ektp.core.services import issue_api_token
 from ektp.notifications.models import Event, Message
@@ -252,6 +252,26 @@ def test_point_page_lists_windows_and_supervisor_opens_counter(client, make_staf
     assert dup.status_code == 422 and "sudah ada" in dup.content.decode()
     assert client.post(url, {"name": "x" * 41}).status_code == 422
     assert client.get(url, {"day": "2025-02-30"}).status_code == 422
+
+
+def test_counter_opened_on_the_point_page_is_audited_like_the_set_up_page(client, make_staff):
+    from ektp.core.models import AuditEvent
+
+    point = point_with_kits()
+    head = make_staff(Role.SUPERVISOR)
+    client.force_login(head)
+    url = reverse("appointments:point", args=[point.pk])
+    assert client.post(url, {"name": "  Loket   2 "}).status_code == 302
+    counter = Counter.objects.get(service_point=point)
+    assert counter.name == "Loket 2"
+    assert AuditEvent.objects.filter(
+        user=head, action="create", object_type="counter", object_id=str(counter.pk)
+    ).exists()
+    for bad in ("", "   ", "x" * 41):
+        assert client.post(url, {"name": bad}).status_code == 422
+    client.force_login(make_staff(Role.OPERATOR))
+    assert client.post(url, {"name": "Loket 3"}).status_code == 403
+    assert Counter.objects.filter(service_point=point).count() == 1
 
 
 def test_staff_of_another_district_cannot_see_point(client, make_staff):

@@ -122,3 +122,24 @@ def test_the_menu_shows_each_role_exactly_the_pages_it_may_open(
     assert {link: client.get(link).status_code for link in shown} == dict.fromkeys(shown, 200)
     hidden = [reverse(name) for name, _ in MENU if reverse(name) not in shown]
     assert {link: client.get(link).status_code for link in hidden} == dict.fromkeys(hidden, 403)
+
+
+@pytest.mark.parametrize(("role", "region"), EVERY_ROLE)
+def test_every_link_of_each_roles_home_page_opens(client, make_staff, offices, role, region):
+    """The home page's tiles, like the menu, only lead where the role may go."""
+    client.force_login(make_staff(role, region=region))
+    home = client.get(reverse("core:home")).content.decode()
+    tiles = home[home.index('<div class="tiles">') :]
+    links = re.findall(r'href="(/[^"]*)"', tiles[: tiles.index("</div>")])
+    assert links
+    assert {link: client.get(link).status_code for link in links} == dict.fromkeys(links, 200)
+
+
+def test_the_admin_tile_shows_only_to_a_system_admin_with_a_staff_account(client, make_staff):
+    user = make_staff(Role.SYSTEM_ADMIN, region=None)
+    client.force_login(user)
+    assert 'href="/admin/"' not in client.get(reverse("core:home")).content.decode()
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    assert 'href="/admin/"' in client.get(reverse("core:home")).content.decode()
+    assert client.get("/admin/").status_code == 200

@@ -395,3 +395,61 @@ def test_target_list_export_refuses_bad_input(client, supervisor):
     assert client.get(f"/jemput-bola/desa/{A1}/ekspor.xlsx?daftar=semua").status_code == 400
     assert client.get("/jemput-bola/desa/18.09.01/ekspor.xlsx").status_code == 400
     assert client.get(f"/jemput-bola/desa/{A1}/ekspor.html").status_code == 404
+
+
+def test_suggestions_default_to_the_next_service_day_not_a_year_ahead(client, supervisor, today):
+    from ektp.offices.calendar import holiday_name, next_service_day
+
+    client.force_login(supervisor)
+    page = client.get("/jemput-bola/")
+    day = page.context["day"]
+    assert day == next_service_day(after=today)
+    assert today < day <= today + dt.timedelta(days=7)
+    assert day.weekday() < 5 and not holiday_name(day)
+    assert f'value="{day:%Y-%m-%d}"' in page.content.decode()
+    chosen = today + dt.timedelta(days=40)
+    assert client.get("/jemput-bola/", {"tanggal": str(chosen)}).context["day"] == chosen
+    for bad in ("07-12-2027", "besok", str(today + dt.timedelta(days=400))):
+        assert client.get("/jemput-bola/", {"tanggal": bad}).status_code == 400
+
+
+def test_next_service_day_skips_weekends_holidays_and_a_units_closed_days(unit):
+    from ektp.offices.calendar import next_service_day
+    from ektp.offices.models import SpecialDay
+
+    friday = dt.date(2025, 12, 19)
+    assert next_service_day(after=friday) == dt.date(2025, 12, 22)  # Monday
+    assert next_service_day(after=dt.date(2025, 12, 24)) == dt.date(2025, 12, 29)  # Christmas
+    SpecialDay.objects.create(
+        office=unit.office,
+        service_point=unit,
+        day=dt.date(2025, 12, 22),
+        is_open=False,
+        reason="Servis kendaraan",
+    )
+    assert next_service_day(after=friday, point=unit) == dt.date(2025, 12, 23)
+
+
+def test_new_visit_plan_starts_on_the_chosen_or_next_service_day(client, supervisor, today):
+    from ektp.offices.calendar import next_service_day
+
+    client.force_login(supervisor)
+    chosen = today + dt.timedelta(days=9)
+    page = client.get("/jemput-bola/kunjungan/baru/", {"desa": A1, "tanggal": str(chosen)})
+    assert page.context["form"].initial["date"] == chosen
+    for bad in ("", "kemarin", str(today - dt.timedelta(days=1))):
+        page = client.get("/jemput-bola/kunjungan/baru/", {"desa": A1, "tanggal": bad})
+        assert page.context["form"].initial["date"] == next_service_day(after=today)
+
+
+def test_target_list_and_distances_name_regions_not_codes(client, supervisor, make_staff, today):
+    from ektp.regions.models import Region
+
+    adults(A1, 2, recorded=0)
+    client.force_login(supervisor)
+    village = Region.objects.get(code=A1).name
+    page = client.get(f"/jemput-bola/desa/{A1}/").content.decode()
+    assert f"<title>Daftar sasaran {village}" in page or f"Daftar sasaran {village}" in page
+    client.force_login(make_staff(Role.PROVINCE_ADMIN, region="18"))
+    home = client.get("/jemput-bola/").content.decode()
+    assert "dari Lampung" in home and "dari 18," not in home

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ektp.cards.models import CardPrint
-from ektp.portal.selectors import GENERIC_NOT_FOUND, find_resident, status_of
+from ektp.portal.selectors import GENERIC_NOT_FOUND, find_resident, print_wait_text, status_of
 from ektp.residents.models import Resident
 from tests.cards.factories import ServicePointFactory
 from tests.portal.factories import (
@@ -20,6 +22,7 @@ from tests.portal.factories import (
 
 pytestmark = pytest.mark.django_db
 URL = "/cek/"
+PRR_ANSWER_QUERIES = 12
 
 
 def check(client, nik: str, birth_date: str = "17-05-1990"):
@@ -169,12 +172,15 @@ def test_unknown_nik_and_wrong_birth_date_get_the_same_page(client):
     assert wrong_date.status_code == unknown.status_code == 200
     assert GENERIC_NOT_FOUND in wrong_date.content.decode()
 
-    def strip_token(html: bytes) -> str:
+    def strip_token(html: bytes, typed_nik: str) -> str:
+        # The box keeps the NIK that was typed (nothing learnt: the asker typed it).
         return "".join(
             line for line in html.decode().splitlines() if "csrfmiddlewaretoken" not in line
-        )
+        ).replace(typed_nik, "NIK")
 
-    assert strip_token(wrong_date.content) == strip_token(unknown.content)
+    assert strip_token(wrong_date.content, resident.nik) == strip_token(
+        unknown.content, "1809015705909999"
+    )
 
 
 def test_dead_resident_is_not_found(client):
@@ -261,12 +267,31 @@ def test_an_inquiry_is_one_statement_to_the_database(client, django_assert_num_q
     """The tries are counted in the host cache, outside the database: the lookup (the
     resident, whether a suket or a booking exists, the card in hand) is the one query."""
     resident = PortalResidentFactory(
-        ktp_status="PRINT_READY_RECORD", recorded_on=dt.date(2026, 1, 5)
+        ktp_status="SENT_FOR_ENROLLMENT", recorded_on=dt.date(2026, 1, 5)
     )
     with django_assert_num_queries(1):
-        assert "Siap cetak" in check(client, resident.nik).content.decode()
+        assert "menunggu penunggalan" in check(client, resident.nik).content.decode()
     with django_assert_num_queries(1):
         assert GENERIC_NOT_FOUND in check(client, resident.nik, "18-05-1990").content.decode()
+
+
+def test_a_print_ready_answer_reads_the_print_queue_with_a_fixed_number_of_queries(
+    client, django_assert_num_queries
+):
+    """The estimate of the print wait is the price of a PRR answer only: the office, the
+    print queue (policy, residents, requests) and the stock judgement."""
+    from tests.cards.factories import OfficeFactory
+
+    first = PortalResidentFactory(ktp_status="PRINT_READY_RECORD", recorded_on=dt.date(2026, 1, 5))
+    OfficeFactory(region_id=first.kabkota_code)
+    check(client, first.nik)  # the stock judgement is kept for a minute after the first
+    with CaptureQueriesContext(connection) as one:
+        assert 'id="print-wait"' in check(client, first.nik).content.decode()
+    for _ in range(5):
+        PortalResidentFactory(ktp_status="PRINT_READY_RECORD", recorded_on=dt.date(2026, 1, 4))
+    with CaptureQueriesContext(connection) as six:
+        assert "ke-6" in check(client, first.nik).content.decode()
+    assert len(one) == len(six) <= PRR_ANSWER_QUERIES
 
 
 def test_the_inquiry_answers_with_debug_on_and_its_statements_are_logged(client, settings):
@@ -398,3 +423,82 @@ def test_answer_speaks_the_language_of_each_request(client):
         assert f'lang="{language}"' in text
         assert all(word in text for word in words), (language, text)
         assert absent not in text
+
+
+def test_after_not_found_the_nik_stays_and_the_birth_date_is_not_echoed(client):
+    resident = PortalResidentFactory()
+    page = check(client, resident.nik, "01-01-1971").content.decode()
+    assert GENERIC_NOT_FOUND in page
+    assert f'value="{resident.nik}"' in page
+    assert "01-01-1971" not in page
+
+
+def test_after_a_malformed_birth_date_the_nik_stays_and_the_date_is_typed_again(client):
+    resident = PortalResidentFactory()
+    response = check(client, resident.nik, "31-02-1990")
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f'value="{resident.nik}"' in page and "31-02-1990" not in page
+    bad_nik = check(client, "12345", "17-05-1990").content.decode()
+    assert 'value="12345"' in bad_nik and "17-05-1990" not in bad_nik
+
+
+def test_not_recorded_answer_links_to_booking(client):
+    resident = PortalResidentFactory(ktp_status="BELUM_REKAM", recorded_on=None)
+    page = check(client, resident.nik).content.decode()
+    assert f'href="{reverse("booking:identify")}"' in page and "Buat janji perekaman" in page
+    ready = PortalResidentFactory(ktp_status="PRINT_READY_RECORD", recorded_on=dt.date(2026, 1, 5))
+    assert 'id="book-recording"' not in check(client, ready.nik).content.decode()
+
+
+def test_print_ready_answer_estimates_the_wait_from_the_queue_and_the_stock(client):
+    from tests.cards.factories import OfficeFactory
+
+    resident = PortalResidentFactory(
+        ktp_status="PRINT_READY_RECORD", recorded_on=dt.date(2026, 1, 5)
+    )
+    assert 'id="print-wait"' not in check(client, resident.nik).content.decode()  # no office
+    OfficeFactory(region_id=resident.kabkota_code)
+    page = check(client, resident.nik).content.decode()
+    # No blank in stock: the card waits for the next delivery, and a suket may stand in.
+    assert 'id="print-wait"' in page and "setelah blangko datang" in page and "ke-1" in page
+    waiting = PortalResidentFactory(
+        ktp_status="SENT_FOR_ENROLLMENT", recorded_on=dt.date(2026, 1, 5)
+    )
+    assert 'id="print-wait"' not in check(client, waiting.nik).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("position", "exact", "printed_today", "words"),
+    [
+        (50, True, 40, "Perkiraan cetak: hari ini. Urutan Anda ke-50"),
+        (60, True, 40, "hari ini"),
+        (61, True, 40, "sekitar 1 hari layanan lagi"),
+        (260, True, 40, "sekitar 2 hari layanan lagi"),
+        (261, True, 40, "sekitar 3 hari layanan lagi"),
+        (1, True, 100, "sekitar 1 hari layanan lagi"),  # today's ration is used up
+        (501, False, 0, "paling cepat 5 hari layanan lagi. Urutan Anda setelah 500 orang"),
+    ],
+)
+def test_print_wait_counts_whole_service_days_of_the_ration(position, exact, printed_today, words):
+    text = print_wait_text(
+        position=position,
+        exact=exact,
+        short=True,
+        daily_allowance=100,
+        printed_today=printed_today,
+        days_to_next_delivery=30,
+    )
+    assert words in text and "100 kartu per hari" in text
+
+
+def test_print_wait_without_rationing_says_the_stock_is_enough():
+    text = print_wait_text(
+        position=7,
+        exact=True,
+        short=False,
+        daily_allowance=None,
+        printed_today=None,
+        days_to_next_delivery=30,
+    )
+    assert "1 hari layanan" in text and "ke-7" in text and "tanpa penjatahan" in text

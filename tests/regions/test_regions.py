@@ -68,6 +68,17 @@ def test_old_codes_are_kept_with_an_end_date():
     assert not old.filter(level=4).exists()
 
 
-@pytest.mark.parametrize("bad", ["", "1", "18.9", "18.09.1", "18-09", "18.09.01.20011", "ab"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        *("", "1", "18.9", "18.09.1", "18-09", "18.09.01.20011", "ab"),
+        *("18\n", "18.09\n", "18.09.01.2001\n", "\n18", " 18.09", "18.09 ", "18.09\r\n"),
+    ],
+)
 def test_malformed_codes_are_rejected(bad):
     assert not codes.is_valid_code(bad)
+
+
+@pytest.mark.parametrize("good", ["18", "18.09", "18.09.01", "18.09.01.2001"])
+def test_well_formed_codes_are_accepted(good):
+    assert codes.is_valid_code(good)

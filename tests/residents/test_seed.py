@@ -5,8 +5,9 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 
 from ektp.core.models import User
-from ektp.residents.models import Family, Resident
+from ektp.residents.models import Family, Resident, years_ago
 from ektp.residents.nik import check_nik_matches, decode_nik, parse_kk
+from ektp.residents.seed import RECORDING_STARTED, recording_date
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 1)
@@ -172,3 +173,22 @@ def test_seed_refuses_a_today_in_the_future_or_malformed():
         with pytest.raises(CommandError, match=message):
             call_command("seed", region="18.09", residents=10, today=bad, no_progress=True)
     assert not Resident.objects.exists()
+
+
+@pytest.mark.parametrize("draw", [0.0, 0.5, 0.999999])
+@pytest.mark.parametrize("days_old", [16 * 365, 16 * 365 + 3, 16 * 365 + 4, 17 * 365 + 40])
+def test_recording_date_is_never_after_today(days_old, draw):
+    born = TODAY - dt.timedelta(days=days_old)
+    age = days_old // 365  # the seed's count, a few days ahead of the calendar
+    day = recording_date(birth_date=born, age=age, today=TODAY, draw=draw)
+    assert born <= day <= TODAY
+
+
+def test_recording_date_on_the_day_the_recording_could_start_is_that_day():
+    born = years_ago(TODAY, 16)
+    assert recording_date(birth_date=born, age=16, today=TODAY, draw=0.999) == TODAY
+
+
+def test_recording_date_never_before_recording_started():
+    born = dt.date(1970, 1, 1)
+    assert recording_date(birth_date=born, age=56, today=TODAY, draw=0.0) == RECORDING_STARTED

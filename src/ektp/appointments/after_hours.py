@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from ektp.appointments.services import window_minutes
+from ektp.appointments.services.common import window_minutes
 from ektp.offices.calendar import Opening, opening
 from ektp.offices.models import ServicePoint
 

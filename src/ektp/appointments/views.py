@@ -32,6 +32,7 @@ from ektp.core.models import Role
 from ektp.core.ratelimit import over_limit, per_client, per_nik, too_many_requests
 from ektp.core.refusals import refused_as_message
 from ektp.offices import selectors as office_selectors
+from ektp.offices import setup
 from ektp.offices.models import ServicePoint
 from ektp.portal import grants
 from ektp.portal.models import DocumentKind
@@ -319,9 +320,15 @@ def point_day(request: HttpRequest, pk) -> HttpResponse:
         elif not counter_form.is_valid():
             status = 422
         else:
+            # The set-up pages' service: checked against the user's jurisdiction and audited.
             try:
-                services.create_counter(point=point, name=counter_form.cleaned_data["name"])
-            except services.AppointmentError as exc:
+                setup.add_counter(
+                    actor=request.user,
+                    point=point,
+                    name=counter_form.cleaned_data["name"],
+                    request=request,
+                )
+            except setup.SetupError as exc:
                 counter_form.add_error("name", exc.message)
                 status = 422
             else:
@@ -379,10 +386,7 @@ def gate(request: HttpRequest, pk) -> HttpResponse:
         return _render_gate(request, point, status=422)
     form_class, slot, service, field = action
     form = form_class(request.POST)
-    closed = gate_closed_reason(point=point) if slot == "walk_in" else None
-    if closed and form.is_valid():
-        form.add_error(None, closed)
-    elif form.is_valid():
+    if form.is_valid():
         try:
             ticket = service(
                 point=point,

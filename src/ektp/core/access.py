@@ -8,6 +8,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.urls import Resolver404, resolve
 
 from ektp.core.models import Role, User
 
@@ -41,6 +42,18 @@ def role_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def may_open(role: str, path: str) -> bool:
+    """Tell whether a page's view lets this role in (by its role_required), from its path.
+
+    A path that does not resolve is not offered; a view without role_required is open."""
+    try:
+        func = resolve(path).func
+    except Resolver404:
+        return False
+    allowed = getattr(func, "allowed_roles", None)
+    return allowed is None or role in allowed
 
 
 def jurisdiction_q(user: User, *, kabkota_field: str, province_field: str) -> Q:

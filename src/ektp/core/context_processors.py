@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 
-from django.urls import resolve, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from ektp.core.access import may_open
 
 # The top menu, in order. A link shows only to the roles its view lets in (role_required).
 MENU = (
@@ -31,8 +33,7 @@ def menu_for(role: str) -> tuple[tuple[str, str], ...]:
     links = []
     for name, label in MENU:
         url = reverse(name)
-        allowed = getattr(resolve(url).func, "allowed_roles", None)
-        if allowed is None or role in allowed:
+        if may_open(role, url):
             links.append((url, label))
     return tuple(links)
 

@@ -47,7 +47,13 @@ HOME_LINKS = {
 
 def home_context(user: User) -> dict:
     """Return what the home page of this user's role shows."""
-    return {"links": HOME_LINKS.get(user.role, []), "role_label": user.get_role_display()}
+    links = [
+        link
+        for link in HOME_LINKS.get(user.role, [])
+        # Django's admin lets in only staff accounts: others would land on its login page.
+        if link[0] != "admin:index" or user.is_staff
+    ]
+    return {"links": links, "role_label": user.get_role_display()}
 
 
 def api_tokens_of(user: User) -> QuerySet[ApiToken]:

@@ -105,6 +105,22 @@ def opening(*, point: ServicePoint, day: dt.date) -> Opening:
     return Opening(True, hours, capacity, reason)
 
 
+SERVICE_DAY_HORIZON = 31
+
+
+def next_service_day(*, after: dt.date, point: ServicePoint | None = None) -> dt.date:
+    """Return the first day after `after` on which the point opens (without a point: the
+    first working day that is no holiday), within a month; else the day after `after`."""
+    for offset in range(1, SERVICE_DAY_HORIZON + 1):
+        day = after + dt.timedelta(days=offset)
+        if point is not None:
+            if opening(point=point, day=day).is_open:
+                return day
+        elif day.weekday() in DEFAULT_WEEK and not holiday_name(day):
+            return day
+    return after + dt.timedelta(days=1)
+
+
 def month_openings(*, point: ServicePoint, year: int, month: int) -> list[tuple[dt.date, Opening]]:
     """Return the opening of every day of a month for a point."""
     day = dt.date(year, month, 1)

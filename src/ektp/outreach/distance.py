@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ektp.coverage import boundaries
 from ektp.offices.models import Office, ServicePoint
 from ektp.regions import codes
+from ektp.regions.selectors import region_name
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
@@ -74,7 +75,7 @@ def base_for(*, within: str, service_point: ServicePoint | None = None) -> Base:
         )
     office = Office.objects.filter(region_id=within[:5]).first()
     district = within[:5]
-    name = office.name if office else district
+    name = office.name if office else region_name(district)
     if service_point is not None:
         name = f"{service_point.name} ({name})"
     return Base(name=name, point=point_of(district, down_to=codes.KABKOTA), approximate=True)

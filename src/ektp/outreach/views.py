@@ -20,6 +20,7 @@ from ektp.coverage import exports
 from ektp.coverage.selectors import parse_as_of, policies_for
 from ektp.coverage.services import POLICY_ROLES, CoverageError, create_policy, end_policy
 from ektp.coverage.zones import thresholds_for
+from ektp.offices.calendar import next_service_day
 from ektp.offices.models import ServicePoint
 from ektp.offices.selectors import office_choices
 from ektp.outreach import route, selectors, services
@@ -33,7 +34,7 @@ from ektp.outreach.forms import (
     ZoneClosureForm,
 )
 from ektp.outreach.models import OutreachVisit
-from ektp.regions.models import Region
+from ektp.regions.selectors import region_name
 
 VIEWERS = (Role.SUPERVISOR, Role.PROVINCE_ADMIN, Role.OPERATOR)
 
@@ -56,13 +57,25 @@ def _chosen_unit(user, value: str | None) -> ServicePoint | None:
     return unit
 
 
+def _planned_day(value: str | None, *, today: dt.date) -> dt.date:
+    """The day a new visit plan starts with: the day chosen on the suggestions (when it is a
+    date from today on), else the next service day."""
+    try:
+        day = dt.date.fromisoformat((value or "").strip()[:10])
+    except ValueError:
+        day = None
+    return day if day is not None and day >= today else next_service_day(after=today)
+
+
 @role_required(*VIEWERS)
 def home(request: HttpRequest) -> HttpResponse:
     """Suggest the next villages and list planned visits and closures."""
     today = timezone.localdate()
     order = request.GET.get("urut") or "perlu"
     try:
-        day = parse_as_of(request.GET.get("tanggal"), today=today + dt.timedelta(days=365))
+        # A visit day may be chosen up to a year ahead; without one, the next service day.
+        typed = request.GET.get("tanggal")
+        day = parse_as_of(typed, today=today + dt.timedelta(days=365)) if typed else None
         within = request.GET.get("wilayah") or request.user.jurisdiction_code or ""
         if not within:
             raise RegionNotChosen(
@@ -71,6 +84,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 param="wilayah",
             )
         unit = _chosen_unit(request.user, request.GET.get("dari"))
+        day = day or next_service_day(after=today, point=unit)
         suggested, closed = selectors.suggestions(
             user=request.user,
             within=within,
@@ -136,18 +150,13 @@ def target_list(request: HttpRequest, village: str) -> HttpResponse:
         "outreach/target_list.html",
         {
             "village": village,
-            "village_name": _village_name(village),
+            "village_name": region_name(village),
             "kind": kind,
             "kinds": selectors.LIST_KINDS,
             "page": page,
             "polling_day": polling_day,
         },
     )
-
-
-def _village_name(code: str) -> str:
-    region = Region.objects.filter(code=code).first()
-    return region.name if region else code
 
 
 @role_required(*VIEWERS)
@@ -157,7 +166,7 @@ def target_list_export(request: HttpRequest, village: str, fmt: str) -> HttpResp
         raise Http404("Format ekspor harus xlsx, csv atau pdf.")
     try:
         kind, polling_day, qs = _target_query(request, village)
-        title = f"{selectors.LIST_KINDS[kind]}: {_village_name(village)} ({village})"
+        title = f"{selectors.LIST_KINDS[kind]}: {region_name(village)} ({village})"
         subtitle = f"Per {tanggal(timezone.localdate())}"
         if polling_day:
             subtitle += f"; hari pemungutan suara {tanggal(polling_day)}"
@@ -181,7 +190,12 @@ def plan(request: HttpRequest) -> HttpResponse:
     """Plan a visit of a mobile unit to a village."""
     units = selectors.mobile_units(request.user)
     form = VisitForm(
-        request.POST or None, units=units, initial={"village": request.GET.get("desa", "")}
+        request.POST or None,
+        units=units,
+        initial={
+            "village": request.GET.get("desa", ""),
+            "date": _planned_day(request.GET.get("tanggal"), today=timezone.localdate()),
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

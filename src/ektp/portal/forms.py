@@ -11,12 +11,21 @@ from ektp.portal import selectors
 from ektp.residents.nik import InvalidNumber, NikField, parse_nik
 
 
+class BlankAfterSubmit(forms.TextInput):
+    """A text box that is empty again when the page comes back after a submit."""
+
+    def format_value(self, value):
+        return None
+
+
 class InquiryForm(forms.Form):
     nik = NikField(label=_("NIK (16 angka)"), max_length=40)
+    # The page answers for a NIK and a birth date together: after an error the NIK stays,
+    # the birth date is typed again, so the page never shows it back.
     birth_date = forms.CharField(
         label=_("Tanggal lahir (HH-BB-TTTT)"),
         max_length=20,
-        widget=forms.TextInput(attrs={"placeholder": "17-08-1990", "autocomplete": "off"}),
+        widget=BlankAfterSubmit(attrs={"placeholder": "17-08-1990", "autocomplete": "off"}),
         error_messages={"required": "Tanggal lahir wajib diisi."},
     )
 

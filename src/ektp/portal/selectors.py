@@ -246,6 +246,7 @@ class StatusAnswer:
     steps_done: int
     sukets: list[dict] = field(default_factory=list)
     bookings: list[dict] = field(default_factory=list)
+    print_wait: str = ""  # for a PRR record: when the card may be printed (see print_wait)
 
     def as_text(self) -> str:
         """Render the answer as a short chat message."""
@@ -439,6 +440,75 @@ def status_of(resident: Resident, *, today: dt.date | None = None) -> StatusAnsw
             }
         )
     return answer
+
+
+def print_wait_text(
+    *,
+    position: int,
+    exact: bool,
+    short: bool,
+    daily_allowance: int | None,
+    printed_today: int | None,
+    days_to_next_delivery: int,
+) -> str:
+    """Say when a card at this place of the print queue may be printed, from the daily ration."""
+    place = f"ke-{position}" if exact else f"setelah {position - 1} orang"
+    if not short:
+        return (
+            f"Perkiraan cetak: 1 hari layanan. Urutan Anda {place}; stok blangko cukup, "
+            "KTP-el dicetak tanpa penjatahan."
+        )
+    if not daily_allowance:
+        return (
+            f"Perkiraan cetak: setelah blangko datang (sekitar {days_to_next_delivery} hari lagi). "
+            f"Urutan Anda {place}. Selama menunggu, Anda dapat meminta suket di kantor Disdukcapil."
+        )
+    left_today = max(daily_allowance - (printed_today or 0), 0)
+    if exact and position <= left_today:
+        return (
+            f"Perkiraan cetak: hari ini. Urutan Anda {place} dalam jatah hari ini "
+            f"({daily_allowance} kartu per hari)."
+        )
+    days = -(-(position - left_today) // daily_allowance)  # whole service days, rounded up
+    return (
+        f"Perkiraan cetak: {'sekitar' if exact else 'paling cepat'} {days} hari layanan lagi. "
+        f"Urutan Anda {place}; stok blangko dijatah {daily_allowance} kartu per hari."
+    )
+
+
+def print_wait(resident: Resident) -> str:
+    """Estimate when a PRR resident's card will be printed: the place in the office's print
+    queue and the daily print ration, as the cards app reads them ("" without an office)."""
+    found = _print_queue_place(resident)
+    if found is None:
+        return ""
+    position, exact, state = found
+    return print_wait_text(
+        position=position,
+        exact=exact,
+        short=state.short,
+        daily_allowance=state.daily_allowance,
+        printed_today=state.printed_today,
+        days_to_next_delivery=state.days_to_next_delivery,
+    )
+
+
+def _print_queue_place(resident: Resident):
+    """Return (place in the print queue, whether it is exact, the office's shortage state).
+
+    The one call into the cards app's print queue: when the queue changes its shape, only
+    this function follows. A resident past the listed part of the queue is after all of it."""
+    from ektp.cards import selectors as cards
+    from ektp.offices.models import Office
+
+    office = Office.objects.filter(region_id=resident.kabkota_code).first()
+    if office is None:
+        return None
+    items, state = cards.print_queue(office)
+    for place, item in enumerate(items, 1):
+        if item.request is None and item.resident.nik == resident.nik:
+            return place, True, state
+    return len(items) + 1, False, state
 
 
 def queue_today(code: str = "", *, today: dt.date | None = None) -> list[dict] | None:

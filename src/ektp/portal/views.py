@@ -61,12 +61,15 @@ def status(request: HttpRequest) -> HttpResponse:
         return too_many_requests(request)
     resident = selectors.find_resident(nik=nik, birth_date=birth_date, today=today)
     if resident is None:
+        # The NIK typed stays in the box for a second try; the birth date is not echoed back.
         return render(
             request,
             "portal/status.html",
-            {"form": InquiryForm(), "not_found": selectors.GENERIC_NOT_FOUND},
+            {"form": InquiryForm(initial={"nik": nik}), "not_found": selectors.GENERIC_NOT_FOUND},
         )
     answer = selectors.status_of(resident, today=today)
+    if answer.stage == "ready":
+        answer.print_wait = selectors.print_wait(resident)
     for suket in answer.sukets:
         suket["ref"] = grants.document_ref(kind=DocumentKind.SUKET, document_id=suket["id"])
     for booking in answer.bookings:

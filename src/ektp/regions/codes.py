@@ -11,7 +11,7 @@ LEVEL_NAMES = {
     KECAMATAN: "kecamatan",
     DESA: "desa/kelurahan",
 }
-CODE_RE = re.compile(r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+CODE_RE = re.compile(r"\A[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?\Z")
 
 
 def is_valid_code(code: str) -> bool:

@@ -24,6 +24,13 @@ def get_region(code: str) -> Region:
         raise RegionNotFound(f"Wilayah dengan kode {code} tidak ditemukan.") from None
 
 
+def region_name(code: str) -> str:
+    """Return a region's name for a page ("Lampung", not "18"); the code itself when unknown."""
+    if not code:
+        return "Indonesia"
+    return Region.objects.filter(code=code).values_list("name", flat=True).first() or code
+
+
 def children_of(code: str | None, *, include_old: bool = False) -> QuerySet[Region]:
     """Return the direct children of a region (the provinces when code is None)."""
     qs = Region.objects.filter(parent_id=code) if code else Region.objects.filter(level=1)

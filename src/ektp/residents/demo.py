@@ -49,8 +49,8 @@ def prepare_demo_district(region: Region, *, today: dt.date | None = None) -> No
     biometrics of its BIO_CAPTURED residents, and the daily coverage of its last two weeks
     (so that a new user sees a trend)."""
     from ektp.cards.services import ensure_demo_stock
-    from ektp.coverage.stats import forget_counts
     from ektp.coverage.services import backfill_snapshots
+    from ektp.coverage.stats import forget_counts
     from ektp.enrollment.demo import ensure_demo_recordings
     from ektp.offices.demo import ensure_demo_offices
 

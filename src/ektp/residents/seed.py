@@ -127,6 +127,18 @@ OTHER_BIRTH_PLACES = [
 ]
 
 
+def recording_date(*, birth_date: dt.date, age: int, today: dt.date, draw: float) -> dt.date:
+    """Return a recording day between the first day one may record and `today`, never after it.
+
+    `draw` in [0, 1) places the day, skewed towards recent years. The seed counts age as
+    days // 365, a few days ahead of the calendar: a 16-year-old by that count may turn 16
+    after `today`, and is recorded today at the latest."""
+    start = max(RECORDING_STARTED, years_ago(birth_date, -16) if age >= 16 else birth_date)
+    start = min(start, today)
+    span = (today - start).days
+    return start + dt.timedelta(days=min(int(draw**0.7 * span), span))
+
+
 def _cumulative(table: list[tuple[str, float]]) -> tuple[tuple[str, ...], list[float]]:
     """Split a weighted table into its values and cumulative weights (for random.choices)."""
     values, weights = zip(*table, strict=True)
@@ -363,14 +375,9 @@ class Seeder:
                 wajib = age >= 17 or p.marital != "belum_kawin"
                 recorded_on, status = None, KtpStatus.BELUM_REKAM
                 if (wajib and random_() < coverage) or (age == 16 and random_() < 0.15):
-                    start = max(
-                        RECORDING_STARTED,
-                        years_ago(p.birth_date, -16) if age >= 16 else p.birth_date,
+                    recorded_on = recording_date(
+                        birth_date=p.birth_date, age=age, today=self.today, draw=random_()
                     )
-                    span = (self.today - start).days
-                    # Never after the seed's today: someone who turns 16 today records today.
-                    offset = int(random_() ** 0.7 * max(span, 1))
-                    recorded_on = start + dt.timedelta(days=max(min(offset, span), 0))
                     status = rng.choices(statuses, cum_weights=status_cum)[0]
                     if recorded_on > recent and status == KtpStatus.CARD_ISSUED:
                         status = KtpStatus.PRINT_READY_RECORD

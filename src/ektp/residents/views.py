@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from ektp.core.access import role_required
+from ektp.core.access import may_open, role_required
 from ektp.core.models import AuditEvent, Role
 from ektp.core.services import record_audit
-from ektp.regions.selectors import ancestors_of
 from ektp.residents import selectors, services
 from ektp.residents.forms import ResidentForm, SearchForm
 
@@ -43,9 +43,12 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @role_required(*ALL_STAFF)
 def detail(request: HttpRequest, nik: str) -> HttpResponse:
-    resident = selectors.get_resident_by_nik(user=request.user, nik=nik)
-    if resident is None:
+    """Show a resident with the family, the KTP-el history, cards, sukets and bookings, and
+    the next steps that fit the resident's state."""
+    page = selectors.resident_page(user=request.user, nik=nik)
+    if page is None:
         raise Http404("Penduduk tidak ditemukan di wilayah kerja Anda.")
+    resident = page.resident
     record_audit(
         user=request.user,
         action=AuditEvent.Action.VIEW,
@@ -58,7 +61,10 @@ def detail(request: HttpRequest, nik: str) -> HttpResponse:
         "residents/detail.html",
         {
             "r": resident,
-            "region_path": [*ancestors_of(resident.address_region_id), resident.address_region],
+            "page": page,
+            "actions": selectors.resident_actions(page, role=request.user.role),
+            "region_path": page.region_path,
+            "may_read_suket": may_open(request.user.role, reverse("suket:list")),
             "wajib_ktp": resident.is_wajib_ktp(),
             "age": resident.age(),
         },

@@ -52,7 +52,8 @@ def suket_list(request: HttpRequest) -> HttpResponse:
             "today": today,
             "status": status,
             "statuses": Suket.Status.choices,
-            "form": IssueForm(),
+            # Opened from the resident page: the NIK is filled in (the form checks it on submit).
+            "form": IssueForm(initial={"nik": request.GET.get("nik", "")[:16]}),
             "can_issue": request.user.role in ISSUERS or request.user.role == Role.SYSTEM_ADMIN,
         },
     )

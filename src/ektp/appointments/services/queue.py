@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from ektp.appointments.after_hours import gate_closed_reason
 from ektp.appointments.models import (
     Booking,
     BookingStatus,
@@ -107,9 +108,15 @@ def issue_walk_in(
     nik: str = "",
     now: dt.datetime | None = None,
 ) -> QueueTicket:
-    """Give a walk-in resident a queue number for today (series B) while places remain."""
+    """Give a walk-in resident a queue number for today (series B) while places remain.
+
+    Refused outside opening hours (after closing, or on a closed day) with the next opening,
+    whether the number is asked for at the gate page or through the API."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    closed = gate_closed_reason(point=point, now=now)
+    if closed:
+        raise QueueError(closed, rule="closed")
     resident = None
     if nik:
         nik = checked_nik(nik)
@@ -151,18 +158,6 @@ def issue_walk_in(
 
 
 # ---------------------------------------------------------------- counters
-
-
-def create_counter(*, point: ServicePoint, name: str) -> Counter:
-    """Open a counter (loket) at a point."""
-    name = (name or "").strip()
-    if not name or len(name) > 40:
-        raise QueueError("Nama loket wajib diisi, paling banyak 40 karakter.", rule="name")
-    try:
-        with transaction.atomic():
-            return Counter.objects.create(service_point=point, name=name)
-    except IntegrityError:
-        raise QueueError(f"Loket {name} sudah ada di titik ini.", rule="duplicate") from None
 
 
 def call_order(tickets: list[QueueTicket], now: dt.datetime) -> list[QueueTicket]:
