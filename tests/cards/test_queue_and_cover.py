@@ -121,6 +121,17 @@ def test_under_shortage_only_the_first_of_the_whole_queue_print_today(office, st
     assert outlook.decision == "menunggu_jatah" and outlook.position == 30
 
 
+def test_a_search_shows_the_place_and_decision_in_the_whole_queue(office, stocked_point):
+    residents = prr(30)
+    found = selectors.print_queue(office, search=residents[20].nik)
+    (item,) = found.items
+    assert item.position == 21 and item.decision == "menunggu_jatah"
+    first = selectors.print_queue(office, search=residents[0].nik).items[0]
+    assert first.position == 1 and first.decision == "cetak"
+    at_point = selectors.print_queue(office, stocked_point, per_page=5, page=2).items
+    assert [i.position for i in at_point] == [6, 7, 8, 9, 10]
+
+
 def test_outlook_of_a_resident_not_in_the_queue(office):
     holder = PrrResidentFactory(ktp_status=KtpStatus.CARD_ISSUED)
     assert not selectors.print_outlook(office, holder).in_queue

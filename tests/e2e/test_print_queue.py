@@ -26,7 +26,7 @@ def test_print_operator_finds_a_prr_resident_by_nik_and_every_page_counts_the_sa
     OfficeFactory()
     today = timezone.localdate()
     residents = [
-        PrrResidentFactory(recorded_on=today - dt.timedelta(days=30 - i)) for i in range(55)
+        PrrResidentFactory(recorded_on=today - dt.timedelta(days=60 - i)) for i in range(55)
     ]
     wanted = PrrResidentFactory(name="SITI RAHAYU", recorded_on=today - dt.timedelta(days=1))
 

@@ -318,8 +318,13 @@ def print_queue(
     defers = state.short and policy.defer_damaged_usable
     deferred = deferred_usable_count(office) if defers else 0
     left = _left_today(state)
-    for offset, item in enumerate(items):
-        item.position = current.start_index() + offset
+    if search or point is not None:  # a place in the office's whole queue (the ration's)
+        rows = list(current.object_list)
+        positions = _positions(QueueScope(office), rows, today=today, policy=policy)
+    else:
+        positions = [current.start_index() + offset for offset in range(len(items))]
+    for item, position in zip(items, positions, strict=True):
+        item.position = position
         _ration(item, state=state, policy=policy, left=left, deferred=deferred)
     return QueuePage(
         page=current,
@@ -329,6 +334,27 @@ def print_queue(
         left_today=left,
         deferred=deferred,
     )
+
+
+def _positions(
+    scope: QueueScope, rows: list[dict], *, today: dt.date, policy: CardPolicy
+) -> list[int]:
+    """The places of some queue rows in the whole queue of the scope: the entries before
+    each, counted for all rows at once (one query for each half of the queue)."""
+    if not rows:
+        return []
+    residents, requests = _queue_parts(scope, today, policy)
+    counts = {}
+    for i, row in enumerate(rows):
+        before = (
+            Q(rank__lt=row["rank"])
+            | Q(rank=row["rank"], waiting__lt=row["waiting"])
+            | Q(rank=row["rank"], waiting=row["waiting"], nik_ref__lt=row["nik_ref"])
+        )
+        counts[f"r{i}"] = Count("nik_ref", filter=before)
+    ahead_res = residents.aggregate(**counts)
+    ahead_req = requests.aggregate(**counts)
+    return [ahead_res[f"r{i}"] + ahead_req[f"r{i}"] + 1 for i in range(len(rows))]
 
 
 def _left_today(state: Shortage) -> int | None:
@@ -377,7 +403,7 @@ class Outlook:
 
 def print_outlook(office: Office, resident: Resident) -> Outlook:
     """Tell whether the resident's card is printed today under the ration: the resident's
-    place in the office's whole queue, counted in four queries."""
+    place in the office's whole queue."""
     today = timezone.localdate()
     policy = card_policy(office)
     residents, requests = _queue_parts(QueueScope(office, None, resident.nik), today, policy)
@@ -387,15 +413,8 @@ def print_outlook(office: Office, resident: Resident) -> Outlook:
     state = shortage(office)
     if not state.short:
         return Outlook(True, "cetak", "", None)
-    whole_res, whole_req = _queue_parts(QueueScope(office), today, policy)
-    before = (
-        Q(rank__lt=row["rank"])
-        | Q(rank=row["rank"], waiting__lt=row["waiting"])
-        | Q(rank=row["rank"], waiting=row["waiting"], nik_ref__lt=row["nik_ref"])
-    )
-    ahead = whole_res.filter(before).count() + whole_req.filter(before).count()
     (item,) = _items([row], policy=policy)
-    item.position = ahead + 1
+    (item.position,) = _positions(QueueScope(office), [row], today=today, policy=policy)
     deferred = deferred_usable_count(office) if policy.defer_damaged_usable else 0
     _ration(item, state=state, policy=policy, left=_left_today(state), deferred=deferred)
     return Outlook(True, item.decision, item.note, item.position)
