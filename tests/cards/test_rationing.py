@@ -28,7 +28,8 @@ def short_office(office, stocked_point):
 
 def test_without_shortage_nothing_is_capped(office, stocked_point, operator):
     PrrResidentFactory()
-    items, state = selectors.print_queue(office)
+    q = selectors.print_queue(office)
+    items, state = q.items, q.shortage
     assert not state.short
     assert [i.decision for i in items] == ["cetak"]
 
@@ -45,7 +46,8 @@ def test_default_order_puts_new_and_first_voters_before_data_changes_lost_and_da
     )
     lost = services.create_reprint_request(resident=holder(), reason="hilang", actor=operator)
     moved = services.create_reprint_request(resident=holder(), reason="pindah", actor=operator)
-    items, state = selectors.print_queue(short_office)
+    q = selectors.print_queue(short_office)
+    items, state = q.items, q.shortage
     assert state.short
     cats = [i.category for i in items]
     assert cats[0] == "first_voter" and items[0].resident == voter
@@ -56,7 +58,8 @@ def test_default_order_puts_new_and_first_voters_before_data_changes_lost_and_da
 
 
 def test_queue_is_capped_to_the_daily_allowance(short_office):
-    items, state = selectors.print_queue(short_office)
+    q = selectors.print_queue(short_office)
+    items, state = q.items, q.shortage
     # 10 blanks over 30 days: at least one card a day, no more than the stock allows
     assert state.daily_allowance == 1
     assert [i.decision for i in items].count("cetak") == 1
@@ -66,7 +69,7 @@ def test_queue_is_capped_to_the_daily_allowance(short_office):
 def test_print_beyond_the_allowance_is_deferred_with_the_reason(
     short_office, stocked_point, printer, operator
 ):
-    first, second = [i.resident for i in selectors.print_queue(short_office)[0][:2]]
+    first, second = [i.resident for i in selectors.print_queue(short_office).items[:2]]
     services.print_card(
         request_or_resident=first, service_point=stocked_point, printer=printer, operator=operator
     )
@@ -87,7 +90,7 @@ def test_a_rationed_print_counts_the_day_s_cards_once_under_the_office_lock(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    first = selectors.print_queue(short_office)[0][0].resident
+    first = selectors.print_queue(short_office).items[0].resident
     rationing.shortage(short_office)  # judged (and kept for a minute) before the print
     with CaptureQueriesContext(connection) as queries:
         services.print_card(
@@ -125,7 +128,8 @@ def test_damaged_but_usable_is_deferred_and_the_resident_is_told_why(
 def test_policy_order_is_configurable(short_office, operator):
     CardPolicy.objects.create(office=short_office, priority_order=["lost", "new"])
     lost = services.create_reprint_request(resident=holder(), reason="hilang", actor=operator)
-    items, _ = selectors.print_queue(short_office)
+    q = selectors.print_queue(short_office)
+    items, _ = q.items, q.shortage
     assert items[0].request == lost
 
 

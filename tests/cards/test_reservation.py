@@ -139,7 +139,8 @@ def test_a_printer_failure_spoils_the_blank_and_keeps_the_resident_in_the_queue(
     assert reservation.status == "spoiled" and "Kertas macet" in reservation.note
     resident.refresh_from_db()
     assert resident.ktp_status == KtpStatus.PRINT_READY_RECORD
-    items, _ = selectors.print_queue(stocked_point.office)
+    q = selectors.print_queue(stocked_point.office)
+    items, _ = q.items, q.shortage
     assert [i.resident for i in items] == [resident]
     card = print_for(resident, stocked_point, operator)
     assert card.blank.serial == "180926000002"
@@ -185,7 +186,8 @@ def test_a_blank_whose_job_stopped_is_not_handed_out_again(office, stocked_point
         )
     with pytest.raises(services.PrintInProgress, match="sedang dicetak pada blangko 180926000001"):
         print_for(resident, stocked_point, operator)
-    items, _ = selectors.print_queue(office)
+    q = selectors.print_queue(office)
+    items, _ = q.items, q.shortage
     assert resident not in [i.resident for i in items]
     blank.refresh_from_db()
     assert blank.state == Blank.State.PRINTING
@@ -293,7 +295,7 @@ def test_reconciled_as_spoiled_books_the_spoilage_and_returns_the_resident_to_th
     spoilage = LedgerEntry.objects.get(kind="spoilage")
     assert spoilage.reason == "Kartu tertahan di laminator"
     assert CardPrint.objects.count() == 0
-    assert [i.resident for i in selectors.print_queue(office)[0]] == [resident]
+    assert [i.resident for i in selectors.print_queue(office).items] == [resident]
 
 
 def test_reconciled_as_not_printed_puts_the_blank_back_on_record(office, stocked_point, operator):
@@ -433,7 +435,8 @@ def test_a_reprint_request_cut_off_by_a_crash_stays_open_until_reconciled(stocke
     request.refresh_from_db()
     assert request.status == ReprintRequest.Status.WAITING
     assert reservation.request == request and reservation.reason == "hilang"
-    items, _ = selectors.print_queue(stocked_point.office)
+    q = selectors.print_queue(stocked_point.office)
+    items, _ = q.items, q.shortage
     assert request not in [i.request for i in items]
     with pytest.raises(services.PrintInProgress):
         print_for(request, stocked_point, operator)

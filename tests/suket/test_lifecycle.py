@@ -44,7 +44,9 @@ def suket(office, operator):
 
 def test_printing_the_card_voids_the_suket(stock, supervisor, operator):
     point = ServicePointFactory(office=stock, code="UPT001", name="UPT Gedong Tataan")
-    PrinterDeviceFactory(service_point=point)
+    device = PrinterDeviceFactory(
+        service_point=point, status="broken", status_reason="Head printer macet"
+    )
     cards_services.transfer_blanks(
         office=stock, from_point=None, to_point=point, quantity=5, actor=supervisor
     )
@@ -55,6 +57,8 @@ def test_printing_the_card_voids_the_suket(stock, supervisor, operator):
         officer=operator,
         technical_failure="Printer rusak pagi ini",
     )
+    device.status, device.status_reason = "active", ""
+    device.save()  # repaired
     cards_services.print_card(
         request_or_resident=resident,
         service_point=point,

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from ektp.residents.models import KtpStatus
 from ektp.suket.models import Authority, RuleMode, Suket, SuketReason, add_months
@@ -69,7 +70,9 @@ def test_suket_allowed_for_prr_with_blanks_on_a_technical_failure(stock, operato
         at=at(DAY),
     )
     assert suket.reason == SuketReason.TECHNICAL_FAILURE
-    assert suket.reason_note == "Printer kartu rusak, menunggu teknisi"
+    assert suket.reason_note == (
+        "Printer kartu rusak, menunggu teknisi — Tidak ada printer kartu terdaftar di kantor ini."
+    )
 
 
 def test_suket_refused_when_the_card_is_already_printed(office, operator):
@@ -244,3 +247,96 @@ def test_numbers_count_per_office_and_year(office, operator):
 def test_six_months_from_31_august_ends_on_the_last_day_of_february():
     assert add_months(dt.date(2026, 8, 31), 6) == dt.date(2027, 2, 28)
     assert add_months(dt.date(2027, 8, 31), 6) == dt.date(2028, 2, 29)
+
+
+# --- the suket and the print ration; a technical failure needs a recorded printer fault ---
+
+
+@pytest.fixture
+def rationed(office, supervisor):
+    """Three blanks at a UPT with a working printer and 30 PRR: printing is rationed to one
+    card a day, given to the one who has waited longest."""
+    from ektp.cards import services as cards_services
+    from ektp.cards.models import LedgerEntry
+    from tests.cards.factories import PrinterDeviceFactory, ServicePointFactory
+
+    point = ServicePointFactory(office=office, code="UPT001")
+    PrinterDeviceFactory(service_point=point, serial_number="PRN-AKTIF")
+    cards_services.receive_blanks(
+        office=office,
+        serial_first="180926000001",
+        serial_last="180926000003",
+        source=LedgerEntry.Source.MINISTRY,
+        reference="B-9",
+        actor=supervisor,
+    )
+    today = timezone.localdate()
+    return [PrrResidentFactory(recorded_on=today - dt.timedelta(days=60 - i)) for i in range(30)]
+
+
+def test_suket_allowed_for_prr_rationed_out_of_today(office, rationed, operator):
+    last = rationed[-1]
+    suket = issue_suket(resident=last, office=office, officer=operator)
+    assert suket.reason == SuketReason.RATIONED
+    assert "Menunggu jatah cetak" in suket.reason_note
+
+
+def test_suket_refused_for_prr_inside_today_s_ration(office, rationed, operator):
+    with pytest.raises(SuketNotAllowed, match="masih ada 3 blangko: cetak KTP-el"):
+        issue_suket(resident=rationed[0], office=office, officer=operator)
+
+
+def test_technical_failure_text_alone_is_refused_while_a_printer_is_active(stock, operator):
+    office = stock
+    from tests.cards.factories import PrinterDeviceFactory, ServicePointFactory
+
+    PrinterDeviceFactory(
+        service_point=ServicePointFactory(office=office), serial_number="PRN-AKTIF"
+    )
+    with pytest.raises(SuketNotAllowed, match=r"PRN-AKTIF.*tercatat aktif"):
+        issue_suket(
+            resident=PrrResidentFactory(),
+            office=office,
+            officer=operator,
+            technical_failure="Gangguan teknis",
+        )
+    assert not Suket.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_a_broken_printer_without_a_stated_failure_does_not_open_the_exception(
+    stock, operator, text
+):
+    office = stock
+    from tests.cards.factories import PrinterDeviceFactory, ServicePointFactory
+
+    PrinterDeviceFactory(
+        service_point=ServicePointFactory(office=office),
+        status="broken",
+        status_reason="Pita habis",
+    )
+    with pytest.raises(SuketNotAllowed, match="cetak KTP-el"):
+        issue_suket(
+            resident=PrrResidentFactory(), office=office, officer=operator, technical_failure=text
+        )
+
+
+def test_technical_failure_accepted_when_every_printer_is_recorded_out_of_order(stock, operator):
+    office = stock
+    from tests.cards.factories import PrinterDeviceFactory, ServicePointFactory
+
+    PrinterDeviceFactory(
+        service_point=ServicePointFactory(office=office, name="UPT Padang Cermin"),
+        serial_number="PRN-RUSAK",
+        status="in_repair",
+        status_reason="Head printer diganti",
+    )
+    suket = issue_suket(
+        resident=PrrResidentFactory(),
+        office=office,
+        officer=operator,
+        technical_failure="Printer mati sejak pagi",
+    )
+    assert suket.reason == SuketReason.TECHNICAL_FAILURE
+    assert suket.reason_note.startswith("Printer mati sejak pagi — Printer kartu PRN-RUSAK")
+    assert "Head printer diganti" in suket.reason_note

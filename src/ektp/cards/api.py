@@ -46,10 +46,13 @@ class OfficeIn(Schema):
 
 class QueueIn(OfficeIn):
     point: uuid.UUID | None = None
-    limit: int = Field(100, ge=1, le=500)
+    q: str = Field("", max_length=100, description="NIK (atau awalnya) atau nama")
+    page: int = Field(1, ge=1)
+    limit: int = Field(50, ge=1, le=200)
 
 
 class QueueItemOut(Schema):
+    position: int
     nik: str
     name: str
     reason: str
@@ -61,26 +64,41 @@ class QueueItemOut(Schema):
 
 
 class QueueOut(Schema):
+    prr: int
+    total: int
+    page: int
+    pages: int
     short: bool
     daily_allowance: int | None
     printed_today: int | None
+    left_today: int | None
     items: list[QueueItemOut]
 
 
 @router.get("/queue", response=QueueOut)
 def queue(request, params: Query[QueueIn]):
-    """Return the print queue in print order, capped under shortage."""
+    """Return one page of the print queue in print order, with the ration's decisions and
+    the office's PRR count (the same as the dashboard's)."""
     office = _office(request, params.kab)
     point = selectors.point_of(office, params.point) if params.point else None
     if params.point and point is None:
         raise HttpError(404, "Titik layanan tidak ditemukan di kantor ini.")
-    items, state = selectors.print_queue(office, point, limit=params.limit)
+    result = selectors.print_queue(
+        office, point, search=params.q, page=params.page, per_page=params.limit
+    )
+    state = result.shortage
     return {
+        "prr": result.prr,
+        "total": result.page.paginator.count,
+        "page": result.page.number,
+        "pages": result.page.paginator.num_pages,
         "short": state.short,
         "daily_allowance": state.daily_allowance,
         "printed_today": state.printed_today,
+        "left_today": result.left_today,
         "items": [
             {
+                "position": it.position,
                 "nik": it.resident.nik,
                 "name": it.resident.name,
                 "reason": it.reason,
@@ -90,7 +108,7 @@ def queue(request, params: Query[QueueIn]):
                 "decision": it.decision,
                 "note": it.note,
             }
-            for it in items[: params.limit]
+            for it in result.items
         ],
     }
 
@@ -388,7 +406,7 @@ class CoverOut(Schema):
     on_hand: int
     consumption_rate: float
     recording_rate: float
-    backlog: int
+    backlog: int | None
     stale_backlog: int
     daily_demand: float
     days_of_cover: float | None
@@ -397,6 +415,10 @@ class CoverOut(Schema):
     outstanding_requested: int
     days_to_next_delivery: int
     suggested_request: int
+    use_basis: str
+    history_days: int
+    printed_today: int
+    definition: str
     alert: bool
     backlog_flag: bool
 
@@ -408,6 +430,8 @@ class CoverReport(Schema):
 
 @router.get("/cover", response=CoverReport)
 def cover(request, params: Query[OfficeIn]):
-    """Return days of cover for the office and each point, with the alerts."""
+    """Return days of cover for the office and each point, with the alerts (the definition
+    is in each row's `definition`)."""
     office = _office(request, params.kab)
-    return {"office": forecast.office_cover(office), "points": forecast.cover_by_point(office)}
+    whole, points = forecast.cover_report(office)
+    return {"office": whole, "points": points}

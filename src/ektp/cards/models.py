@@ -44,6 +44,11 @@ class CardPolicy(models.Model):
     defer_damaged_usable = models.BooleanField(
         _("tunda kartu rusak yang masih terbaca saat stok kurang"), default=True
     )
+    planned_daily_prints = models.PositiveSmallIntegerField(
+        _("rencana cetak per hari"),
+        default=100,
+        help_text=_("Pemakaian blangko per hari yang dipakai selama belum ada riwayat cetak."),
+    )
 
     class Meta:
         verbose_name = _("kebijakan cetak")
@@ -52,6 +57,10 @@ class CardPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(lead_time_days__gte=1) & Q(target_cover_days__gte=1),
                 name="cardpolicy_days_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_daily_prints__gte=1),
+                name="cardpolicy_planned_prints_positive",
             ),
         ]
 

@@ -88,6 +88,15 @@ def forget(office: Office) -> None:
     cache.delete(_cache_key(office))
 
 
+def _printing_now(office: Office) -> int:
+    """Blanks on a printer now, reserved out of stock for a first card (not a reprint)."""
+    return PrintReservation.objects.filter(
+        service_point__office=office,
+        status=PrintReservation.Status.PRINTING,
+        replaces__isnull=True,
+    ).count()
+
+
 def _printed_today(office: Office) -> int:
     """Cards printed today, and those on the printer now (their blanks are reserved, out of
     stock, and will be cards unless the printer fails)."""
@@ -103,20 +112,21 @@ def _printed_today(office: Office) -> int:
     return printed + printing
 
 
-def shortage(office: Office, *, count_today: bool = True) -> Shortage:
+def shortage(office: Office, *, count_today: bool = True, cover=None) -> Shortage:
     """Judge the office's shortage from its days of cover.
 
     The stock of the day (on hand + printed today) does not change when a card is printed,
     so the judgement is kept for a minute; only today's print count is read every time,
     unless `count_today` is False (printed_today is then None: the caller counts the cards
-    itself, under the office's lock)."""
+    itself, under the office's lock). A page that has just computed the office's cover
+    passes it as `cover`, so that it is not computed twice."""
     judged = cache.get(_cache_key(office))
     if judged is None:
         from ektp.cards.forecast import office_cover
 
-        cover = office_cover(office)
+        cover = cover or office_cover(office)
         days = max(cover.days_to_next_delivery, 1)
-        stock_today = cover.on_hand + _printed_today(office)
+        stock_today = cover.on_hand + cover.printed_today + _printing_now(office)
         allowance = max(math.floor(stock_today / days), 1) if stock_today else 0
         judged = (cover.alert, allowance, days)
         cache.set(_cache_key(office), judged, JUDGEMENT_SECONDS)
@@ -165,30 +175,16 @@ class QueueItem:
     waiting_since: dt.date | None
     decision: str = "cetak"
     note: str = ""
+    position: int = 0
+    ration_day: int = 0
 
     @property
     def category_label(self) -> str:
         return CATEGORY_LABELS[self.category]
 
-
-def order_and_cap(items: list[QueueItem], *, office: Office) -> tuple[list[QueueItem], Shortage]:
-    """Order the queue by the policy and, under shortage, cap it to the daily allowance."""
-    policy = CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
-    rank = {c: i for i, c in enumerate(priority_order(policy))}
-    items.sort(key=lambda it: (rank[it.category], it.waiting_since or dt.date.max))
-    state = shortage(office)
-    if not state.short:
-        return items, state
-    left = max((state.daily_allowance or 0) - state.printed_today, 0)
-    for item in items:
-        if item.category == "damaged_usable" and policy.defer_damaged_usable:
-            item.decision, item.note = "tunda", DEFERRED_USABLE
-        elif left > 0:
-            left -= 1
-        else:
-            item.decision = "menunggu_jatah"
-            item.note = "Menunggu jatah cetak hari berikutnya (stok dijatah)."
-    return items, state
+    @property
+    def reason_label(self) -> str:
+        return str(PrintReason(self.reason).label)
 
 
 def defer_usable_requests(*, office: Office) -> int:

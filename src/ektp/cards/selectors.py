@@ -7,7 +7,20 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    UUIDField,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ektp.cards import jobs
@@ -21,11 +34,24 @@ from ektp.cards.models import (
     PrintReservation,
     ReprintRequest,
 )
-from ektp.cards.rationing import QueueItem, Shortage, category, order_and_cap
+from ektp.cards.rationing import (
+    DEFERRED_USABLE,
+    FIRST_VOTER_MAX_AGE,
+    QueueItem,
+    Shortage,
+    category,
+    priority_order,
+    shortage,
+)
 from ektp.offices.models import Office, ServicePoint
-from ektp.residents.models import KtpStatus, Resident
+from ektp.residents.models import KtpStatus, Resident, years_ago
 
-QUEUE_LIMIT = 500
+QUEUE_PAGE = 50
+
+
+def card_policy(office: Office) -> CardPolicy:
+    """The office's card policy, or the defaults when it has none (nothing is written)."""
+    return CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
 
 
 def point_of(office: Office, point_id) -> ServicePoint | None:
@@ -91,68 +117,317 @@ def pending_loans(office: Office) -> QuerySet[LedgerEntry]:
     ).select_related("office")
 
 
-def print_queue(
-    office: Office, point: ServicePoint | None = None, *, limit: int = QUEUE_LIMIT
-) -> tuple[list[QueueItem], Shortage]:
-    """The PRR residents and open reprint requests, in print order, capped under shortage."""
-    policy = CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
-    residents = Resident.objects.filter(
-        kabkota_code=office.region_id, ktp_status=KtpStatus.PRINT_READY_RECORD
+def prr_waiting(region_code: str, *, today: dt.date | None = None) -> QuerySet[Resident]:
+    """The PRR records waiting for print in a region (a kab/kota or a kecamatan code): wajib
+    KTP residents on `today`, recorded, with the status PRINT_READY_RECORD.
+
+    The one count of PRR: the print queue, the stock and cover pages, the API, the request
+    letter and the coverage dashboard (whose `prr` is the same filter on the same day) all
+    read it. A card held until the 17th birthday is not waiting for print."""
+    today = today or timezone.localdate()
+    scope = (
+        {"kabkota_code": region_code} if len(region_code) <= 5 else {"kecamatan_code": region_code}
     )
-    requests = ReprintRequest.objects.filter(
-        office=office,
-        status__in=[ReprintRequest.Status.WAITING, ReprintRequest.Status.DEFERRED],
-    ).select_related("resident")
+    return Resident.objects.wajib_ktp(today).filter(
+        ktp_status=KtpStatus.PRINT_READY_RECORD, recorded_on__lte=today, **scope
+    )
+
+
+def prr_count(office: Office, *, today: dt.date | None = None) -> int:
+    """Count the office's PRR waiting for print (see prr_waiting)."""
+    return prr_waiting(office.region_id, today=today).count()
+
+
+OPEN_REQUEST = [ReprintRequest.Status.WAITING, ReprintRequest.Status.DEFERRED]
+NEW_REASONS = [PrintReason.NEW, PrintReason.SUKET_EXCHANGE]
+
+
+def _category_rank(
+    rank: dict[str, int], *, reason, usable, birth, election: dt.date | None, today: dt.date
+) -> Case:
+    """The priority rank of a queue entry in SQL, the same as rationing.category()."""
+    new = Q(**{f"{reason}__in": NEW_REASONS})
+    whens = []
+    if election is not None and election >= today:
+        # 17 to FIRST_VOTER_MAX_AGE years old on polling day.
+        youngest = years_ago(election, 17)
+        oldest = years_ago(election, FIRST_VOTER_MAX_AGE + 1)
+        voter = Q(**{f"{birth}__lte": youngest, f"{birth}__gt": oldest})
+        whens.append(When(new & voter, then=Value(rank["first_voter"])))
+    whens += [
+        When(new, then=Value(rank["new"])),
+        When(
+            Q(**{f"{reason}__in": [PrintReason.DATA_CHANGE, PrintReason.MOVED]}),
+            then=Value(rank["data_change"]),
+        ),
+        When(Q(**{reason: PrintReason.LOST}), then=Value(rank["lost"])),
+        When(Q(**{usable: True}), then=Value(rank["damaged_usable"])),
+    ]
+    return Case(*whens, default=Value(rank["damaged"]), output_field=IntegerField())
+
+
+def _search_q(text: str, prefix: str = "") -> Q:
+    digits = text.replace(" ", "")
+    if digits.isdigit():
+        if len(digits) == 16:
+            return Q(**{f"{prefix}nik": digits})
+        return Q(**{f"{prefix}nik__startswith": digits})
+    return Q(**{f"{prefix}name__icontains": " ".join(text.split())})
+
+
+@dataclass(frozen=True)
+class QueueScope:
+    """What the print queue lists: an office, optionally one point and a search."""
+
+    office: Office
+    point: ServicePoint | None = None
+    search: str = ""
+
+
+def _queue_parts(
+    scope: QueueScope, today: dt.date, policy: CardPolicy | None = None
+) -> tuple[QuerySet, QuerySet]:
+    """The two halves of the queue as values querysets with the same columns."""
+    office, point = scope.office, scope.point
+    policy = policy or card_policy(office)
+    rank = {c: i for i, c in enumerate(priority_order(policy))}
+    printing = PrintReservation.objects.filter(status=PrintReservation.Status.PRINTING)
+    residents = prr_waiting(office.region_id, today=today).exclude(
+        pk__in=ReprintRequest.objects.filter(status__in=OPEN_REQUEST).values("resident")
+    )
+    requests = ReprintRequest.objects.filter(office=office, status__in=OPEN_REQUEST)
     if point is not None and point.region_id and point.kind != ServicePoint.Kind.OFFICE:
         residents = residents.filter(kecamatan_code=point.region_id)
         requests = requests.filter(
             Q(service_point=point)
             | Q(service_point__isnull=True, resident__kecamatan_code=point.region_id)
         )
-    printing = PrintReservation.objects.filter(status=PrintReservation.Status.PRINTING)
-    requests = requests.exclude(resident__in=printing.values("resident"))
+    if scope.search.strip():
+        residents = residents.filter(_search_q(scope.search))
+        requests = requests.filter(_search_q(scope.search, "resident__"))
     residents = (
-        residents.exclude(
-            reprint_requests__status__in=[
-                ReprintRequest.Status.WAITING,
-                ReprintRequest.Status.DEFERRED,
-            ]
+        residents.exclude(pk__in=printing.values("resident"))
+        .order_by()
+        .annotate(
+            resident_ref=F("pk"),
+            request_ref=Value(None, output_field=UUIDField()),
+            reason_code=Value(PrintReason.NEW, output_field=CharField()),
+            rank=_category_rank(
+                rank,
+                reason="reason_code",
+                usable="has_itap",  # never reached for NEW: any boolean column
+                birth="birth_date",
+                election=policy.election_date,
+                today=today,
+            ),
+            waiting=F("recorded_on"),
+            nik_ref=F("nik"),
         )
-        .exclude(pk__in=printing.values("resident"))
-        .order_by("recorded_on", "nik")[:limit]
+        .values("resident_ref", "request_ref", "reason_code", "rank", "waiting", "nik_ref")
     )
-    items = [
-        QueueItem(
-            resident=r,
-            request=None,
-            reason=PrintReason.NEW,
-            category=category(
-                reason=PrintReason.NEW,
-                resident=r,
-                old_card_usable=False,
-                election_date=policy.election_date,
+    requests = (
+        requests.exclude(resident__in=printing.values("resident"))
+        .order_by()
+        .annotate(
+            resident_ref=F("resident_id"),
+            request_ref=F("pk"),
+            reason_code=F("reason"),
+            rank=_category_rank(
+                rank,
+                reason="reason",
+                usable="old_card_usable",
+                birth="resident__birth_date",
+                election=policy.election_date,
+                today=today,
             ),
-            waiting_since=r.recorded_on,
+            waiting=TruncDate("created_at"),
+            nik_ref=F("resident__nik"),
         )
-        for r in residents
-    ]
-    for req in requests[:limit]:
-        item = QueueItem(
-            resident=req.resident,
-            request=req,
-            reason=req.reason,
-            category=category(
-                reason=req.reason,
-                resident=req.resident,
-                old_card_usable=req.old_card_usable,
-                election_date=policy.election_date,
-            ),
-            waiting_since=req.created_at.date(),
+        .values("resident_ref", "request_ref", "reason_code", "rank", "waiting", "nik_ref")
+    )
+    return residents, requests
+
+
+def queue_entries(
+    scope: QueueScope, *, today: dt.date | None = None, policy: CardPolicy | None = None
+) -> QuerySet:
+    """The print queue as one ordered query (rank, waiting since, NIK): the PRR records
+    without an open reprint request (reason NEW) and the open reprint requests, each row a
+    dict of resident_ref, request_ref, reason_code, rank, waiting and nik_ref; paginate it."""
+    residents, requests = _queue_parts(scope, today or timezone.localdate(), policy)
+    return residents.union(requests, all=True).order_by("rank", "waiting", "nik_ref")
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the print queue with the ration applied to each entry."""
+
+    page: Page
+    items: list[QueueItem]
+    shortage: Shortage
+    prr: int
+    left_today: int | None
+    deferred: int
+
+
+def _items(rows: list[dict], *, policy: CardPolicy) -> list[QueueItem]:
+    """Turn a page of queue rows into items, reading their residents and requests in two
+    queries."""
+    residents = Resident.objects.in_bulk([r["resident_ref"] for r in rows])
+    requests = ReprintRequest.objects.in_bulk([r["request_ref"] for r in rows if r["request_ref"]])
+    items = []
+    for r in rows:
+        req = requests.get(r["request_ref"]) if r["request_ref"] else None
+        resident = residents[r["resident_ref"]]
+        items.append(
+            QueueItem(
+                resident=resident,
+                request=req,
+                reason=r["reason_code"],
+                category=category(
+                    reason=r["reason_code"],
+                    resident=resident,
+                    old_card_usable=req.old_card_usable if req else False,
+                    election_date=policy.election_date,
+                ),
+                waiting_since=r["waiting"],
+                note=req.deferral_reason
+                if req and req.status == ReprintRequest.Status.DEFERRED
+                else "",
+            )
         )
-        if req.status == ReprintRequest.Status.DEFERRED:
-            item.note = req.deferral_reason
-        items.append(item)
-    return order_and_cap(items, office=office)
+    return items
+
+
+def print_queue(
+    office: Office,
+    point: ServicePoint | None = None,
+    *,
+    search: str = "",
+    page: int = 1,
+    per_page: int = QUEUE_PAGE,
+) -> QueuePage:
+    """One page of the print queue in print order, each entry with its position and its
+    decision under the ration (print today, waits for a later day's ration, deferred)."""
+    today = timezone.localdate()
+    policy = card_policy(office)
+    entries = queue_entries(QueueScope(office, point, search), today=today, policy=policy)
+    current = Paginator(entries, per_page).get_page(page)
+    items = _items(list(current.object_list), policy=policy)
+    state = shortage(office)
+    defers = state.short and policy.defer_damaged_usable
+    deferred = deferred_usable_count(office) if defers else 0
+    left = _left_today(state)
+    if search or point is not None:  # a place in the office's whole queue (the ration's)
+        rows = list(current.object_list)
+        positions = _positions(QueueScope(office), rows, today=today, policy=policy)
+    else:
+        positions = [current.start_index() + offset for offset in range(len(items))]
+    for item, position in zip(items, positions, strict=True):
+        item.position = position
+        _ration(item, state=state, policy=policy, left=left, deferred=deferred)
+    return QueuePage(
+        page=current,
+        items=items,
+        shortage=state,
+        prr=prr_count(office, today=today),
+        left_today=left,
+        deferred=deferred,
+    )
+
+
+def _positions(
+    scope: QueueScope, rows: list[dict], *, today: dt.date, policy: CardPolicy
+) -> list[int]:
+    """The places of some queue rows in the whole queue of the scope: the entries before
+    each, counted for all rows at once (one query for each half of the queue)."""
+    if not rows:
+        return []
+    residents, requests = _queue_parts(scope, today, policy)
+    counts = {}
+    for i, row in enumerate(rows):
+        before = (
+            Q(rank__lt=row["rank"])
+            | Q(rank=row["rank"], waiting__lt=row["waiting"])
+            | Q(rank=row["rank"], waiting=row["waiting"], nik_ref__lt=row["nik_ref"])
+        )
+        counts[f"r{i}"] = Count("nik_ref", filter=before)
+    ahead_res = residents.aggregate(**counts)
+    ahead_req = requests.aggregate(**counts)
+    return [ahead_res[f"r{i}"] + ahead_req[f"r{i}"] + 1 for i in range(len(rows))]
+
+
+def _left_today(state: Shortage) -> int | None:
+    if not state.short:
+        return None
+    return max((state.daily_allowance or 0) - (state.printed_today or 0), 0)
+
+
+def _ration(item: QueueItem, *, state: Shortage, policy: CardPolicy, left, deferred: int) -> None:
+    """Decide one entry at its position under the ration: print today, a later day, deferred.
+
+    The first `left` entries of the whole queue print today; a damaged card still usable
+    is deferred (and does not take a place) while the policy says so."""
+    if not state.short:
+        return
+    defers = policy.defer_damaged_usable
+    if defers and item.category == "damaged_usable":
+        item.decision, item.note = "tunda", DEFERRED_USABLE
+        return
+    order = priority_order(policy)
+    ahead = item.position - 1  # entries before this one in the whole queue
+    if defers and order.index("damaged_usable") < order.index(item.category):
+        ahead -= deferred
+    if ahead < left:
+        item.decision = "cetak"
+        item.note = f"Masuk jatah cetak hari ini (sisa {left} kartu)."
+        return
+    allowance = max(state.daily_allowance or 1, 1)
+    item.decision = "menunggu_jatah"
+    item.ration_day = (ahead - left) // allowance + 1
+    item.note = (
+        f"Menunggu jatah cetak: perkiraan {item.ration_day} hari layanan lagi "
+        f"(jatah {allowance} kartu per hari sampai pengiriman blangko berikutnya)."
+    )
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Whether a resident's card can be printed today, and why not."""
+
+    in_queue: bool
+    decision: str
+    note: str
+    position: int | None
+
+
+def print_outlook(office: Office, resident: Resident) -> Outlook:
+    """Tell whether the resident's card is printed today under the ration: the resident's
+    place in the office's whole queue."""
+    today = timezone.localdate()
+    policy = card_policy(office)
+    residents, requests = _queue_parts(QueueScope(office, None, resident.nik), today, policy)
+    row = next(iter(residents), None) or next(iter(requests), None)
+    if row is None:
+        return Outlook(False, "", "Tidak ada dalam antrean cetak.", None)
+    state = shortage(office)
+    if not state.short:
+        return Outlook(True, "cetak", "", None)
+    (item,) = _items([row], policy=policy)
+    (item.position,) = _positions(QueueScope(office), [row], today=today, policy=policy)
+    deferred = deferred_usable_count(office) if policy.defer_damaged_usable else 0
+    _ration(item, state=state, policy=policy, left=_left_today(state), deferred=deferred)
+    return Outlook(True, item.decision, item.note, item.position)
+
+
+def deferred_usable_count(office: Office) -> int:
+    """Open requests for a damaged card that is still usable (deferred under shortage)."""
+    return ReprintRequest.objects.filter(
+        office=office,
+        status__in=OPEN_REQUEST,
+        reason=PrintReason.DAMAGED,
+        old_card_usable=True,
+    ).count()
 
 
 def awaiting_hand_over(office: Office, point: ServicePoint | None = None) -> QuerySet[CardPrint]:

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ektp.cards import forecast, selectors, services
+from ektp.cards import forecast, rationing, selectors, services
 from ektp.cards.forms import (
     CountForm,
     HandOverForm,
@@ -51,12 +51,15 @@ def _first_error(form) -> str:
 
 @role_required(*PRINTERS)
 def queue(request: HttpRequest) -> HttpResponse:
-    """Show the print queue of an office or one of its points, in print order."""
+    """Show the print queue of an office or one of its points in print order, a page at a
+    time, searchable by NIK or name, with each entry's place and decision under the ration."""
     office = office_of_page(request)
     point = (
         selectors.point_of(office, request.GET.get("titik")) if request.GET.get("titik") else None
     )
-    items, state = selectors.print_queue(office, point)
+    search = " ".join(request.GET.get("q", "").split())[:100]
+    queue = selectors.print_queue(office, point, search=search, page=request.GET.get("hal"))
+    policy = selectors.card_policy(office)
     return render(
         request,
         "cards/queue.html",
@@ -64,9 +67,14 @@ def queue(request: HttpRequest) -> HttpResponse:
             "office": office,
             "point": point,
             "points": office.service_points.filter(is_active=True).order_by("code"),
-            "items": items[:200],
-            "total": len(items),
-            "shortage": state,
+            "queue": queue,
+            "page": queue.page,
+            "items": queue.items,
+            "shortage": queue.shortage,
+            "search": search,
+            "order_labels": [
+                rationing.CATEGORY_LABELS[c] for c in rationing.priority_order(policy)
+            ],
             "awaiting": selectors.awaiting_hand_over(office, point)[:100],
             "relations": HandOverForm().fields["relation"].choices,
             "reprint_form": ReprintRequestForm(),
@@ -252,6 +260,7 @@ def _stock_context(request: HttpRequest, office: Office, **forms) -> dict:
     page = Paginator(selectors.ledger(office, kind=kind), 50).get_page(request.GET.get("hal"))
     return {
         "office": office,
+        "cover": forecast.office_cover(office),
         "rows": selectors.stock_by_location(office),
         "totals": selectors.blank_totals(office),
         "page": page,
@@ -388,15 +397,18 @@ def receive_loan_view(request: HttpRequest, entry_id) -> HttpResponse:
 def cover(request: HttpRequest) -> HttpResponse:
     """Show days of cover, the alert and the blank requests."""
     office = office_of_page(request)
+    whole, points = forecast.cover_report(office)
     return render(
         request,
         "cards/cover.html",
         {
             "office": office,
-            "cover": forecast.office_cover(office),
-            "points": forecast.cover_by_point(office),
+            "cover": whole,
+            "points": points,
+            "shortage": rationing.shortage(office, cover=whole),
             "requests": selectors.requests_of(office)[:20],
-            "policy": services.policy_for(office),
+            "policy": selectors.card_policy(office),
+            "definition": forecast.DEFINITION,
         },
     )
 

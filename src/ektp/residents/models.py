@@ -253,6 +253,24 @@ class Resident(AddressMixin):
                 ],
                 name="resident_coverage_counts",
             ),
+            # The print queue and its one PRR count (cards.selectors.prr_waiting): the
+            # district's PRR residents, a few percent of it, with the wajib KTP columns and
+            # the queue's order read from the index alone.
+            models.Index(
+                fields=[
+                    "ktp_status",
+                    "kabkota_code",
+                    "kecamatan_code",
+                    "life_status",
+                    "citizenship",
+                    "has_itap",
+                    "birth_date",
+                    "marital_status",
+                    "recorded_on",
+                    "nik",
+                ],
+                name="resident_print_queue",
+            ),
         ]
 
     def __str__(self) -> str:

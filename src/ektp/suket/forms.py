@@ -16,7 +16,10 @@ class IssueForm(forms.Form):
         label=_("Gangguan teknis (jika ada)"),
         max_length=250,
         required=False,
-        help_text=_("Isi bila KTP-el tidak dapat dicetak karena gangguan teknis."),
+        help_text=_(
+            "Isi bila KTP-el tidak dapat dicetak karena gangguan teknis. Diterima hanya bila "
+            "printer kartu kantor tercatat rusak atau dalam perbaikan."
+        ),
     )
 
 

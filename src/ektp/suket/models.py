@@ -33,6 +33,7 @@ class SuketReason(models.TextChoices):
     NOT_PRR = "belum_prr", _("Rekaman belum siap cetak (belum PRR)")
     NO_BLANK = "blangko_habis", _("Blangko habis")
     TECHNICAL_FAILURE = "gangguan_teknis", _("Gangguan teknis")
+    RATIONED = "jatah_cetak", _("Cetak dijatah: belum ada blangko untuk penduduk ini hari ini")
 
 
 class SuketRule(models.Model):

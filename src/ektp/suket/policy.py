@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Q, Value, When
 
-from ektp.cards.selectors import stock_by_location
+from ektp.cards.selectors import print_outlook, stock_by_location
 from ektp.core.errors import DomainError
-from ektp.offices.models import Office
+from ektp.offices.models import Device, Office
 from ektp.residents.models import KtpStatus, Resident
 from ektp.suket.models import (
     DEFAULT_VALID_MONTHS,
@@ -113,6 +113,61 @@ def blanks_in_stock(office: Office) -> int:
     return sum(row.in_stock for row in stock_by_location(office))
 
 
+def printer_fault(office: Office) -> str | None:
+    """Describe the recorded fault that stops printing at the office: no card printer of
+    its active points is active (each one is marked broken or in repair, with the reason
+    recorded on the device). None while any card printer is listed as active."""
+    printers = list(
+        Device.objects.filter(
+            service_point__office=office,
+            service_point__is_active=True,
+            kind=Device.Kind.CARD_PRINTER,
+        )
+        .select_related("service_point")
+        .order_by("serial_number")
+    )
+    if any(p.status == Device.Status.ACTIVE for p in printers):
+        return None
+    if not printers:
+        return "Tidak ada printer kartu terdaftar di kantor ini."
+    return "; ".join(
+        f"Printer kartu {p.serial_number} di {p.service_point.name} "
+        f"{p.get_status_display().lower()}: {p.status_reason}"
+        for p in printers
+    )
+
+
+def _active_printers(office: Office) -> str:
+    names = Device.objects.filter(
+        service_point__office=office,
+        service_point__is_active=True,
+        kind=Device.Kind.CARD_PRINTER,
+        status=Device.Status.ACTIVE,
+    ).values_list("serial_number", "service_point__name")
+    return ", ".join(f"{serial} di {point}" for serial, point in names)
+
+
+def _prr_reason(*, resident: Resident, office: Office, technical_failure: str) -> tuple[str, str]:
+    """Why a PRR resident may have a suket today (no blank, no blank for them under the
+    ration, a recorded printer fault), with the note the suket keeps; or SuketNotAllowed."""
+    blanks = blanks_in_stock(office)
+    if blanks == 0:
+        return SuketReason.NO_BLANK, ""
+    outlook = print_outlook(office, resident)
+    if outlook.in_queue and outlook.decision in ("menunggu_jatah", "tunda"):
+        return SuketReason.RATIONED, outlook.note[:250]
+    if technical_failure:
+        fault = printer_fault(office)
+        if fault is None:
+            raise SuketNotAllowed(
+                "Gangguan teknis harus didukung catatan perangkat: printer kartu "
+                f"{_active_printers(office)} tercatat aktif. Catat printer itu rusak atau "
+                "dalam perbaikan (dengan alasannya) di halaman perangkat, atau cetak KTP-el."
+            )
+        return SuketReason.TECHNICAL_FAILURE, f"{technical_failure} — {fault}"[:250]
+    raise SuketNotAllowed(f"Rekaman sudah PRR dan masih ada {blanks} blangko: cetak KTP-el.")
+
+
 @dataclass(frozen=True)
 class Decision:
     """A yes with the rule, the reason and the last valid day."""
@@ -120,6 +175,7 @@ class Decision:
     in_force: RuleInForce
     reason: str
     valid_until: dt.date
+    note: str = ""
 
 
 def decide(
@@ -160,21 +216,16 @@ def decide(
         raise SuketNotAllowed(
             f"KTP-el {resident.name} sudah dicetak: serahkan kartunya, bukan suket."
         )
+    note = ""
     if resident.ktp_status in NOT_YET_PRR:
         reason = SuketReason.NOT_PRR
     else:
-        blanks = blanks_in_stock(office)
-        if blanks == 0:
-            reason = SuketReason.NO_BLANK
-        elif technical_failure:
-            reason = SuketReason.TECHNICAL_FAILURE
-        else:
-            raise SuketNotAllowed(
-                f"Rekaman sudah PRR dan masih ada {blanks} blangko: cetak KTP-el."
-            )
+        reason, note = _prr_reason(
+            resident=resident, office=office, technical_failure=technical_failure
+        )
     valid_until = in_force.valid_until_for(on)
     if valid_until < on:
         raise SuketNotAllowed(
             f"Masa berlaku suket menurut kebijakan berakhir {valid_until:%d-%m-%Y}."
         )
-    return Decision(in_force=in_force, reason=reason, valid_until=valid_until)
+    return Decision(in_force=in_force, reason=reason, valid_until=valid_until, note=note)

@@ -161,7 +161,7 @@ def issue_suket(
             address=address_of(locked),
             recorded_on=locked.recorded_on,
             reason=decision.reason,
-            reason_note=technical_failure if decision.reason == "gangguan_teknis" else "",
+            reason_note=decision.note,
             purpose=purpose,
             rule=decision.in_force.rule,
             rule_source=decision.in_force.source,
