@@ -501,4 +501,4 @@ def test_print_wait_without_rationing_says_the_stock_is_enough():
         printed_today=None,
         days_to_next_delivery=30,
     )
-    assert "1 hari layanan" in text and "ke-7" in text and "tanpa penjatahan" in text
+    assert "1 hari layanan" in text and "tanpa penjatahan" in text

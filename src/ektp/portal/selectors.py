@@ -444,7 +444,7 @@ def status_of(resident: Resident, *, today: dt.date | None = None) -> StatusAnsw
 
 def print_wait_text(
     *,
-    position: int,
+    position: int | None,
     exact: bool,
     short: bool,
     daily_allowance: int | None,
@@ -452,12 +452,12 @@ def print_wait_text(
     days_to_next_delivery: int,
 ) -> str:
     """Say when a card at this place of the print queue may be printed, from the daily ration."""
-    place = f"ke-{position}" if exact else f"setelah {position - 1} orang"
-    if not short:
+    if not short or position is None:
         return (
-            f"Perkiraan cetak: 1 hari layanan. Urutan Anda {place}; stok blangko cukup, "
-            "KTP-el dicetak tanpa penjatahan."
+            "Perkiraan cetak: 1 hari layanan; stok blangko cukup, KTP-el dicetak tanpa "
+            "penjatahan."
         )
+    place = f"ke-{position}" if exact else f"setelah {position - 1} orang"
     if not daily_allowance:
         return (
             f"Perkiraan cetak: setelah blangko datang (sekitar {days_to_next_delivery} hari lagi). "
@@ -482,10 +482,10 @@ def print_wait(resident: Resident) -> str:
     found = _print_queue_place(resident)
     if found is None:
         return ""
-    position, exact, state = found
+    position, state = found
     return print_wait_text(
         position=position,
-        exact=exact,
+        exact=True,
         short=state.short,
         daily_allowance=state.daily_allowance,
         printed_today=state.printed_today,
@@ -494,21 +494,22 @@ def print_wait(resident: Resident) -> str:
 
 
 def _print_queue_place(resident: Resident):
-    """Return (place in the print queue, whether it is exact, the office's shortage state).
+    """Return (place in the office's print queue or None when printing is not rationed, the
+    office's shortage state), or None when the resident is not in an office's queue.
 
-    The one call into the cards app's print queue: when the queue changes its shape, only
-    this function follows. A resident past the listed part of the queue is after all of it."""
+    The one call into the cards app's print queue: its place is counted there, by the same
+    rule the print operator's queue and the suket policy follow."""
     from ektp.cards import selectors as cards
+    from ektp.cards.rationing import shortage
     from ektp.offices.models import Office
 
     office = Office.objects.filter(region_id=resident.kabkota_code).first()
     if office is None:
         return None
-    items, state = cards.print_queue(office)
-    for place, item in enumerate(items, 1):
-        if item.request is None and item.resident.nik == resident.nik:
-            return place, True, state
-    return len(items) + 1, False, state
+    outlook = cards.print_outlook(office, resident)
+    if not outlook.in_queue:
+        return None
+    return outlook.position, shortage(office)
 
 
 def queue_today(code: str = "", *, today: dt.date | None = None) -> list[dict] | None:
