@@ -454,8 +454,7 @@ def print_wait_text(
     """Say when a card at this place of the print queue may be printed, from the daily ration."""
     if not short or position is None:
         return (
-            "Perkiraan cetak: 1 hari layanan; stok blangko cukup, KTP-el dicetak tanpa "
-            "penjatahan."
+            "Perkiraan cetak: 1 hari layanan; stok blangko cukup, KTP-el dicetak tanpa penjatahan."
         )
     place = f"ke-{position}" if exact else f"setelah {position - 1} orang"
     if not daily_allowance:
@@ -506,10 +505,13 @@ def _print_queue_place(resident: Resident):
     office = Office.objects.filter(region_id=resident.kabkota_code).first()
     if office is None:
         return None
+    state = shortage(office)  # kept for a minute: most answers stop here, with no ration
+    if not state.short:
+        return None, state
     outlook = cards.print_outlook(office, resident)
     if not outlook.in_queue:
         return None
-    return outlook.position, shortage(office)
+    return outlook.position, state
 
 
 def queue_today(code: str = "", *, today: dt.date | None = None) -> list[dict] | None:
