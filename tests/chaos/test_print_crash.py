@@ -245,7 +245,7 @@ def test_kill_9_mid_print_burst_then_reconcile_keeps_the_ledger_equal_to_the_car
         assert (status, left) == (200, [])
 
         status, queue = second.call(
-            "GET", "/queue", query={"kab": "18.09", "point": point_id, "limit": 500}
+            "GET", "/queue", query={"kab": "18.09", "point": point_id, "limit": 200}
         )
         assert status == 200
         waiting = [item["nik"] for item in queue["items"]]

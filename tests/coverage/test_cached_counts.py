@@ -65,12 +65,17 @@ def test_a_committed_write_to_a_resident_makes_the_counts_stale(
     assert [row.args_kwargs["kwargs"] for row in queued] == [{"district": "18.09"}]
 
 
-def test_a_write_not_yet_committed_leaves_the_cached_counts(population):
+def test_a_write_not_yet_committed_is_counted_by_its_own_transaction(
+    population, django_capture_on_commit_callbacks
+):
     before = village_counts(as_of=AS_OF, within="18.09")
     person = Resident.objects.get(pk=population[6].pk)
     person.recorded_on = dt.date(2024, 2, 1)
-    person.save()  # inside the test's transaction: no commit, no on_commit callback
-    assert village_counts(as_of=AS_OF, within="18.09") == before
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        person.save()  # inside the test's transaction: not committed yet
+    after = village_counts(as_of=AS_OF, within="18.09")
+    assert after != before  # the writer reads its own change
+    assert len(callbacks) == 1  # and the counts are made stale again once it commits
 
 
 def test_the_warm_up_computes_today_s_counts(population):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ektp.core import tables
+from ektp.core.errors import DomainError
 from ektp.coverage.stats import CoverageRow
 
 COLUMNS = [
@@ -57,8 +58,10 @@ MAX_ROWS = {"csv": 100_000, "xlsx": 100_000, "pdf": 5_000}
 FORMATS = tuple(MAX_ROWS)
 
 
-class TooManyRows(ValueError):
+class TooManyRows(DomainError):
     """The list is longer than its format may carry; the message says what to do."""
+
+    rule = "too_many_rows"
 
 
 def people_rows(qs, *, fmt: str):

@@ -1,5 +1,5 @@
 """Keep the cached coverage counts true: a write to residents (or to their status history)
-makes them stale once it commits, and the district's counts are computed again in the
+makes them stale at once and again when it commits, and the district's counts are computed again in the
 background (`tasks.warm_counts`), so that the next dashboard reads them ready."""
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ def _after_commit(district: str) -> None:
 
 
 def _stale(district: str) -> None:
+    # At once, so that the writing transaction itself reads its own change, and again after
+    # commit, so that counts another request read from the old rows meanwhile are not kept.
+    forget_counts()
     transaction.on_commit(lambda: _after_commit(district))
 
 

@@ -58,6 +58,7 @@ def prepare_demo_district(region: Region, *, today: dt.date | None = None) -> No
     office = ensure_demo_offices(region)
     ensure_demo_stock(office)
     ensure_demo_recordings(office)
-    forget_counts()  # the residents were written in bulk, past the signals
     now = timezone.localdate()
+    forget_counts()  # the residents were written in bulk, past the signals
     backfill_snapshots(within=region.code, days=DEMO_TREND_DAYS, today=min(today or now, now))
+    forget_counts()  # the past days' counts were read for the trend: start from the rows
