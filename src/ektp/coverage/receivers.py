@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from ektp.core.ratelimit import BACKEND_ERRORS
 from ektp.coverage.stats import forget_counts
 from ektp.enrollment.models import StatusChange
 from ektp.residents.models import Resident
@@ -24,7 +25,11 @@ def warm_queued_key(district: str) -> str:
 
 def _after_commit(district: str) -> None:
     forget_counts()
-    if district and cache.add(warm_queued_key(district), 1, WARM_QUEUED_SECONDS):
+    try:
+        first = bool(district) and cache.add(warm_queued_key(district), 1, WARM_QUEUED_SECONDS)
+    except BACKEND_ERRORS:  # the cache is down: its counts cannot be read either
+        first = False
+    if first:
         from ektp.coverage.tasks import warm_counts
 
         warm_counts.enqueue(district=district)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from ektp.enrollment.models import StatusChange
 from ektp.regions import codes
 from ektp.regions.models import Region
 from ektp.residents.models import KtpStatus, Resident
+
+log = logging.getLogger(__name__)
 
 NATION = 0
 LEVELS = {
@@ -188,8 +191,14 @@ def counts_version() -> str:
 
 def forget_counts() -> None:
     """Make every cached count stale: call after a write to residents (or their status
-    history) commits."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    history) commits. A cache that cannot be reached is logged, never in the way of the
+    write (its counts cannot be read either)."""
+    from ektp.core.ratelimit import BACKEND_ERRORS
+
+    try:
+        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    except BACKEND_ERRORS as exc:
+        log.warning("coverage counts not marked stale, cache unavailable: %s", exc)
 
 
 def _counts_key(version: str, within: str | None, as_of: dt.date) -> str:
