@@ -692,10 +692,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 # province or the nation, where many workers on many machines take from one queue
 # (`ektp rqworker --job-class django_tasks_rq.Job default`). Either way a task is enqueued
 # after commit, by id, and is safe to run twice.
-TASK_BACKENDS = {
-    "database": "django_tasks_db.DatabaseBackend",
-    "rq": "django_tasks_rq.RQBackend",
-}
+RQ_BACKEND = "django_tasks_rq.RQBackend"
+TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend", "rq": RQ_BACKEND}
 TASK_BACKEND = TASK_BACKENDS.get(env.task_backend.strip().lower(), env.task_backend.strip())
 TASKS = {
     "default": {
@@ -704,11 +702,13 @@ TASKS = {
 }
 # Redis Queue's connection (read only when TASK_BACKEND is Redis Queue's). A job that runs
 # longer than DEFAULT_TIMEOUT seconds is stopped by its worker (a district scan takes minutes).
-RQ_URL = env.rq_url or env.redis_url or (
-    env.cache_url if env.cache_url.startswith(("redis://", "rediss://")) else ""
+RQ_URL = (
+    env.rq_url
+    or env.redis_url
+    or (env.cache_url if env.cache_url.startswith(("redis://", "rediss://")) else "")
 )
 RQ_QUEUES = {"default": {"URL": RQ_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
-if TASK_BACKEND == TASK_BACKENDS["rq"]:
+if TASK_BACKEND == RQ_BACKEND:
     if not RQ_URL:
         raise ImproperlyConfigured("EKTP_TASK_BACKEND=rq needs EKTP_RQ_URL or REDIS_URL.")
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]

@@ -18,7 +18,7 @@ QUEUE = "default"
 
 def in_use() -> bool:
     """Tell whether the tasks go to Redis Queue."""
-    return settings.TASK_BACKEND == settings.TASK_BACKENDS["rq"]
+    return settings.TASK_BACKEND == settings.RQ_BACKEND
 
 
 def _queue(name: str = QUEUE):
