@@ -170,7 +170,14 @@ class EktpSettings(BaseSettings):
 
     # -- Task worker ---------------------------------------------------------------------------
     task_backend: str = Field(
-        "django_tasks_db.DatabaseBackend", description="Backend of the background tasks."
+        "database",
+        description="Backend of the background tasks: database (django-tasks-db, the workers "
+        "of one server), rq (Redis Queue at EKTP_RQ_URL: many workers on many machines), or a "
+        "django-tasks backend's import path.",
+    )
+    rq_url: str = Field(
+        "",
+        description="Redis of the task queue when EKTP_TASK_BACKEND=rq (unset: REDIS_URL).",
     )
     worker_heartbeat_seconds: float = Field(
         10, description="Seconds between two heartbeats of `ektp db_worker`."
@@ -681,11 +688,30 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 
+# Background tasks: in the database for a district (`ektp db_worker`); on Redis Queue for a
+# province or the nation, where many workers on many machines take from one queue
+# (`ektp rqworker --job-class django_tasks_rq.Job default`). Either way a task is enqueued
+# after commit, by id, and is safe to run twice.
+RQ_BACKEND = "django_tasks_rq.RQBackend"
+TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend", "rq": RQ_BACKEND}
+TASK_BACKEND = TASK_BACKENDS.get(env.task_backend.strip().lower(), env.task_backend.strip())
 TASKS = {
     "default": {
-        "BACKEND": env.task_backend,
+        "BACKEND": TASK_BACKEND,
     }
 }
+# Redis Queue's connection (read only when TASK_BACKEND is Redis Queue's). A job that runs
+# longer than DEFAULT_TIMEOUT seconds is stopped by its worker (a district scan takes minutes).
+RQ_URL = (
+    env.rq_url
+    or env.redis_url
+    or (env.cache_url if env.cache_url.startswith(("redis://", "rediss://")) else "")
+)
+RQ_QUEUES = {"default": {"URL": RQ_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
+if TASK_BACKEND == RQ_BACKEND:
+    if not RQ_URL:
+        raise ImproperlyConfigured("EKTP_TASK_BACKEND=rq needs EKTP_RQ_URL or REDIS_URL.")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 # Task worker (`ektp db_worker`, see ektp.core.worker): its heartbeat, and when the tasks that a
 # dead worker left RUNNING are taken up again.

@@ -58,3 +58,23 @@ def test_pdf_is_a_pdf_with_every_row():
     assert data.startswith(b"%PDF-")
     pages = int(re.search(rb"/Count (\d+)", data)[1])
     assert pages >= 2  # 120 rows do not fit one A4 page: the table runs on
+
+
+def test_xlsx_subtitle_and_footer_sit_around_the_rows_and_are_kept_from_running():
+    sheet = load_workbook(
+        io.BytesIO(
+            tables.to_xlsx(
+                HEADER,
+                ROWS,
+                title="Uji",
+                subtitle="=Tanggal",
+                footer=[["Jumlah", 3], ["=SUM(A1)", 1]],
+            )
+        )
+    ).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "Uji" and values[1][0] == "'=Tanggal"
+    assert list(values[2]) == HEADER
+    assert values[3 + len(ROWS)] == (None,) * len(HEADER) or not any(values[3 + len(ROWS)])
+    assert values[-2][:2] == ("Jumlah", 3) and values[-1][0].startswith("'=")
+    assert sheet.freeze_panes == "A4"

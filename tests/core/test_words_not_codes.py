@@ -80,6 +80,9 @@ def test_dates_and_times_are_written_in_indonesian_words_with_the_time_zone(sett
     moment = dt.datetime(2026, 12, 7, 2, 5, tzinfo=dt.UTC)
     assert formats.waktu(moment) == "7 Desember 2026 09.05 WIB"
     assert formats.waktu(None) == "-"
+    assert formats.hari(dt.date(2026, 12, 7)) == "Senin, 7 Desember 2026"
+    assert formats.hari(dt.date(2026, 12, 13)) == "Minggu, 13 Desember 2026"
+    assert formats.hari(None) == "-"
 
 
 def test_template_filters_follow_the_chosen_language():
@@ -89,6 +92,10 @@ def test_template_filters_follow_the_chosen_language():
     with translation.override("en"):
         assert template.render(context) == "19,825 · 7 December 2026 · No data"
     assert Template("{% load kata %}{{ n|angka }}").render(Context({"n": "x"})) == "x"
+    day = Template("{% load kata %}{{ d|hari }}")
+    assert day.render(Context({"d": dt.date(2026, 12, 7)})) == "Senin, 7 Desember 2026"
+    with translation.override("en"):
+        assert day.render(Context({"d": dt.date(2026, 12, 7)})) == "Monday, 7 December 2026"
 
 
 @pytest.mark.django_db

@@ -79,7 +79,12 @@ def test_the_task_ends_the_job_with_its_result(supervisor_client, settings):
     scan_region.call(region="18.09", job_id=str(job.pk))
     data = _json(supervisor_client, job)
     assert data["state"] == "done" and data["percent"] == 100 and data["finished"]
-    assert data["message"].startswith("Selesai:") and "kasus data ganda baru" in data["message"]
+    # The state already says "Selesai": the message does not say it twice.
+    assert data["state_label"] == "Selesai" and "Selesai" not in data["message"]
+    assert (
+        data["message"].endswith("kasus data ganda baru.")
+        and "penduduk diperiksa" in data["message"]
+    )
     assert data["result_url"] == reverse("dedup:queue")
 
 

@@ -23,6 +23,18 @@ def tanggal(day: dt.date | dt.datetime | None) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+
+
+def hari(day: dt.date | dt.datetime | None) -> str:
+    """Write a day with its name, the Indonesian way: Senin, 7 Desember 2026."""
+    if day is None:
+        return "-"
+    if isinstance(day, dt.datetime):
+        day = timezone.localdate(day) if timezone.is_aware(day) else day.date()
+    return f"{DAYS[day.weekday()]}, {tanggal(day)}"
+
+
 def angka(value: int | float | None, decimals: int = 0) -> str:
     """Write a number the Indonesian way: 19.825, or 98,5 with one decimal."""
     if value is None:

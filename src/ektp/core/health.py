@@ -56,7 +56,12 @@ def disk() -> Check:
 
 
 def task_worker(state: worker.WorkerState) -> Check:
-    """A worker must have beaten within EKTP_WORKER_GONE_AFTER_SECONDS, once one ever ran here."""
+    """A worker must have beaten within EKTP_WORKER_GONE_AFTER_SECONDS, once one ever ran here;
+    on Redis Queue, a worker must listen on the queue."""
+    from ektp.core import redisqueue
+
+    if redisqueue.in_use():
+        return Check(*redisqueue.workers())
     seconds = int(worker.gone_after().total_seconds())
     if not state.ever_seen:
         return Check(True, "belum pernah ada pekerja tugas; tidak diperiksa")

@@ -64,24 +64,46 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 
 def to_xlsx(
-    header: Sequence[str], rows: Iterable[Sequence], *, title: str, sheet: str = "Data"
+    header: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    title: str,
+    sheet: str = "Data",
+    subtitle: str = "",
+    footer: Iterable[Sequence] = (),
 ) -> bytes:
-    """Return a table as an XLSX workbook: a title row, the header, then the rows."""
+    """Return a table as an XLSX workbook: a title row (and a subtitle row), the header, the
+    rows, then after an empty row the footer's lines (a total told apart, say)."""
     book = Workbook()
     ws = book.active
     ws.title = sheet[:31]
-    ws.append([title])
+    ws.append([safe(title)])
     ws["A1"].font = Font(bold=True)
-    ws.append(list(header))
-    for cell in ws[2]:
+    if subtitle:
+        ws.append([safe(subtitle)])
+    ws.append([safe(v) for v in header])
+    header_row = ws.max_row
+    for cell in ws[header_row]:
         cell.font = Font(bold=True)
+
+    def cells(row: Sequence) -> list:
+        return [float(v) if isinstance(v, Decimal) else safe(v) for v in row]
+
     for row in rows:
-        ws.append([float(v) if isinstance(v, Decimal) else safe(v) for v in row])
-    for column in ws.iter_cols(min_row=3, max_row=ws.max_row):
+        ws.append(cells(row))
+    footer = list(footer)
+    if footer:
+        ws.append([])
+        for row in footer:
+            ws.append(cells(row))
+    for column in ws.iter_cols(min_row=header_row + 1, max_row=ws.max_row):
         for cell in column:
             if isinstance(cell.value, dt.date):
                 cell.number_format = "DD-MM-YYYY"
-    ws.freeze_panes = "A3"
+    ws.column_dimensions["A"].width = max(
+        12, min(40, max(len(str(c.value or "")) for c in ws["A"][header_row - 1 :]))
+    )
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -185,6 +185,10 @@ def reclaim_stale_tasks(*, now: dt.datetime | None = None) -> Reclaimed:
 
 def queued_or_running(task) -> list[dict]:
     """Return the keyword arguments of a task's runs that are queued or running (by path)."""
+    from ektp.core import redisqueue
+
+    if redisqueue.in_use():
+        return redisqueue.queued_or_running(task)
     rows = DBTaskResult.objects.filter(
         status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
         task_path=task.module_path,

@@ -31,8 +31,7 @@ def scan_region(*, region: str | None = None, job_id: str | None = None) -> int:
         result = services.scan_registry(region=region, progress=progress)
         created = result.created
         progress.finish(
-            f"Selesai: {angka(result.records)} penduduk diperiksa, "
-            f"{angka(created)} kasus data ganda baru.",
+            f"{angka(result.records)} penduduk diperiksa, {angka(created)} kasus data ganda baru.",
             result_url=reverse("dedup:queue"),
         )
     return created

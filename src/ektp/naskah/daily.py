@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
-from io import BytesIO
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -12,6 +11,8 @@ from django.utils import timezone
 from ektp.appointments.models import Booking, BookingStatus, QueueTicket
 from ektp.cards.models import CardPrint, LedgerEntry
 from ektp.cards.selectors import stock_by_location
+from ektp.core import tables
+from ektp.core.formats import tanggal
 from ektp.enrollment.models import Enrollment, StatusChange
 from ektp.offices.models import Office, ServicePoint
 from ektp.residents.models import KtpStatus
@@ -174,30 +175,16 @@ def daily_report(office: Office, day: dt.date) -> DailyReport:
 
 def daily_workbook(report: DailyReport) -> bytes:
     """The rekap harian as an XLSX workbook: one sheet, a row per place, the totals last."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    from ektp.core.formats import tanggal
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Rekap harian"
-    sheet.append([f"Rekapitulasi harian layanan KTP-el — {report.office.name}"])
-    sheet.append([f"Tanggal: {tanggal(report.day)}"])
-    sheet.append([])
-    sheet.append(["Titik layanan", *COLUMNS.values()])
-    header = sheet.max_row
-    for row in [*report.rows, report.total]:
-        sheet.append([row.place, *(getattr(row, name) for name in FIGURES)])
-    sheet.append([])
-    sheet.append(["Suket diterbitkan", report.suket])
-    for cell in (sheet["A1"], *sheet[header], *sheet[header + len(report.rows) + 1]):
-        cell.font = Font(bold=True)
-    sheet.column_dimensions["A"].width = 32
-    for index in range(2, len(FIGURES) + 2):
-        sheet.column_dimensions[get_column_letter(index)].width = 14
-    sheet.freeze_panes = sheet.cell(row=header + 1, column=2)
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    rows = [[row.place, *(getattr(row, name) for name in FIGURES)] for row in report.rows]
+    total = report.total
+    return tables.to_xlsx(
+        ["Titik layanan", *COLUMNS.values()],
+        rows,
+        title=f"Rekapitulasi harian layanan KTP-el — {report.office.name}",
+        subtitle=f"Tanggal: {tanggal(report.day)}",
+        sheet="Rekap harian",
+        footer=[
+            [total.place, *(getattr(total, name) for name in FIGURES)],
+            ["Suket diterbitkan", report.suket],
+        ],
+    )

@@ -11,7 +11,7 @@ from django.utils.translation import override
 
 from ektp.cards.models import BlankRequest, CardPrint
 from ektp.cards.services import RECEIVER_RELATIONS
-from ektp.core.formats import tanggal
+from ektp.core.formats import DAYS, hari, tanggal
 from ektp.naskah import layout
 from ektp.naskah.daily import FIGURES, GROUPS, DailyReport
 from ektp.naskah.layout import Page, text
@@ -19,7 +19,6 @@ from ektp.naskah.models import Letter
 from ektp.naskah.selectors import letterhead_of
 from ektp.suket.services import address_of
 
-DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 ADDRESSEE = [
     "Direktur Jenderal Kependudukan dan Pencatatan Sipil",
     "Kementerian Dalam Negeri",
@@ -187,7 +186,7 @@ def daily_report_pdf(report: DailyReport, *, printed_by) -> bytes:
     page.story += layout.titled_heading(
         title="LAPORAN REKAPITULASI HARIAN LAYANAN KTP-el", number=None
     )
-    page.story.append(text(f"Tanggal: {DAYS[report.day.weekday()]}, {tanggal(report.day)}"))
+    page.story.append(text(f"Tanggal: {hari(report.day)}"))
     page.story.append(layout.Spacer(1, 8))
     groups = ["Titik layanan"]
     titles = [""]

@@ -158,7 +158,7 @@ def _stock_tiles(office: Office, days: list[dt.date], today: dt.date, snaps: dic
         cover_text, cover_note = "—", "Pemakaian belum terukur."
     else:
         cover_text = f"{number(cover.days_of_cover, 1)} hari"
-        cover_note = f"{number(cover.on_hand)} blangko; kiriman berikutnya ±{cover.days_to_next_delivery} hari"
+        cover_note = f"{number(cover.on_hand)} blangko; kiriman berikutnya ±{cover.days_to_next_delivery} hari."
     return [
         Tile(
             key="prr",

@@ -1,7 +1,7 @@
 """Filters that tell codes, numbers and dates to people in words (``{% load kata %}``).
 
 ``{{ r.ktp_status|siak_status }}`` shows a SIAK status in words, its code as the tooltip;
-``angka``, ``tanggal`` and ``waktu`` write numbers and dates the id-ID way (core.formats) —
+``angka``, ``tanggal``, ``hari`` and ``waktu`` write numbers and dates the id-ID way (core.formats) —
 in English the same figures follow Django's English formats.
 """
 
@@ -58,6 +58,16 @@ def tanggal(value) -> str:
     if _indonesian():
         return formats.tanggal(value)
     return date_filter(value, "j F Y")
+
+
+@register.filter
+def hari(value) -> str:
+    """A day with its name: Senin, 7 Desember 2026 (Monday, 7 December 2026 in English)."""
+    if value in (None, ""):
+        return "—"
+    if _indonesian():
+        return formats.hari(value)
+    return date_filter(value, "l, j F Y")
 
 
 @register.filter
