@@ -22,6 +22,9 @@ pytestmark = pytest.mark.django_db
 RQ = "django_tasks_rq.RQBackend"
 # A database of the machine's Redis that nothing else of ektp uses; emptied around each test.
 URL = "redis://127.0.0.1:6379/11"
+# Test runs side by side (CI runs SQLite and PostgreSQL at once) share the machine's Redis:
+# each test holds this lock, kept in another database, while it uses the queue.
+LOCK_URL = "redis://127.0.0.1:6379/10"
 
 
 @pytest.fixture
@@ -34,6 +37,9 @@ def redis_queue(settings):
         connection.ping()
     except redis.exceptions.ConnectionError:
         pytest.fail("Redis does not answer at 127.0.0.1:6379 (`.ci/run` starts it)")
+    locks = redis.Redis.from_url(LOCK_URL)
+    turn = locks.lock("ektp-tests-redis-queue", timeout=300, blocking_timeout=600)
+    assert turn.acquire(), "another test run held the Redis queue for ten minutes"
     connection.flushdb()
     settings.TASK_BACKEND = RQ
     settings.TASKS = {"default": {"BACKEND": RQ}}
@@ -41,9 +47,13 @@ def redis_queue(settings):
     settings.EKTP_PENUNGGALAN_HANDLER = "ektp.dedup.services.run_penunggalan"
     from django_tasks_rq import Job
 
-    yield django_rq.get_queue("default", job_class=Job)
-    connection.flushdb()
-    connection.close()
+    try:
+        yield django_rq.get_queue("default", job_class=Job)
+    finally:
+        connection.flushdb()
+        connection.close()
+        turn.release()
+        locks.close()
 
 
 def _work(queue) -> None:
