@@ -122,7 +122,9 @@ def _existing(state: _State, code: str, line: int, problems: list[Problem]) -> b
     if state.current(code):
         return True
     if code in state.ended:
-        problems.append(Problem(line, f"Wilayah {code} sudah diakhiri di baris {state.ended[code]}."))
+        problems.append(
+            Problem(line, f"Wilayah {code} sudah diakhiri di baris {state.ended[code]}.")
+        )
     elif code in state.applied and code in state.db:
         problems.append(
             Problem(
@@ -159,13 +161,13 @@ def _fresh(state: _State, code: str, line: int, problems: list[Problem], *, leve
         problems.append(Problem(line, f"Kode {code} sudah ada; kode baru harus belum terpakai."))
         ok = False
     if level and codes.level_of(code) != level:
-        problems.append(
-            Problem(line, f"Kode {code} harus setingkat ({codes.LEVEL_NAMES[level]}).")
-        )
+        problems.append(Problem(line, f"Kode {code} harus setingkat ({codes.LEVEL_NAMES[level]})."))
         ok = False
     parent = codes.parent_code(code)
     if parent and not state.current(parent):
-        problems.append(Problem(line, f"Induk {parent} dari kode {code} tidak ada atau tidak berlaku."))
+        problems.append(
+            Problem(line, f"Induk {parent} dari kode {code} tidak ada atau tidak berlaku.")
+        )
         ok = False
     return ok
 
@@ -194,20 +196,10 @@ def _residents_in(code: str) -> int:
     return Resident.objects.filter(in_subtree(code)).count()
 
 
-def _split(state, res, op: Operation, problems) -> None:
-    from ektp.residents.models import Family, Resident
-
-    line, parent = op.line, op.code
-    if not _existing(state, parent, line, problems):
-        return
-    if codes.level_of(parent) != codes.DESA:
-        problems.append(Problem(line, "Pemekaran menurut dusun/RT/RW hanya untuk desa/kelurahan."))
-        return
+def _overlapping_parts(op: Operation, problems: list[Problem]) -> None:
+    """The same dusun, RW or RT named by two parts of a split (or an RT inside another's RW)."""
     owner: dict[tuple, int] = {}
     for part in op.parts:
-        _touch(state, part.code, part.line, problems)
-        if _fresh(state, part.code, part.line, problems, level=codes.DESA):
-            _create(state, res, part.code, part.name, part.line)
         keys = [("dusun", d) for d in part.dusun] + [("rw", r) for r in part.rw]
         keys += [("rt", rt, rw) for rt, rw in part.rt]
         for key in keys:
@@ -220,6 +212,7 @@ def _split(state, res, op: Operation, problems) -> None:
                     )
                 )
             owner.setdefault(key, part.line)
+    for part in op.parts:
         for rt, rw in part.rt:
             if ("rw", rw) in owner and owner[("rw", rw)] != part.line:
                 problems.append(
@@ -229,6 +222,22 @@ def _split(state, res, op: Operation, problems) -> None:
                         f"{owner[('rw', rw)]}.",
                     )
                 )
+
+
+def _split(state, res, op: Operation, problems) -> None:
+    from ektp.residents.models import Family, Resident
+
+    line, parent = op.line, op.code
+    if not _existing(state, parent, line, problems):
+        return
+    if codes.level_of(parent) != codes.DESA:
+        problems.append(Problem(line, "Pemekaran menurut dusun/RT/RW hanya untuk desa/kelurahan."))
+        return
+    for part in op.parts:
+        _touch(state, part.code, part.line, problems)
+        if _fresh(state, part.code, part.line, problems, level=codes.DESA):
+            _create(state, res, part.code, part.name, part.line)
+    _overlapping_parts(op, problems)
     parts = [p for p in op.parts if p.dusun or p.rw or p.rt]
     filters = [(p, part_filter(p)) for p in parts]
     residents = Resident.objects.filter(address_region_id=parent)
@@ -273,7 +282,9 @@ def _split(state, res, op: Operation, problems) -> None:
             )
         _end(state, res, parent, parts[0].code if parts else None, line)
         res.lineage.append(
-            RegionChange(line=line, op=RegionChange.Op.RETIRE, old_code=parent, old_name=state.name(parent))
+            RegionChange(
+                line=line, op=RegionChange.Op.RETIRE, old_code=parent, old_name=state.name(parent)
+            )
         )
 
 
@@ -396,7 +407,9 @@ def resolve(cs: ChangeSet) -> Resolved:
             if _fresh(state, op.code, line, problems, level=0):
                 _create(state, res, op.code, op.name, line)
                 res.lineage.append(
-                    RegionChange(line=line, op=RegionChange.Op.NEW, new_code=op.code, new_name=op.name)
+                    RegionChange(
+                        line=line, op=RegionChange.Op.NEW, new_code=op.code, new_name=op.name
+                    )
                 )
         elif op.op == "rename":
             _touch(state, op.code, line, problems)
@@ -473,7 +486,9 @@ class Impact:
     reprints: int = 0
     reprints_already_open: int = 0
     blanks: list[OfficeBlanks] = field(default_factory=list)
-    targets: list[tuple[str, str, int, int]] = field(default_factory=list)  # name, code, before, after
+    targets: list[tuple[str, str, int, int]] = field(
+        default_factory=list
+    )  # name, code, before, after
 
     def as_dict(self) -> dict:
         return {
@@ -568,9 +583,9 @@ def impact(res: Resolved) -> Impact:
         )
     touched = set(delta) | set(res.retired)
     for target in Target.objects.filter(region_id__in=touched).select_related("region"):
-        before = Resident.objects.wajib_ktp(dt.date.today()).filter(
-            in_subtree(target.region_id)
-        ).count()
+        before = (
+            Resident.objects.wajib_ktp(dt.date.today()).filter(in_subtree(target.region_id)).count()
+        )
         after = 0 if target.region_id in res.retired else before + delta.get(target.region_id, 0)
         successor = res.successors.get(target.region_id)
         out.targets.append((target.name, successor or target.region_id, before, after))

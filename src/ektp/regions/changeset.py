@@ -121,7 +121,15 @@ class _LineLoader(yaml.BaseLoader):
     def construct_mapping(self, node, deep=False):
         mapping = super().construct_mapping(node, deep=True)
         mapping["__line__"] = node.start_mark.line + 1
+        mapping["__lines__"] = {
+            k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k.value, str)
+        }
         return mapping
+
+
+def _at(entry: dict, key: str) -> int:
+    """The line of a key in a mapping (the mapping's own line when the key is missing)."""
+    return entry.get("__lines__", {}).get(key, entry["__line__"])
 
 
 def _date(value, line: int, label: str, problems: list[Problem]) -> dt.date | None:
@@ -134,7 +142,7 @@ def _date(value, line: int, label: str, problems: list[Problem]) -> dt.date | No
 
 def _text(entry: dict, key: str, problems: list[Problem], *, required=True, limit=100) -> str:
     value = entry.get(key)
-    line = entry["__line__"]
+    line = _at(entry, key)
     if value is None or value == "":
         if required:
             problems.append(Problem(line, f"'{key}' wajib diisi."))
@@ -152,7 +160,9 @@ def _code(entry: dict, key: str, problems: list[Problem], *, required=True) -> s
     value = _text(entry, key, problems, required=required, limit=20)
     if value and not codes.is_valid_code(value):
         problems.append(
-            Problem(entry["__line__"], f"'{key}' {value!r} bukan kode wilayah (contoh 18.09.01.2001).")
+            Problem(
+                _at(entry, key), f"'{key}' {value!r} bukan kode wilayah (contoh 18.09.01.2001)."
+            )
         )
         return ""
     return value
@@ -167,14 +177,16 @@ def _list(entry: dict, key: str, problems: list[Problem]) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(Problem(entry["__line__"], f"'{key}' harus daftar teks."))
+        problems.append(Problem(_at(entry, key), f"'{key}' harus daftar teks."))
         return []
     return [" ".join(v.split()) for v in value]
 
 
 def _part(entry, line: int, problems: list[Problem]) -> Part | None:
     if not isinstance(entry, dict):
-        problems.append(Problem(line, "Setiap bagian pemekaran harus berisi code, name dan wilayahnya."))
+        problems.append(
+            Problem(line, "Setiap bagian pemekaran harus berisi code, name dan wilayahnya.")
+        )
         return None
     line = entry["__line__"]
     code, name = _code(entry, "code", problems), _text(entry, "name", problems)
@@ -191,7 +203,7 @@ def _part(entry, line: int, problems: list[Problem]) -> Part | None:
         rts.append((_number(rt), _number(rw)))
     if not (dusun or rws or rts):
         problems.append(Problem(line, f"Bagian {code or '?'} tidak menyebut dusun, RW atau RT."))
-    unknown = set(entry) - {"__line__", "code", "name", "dusun", "rw", "rt"}
+    unknown = set(entry) - {"__line__", "__lines__", "code", "name", "dusun", "rw", "rt"}
     if unknown:
         problems.append(Problem(line, f"Kunci tidak dikenal: {', '.join(sorted(unknown))}."))
     return Part(line, code, name, tuple(dusun), tuple(rws), tuple(rts))
@@ -216,9 +228,11 @@ def _operation(entry, index: int, problems: list[Problem]) -> Operation | None:
     if op not in OPS:
         problems.append(Problem(line, f"Operasi {op!r} tidak dikenal (pilih: {', '.join(OPS)})."))
         return None
-    unknown = set(entry) - {"__line__", "op"} - KEYS[op]
+    unknown = set(entry) - {"__line__", "__lines__", "op"} - KEYS[op]
     if unknown:
-        problems.append(Problem(line, f"Kunci tidak dikenal untuk {op}: {', '.join(sorted(unknown))}."))
+        problems.append(
+            Problem(line, f"Kunci tidak dikenal untuk {op}: {', '.join(sorted(unknown))}.")
+        )
     if op in ("new", "rename"):
         return Operation(line, op, _code(entry, "code", problems), _text(entry, "name", problems))
     if op == "retire":
@@ -274,7 +288,7 @@ def parse_change_set(text: str) -> ChangeSet:
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise ChangeSetInvalid([Problem(1, "Berkas lebih dari 5 MB.")])
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - BaseLoader builds no objects
+        doc = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -287,11 +301,16 @@ def parse_change_set(text: str) -> ChangeSet:
         problems.append(Problem(doc["__line__"], "'decree' (number, date, effective) wajib ada."))
     else:
         number = _text(decree, "number", problems)
-        decided = _date(decree.get("date"), decree["__line__"], "'date'", problems)
-        effective = _date(decree.get("effective"), decree["__line__"], "'effective'", problems)
+        decided = _date(decree.get("date"), _at(decree, "date"), "'date'", problems)
+        effective = _date(
+            decree.get("effective"), _at(decree, "effective"), "'effective'", problems
+        )
         if decided and effective and effective < decided:
             problems.append(
-                Problem(decree["__line__"], "Tanggal berlaku tidak boleh sebelum tanggal keputusan.")
+                Problem(
+                    _at(decree, "effective"),
+                    "Tanggal berlaku tidak boleh sebelum tanggal keputusan.",
+                )
             )
     entries = doc.get("operations")
     if not isinstance(entries, list) or not entries:

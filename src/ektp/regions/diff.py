@@ -120,7 +120,9 @@ def diff_snapshots(old: dict[str, str], new: dict[str, str]) -> Proposal:
         new_parent = matched.get(parent) or (parent if parent in new else None)
         candidates = [c for c in by_parent.get((new_parent, key), []) if c not in taken]
         if not candidates and codes.level_of(code) <= codes.KABKOTA:
-            candidates = [c for c in by_level.get((codes.level_of(code), key), []) if c not in taken]
+            candidates = [
+                c for c in by_level.get((codes.level_of(code), key), []) if c not in taken
+            ]
         if len(candidates) == 1:
             matched[code] = candidates[0]
             taken.add(candidates[0])

@@ -114,7 +114,9 @@ class RegionChange(models.Model):
         MERGE = "merge", _("Penggabungan")
         MOVE = "move", _("Pindah induk / kode baru")
 
-    change_set = models.ForeignKey(RegionChangeSet, on_delete=models.PROTECT, related_name="changes")
+    change_set = models.ForeignKey(
+        RegionChangeSet, on_delete=models.PROTECT, related_name="changes"
+    )
     line = models.PositiveIntegerField(_("baris"))
     op = models.CharField(max_length=8, choices=Op.choices)
     old_code = models.CharField(max_length=13, blank=True, db_index=True)

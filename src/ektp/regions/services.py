@@ -178,7 +178,9 @@ def _move_residents(res: Resolved, cs: RegionChangeSet, actor, now) -> tuple[lis
         ]
         resident_ids += [pk for pk, _ in fresh]
         family_ids += [pk for pk in families if pk not in set(family_ids)]
-        line = figures.setdefault(res.renamed_lines[code], {"residents": 0, "families": 0, "ids": []})
+        line = figures.setdefault(
+            res.renamed_lines[code], {"residents": 0, "families": 0, "ids": []}
+        )
         line["residents"] += len(fresh)
         line["families"] += len(families)
         line["ids"] += [pk for pk, _ in fresh]
@@ -227,9 +229,9 @@ def _queue_reprints(resident_ids: list, cs: RegionChangeSet, actor) -> tuple[int
             pk__in=chunk, ktp_status__in=HOLDER_STATUSES, life_status="hidup"
         ).values_list("pk", "kabkota_code")
         open_ids = set(
-            ReprintRequest.objects.filter(resident_id__in=chunk, status__in=OPEN_REQUEST).values_list(
-                "resident_id", flat=True
-            )
+            ReprintRequest.objects.filter(
+                resident_id__in=chunk, status__in=OPEN_REQUEST
+            ).values_list("resident_id", flat=True)
         )
         for pk, kab in holders:
             if pk in open_ids:

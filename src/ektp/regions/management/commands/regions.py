@@ -87,7 +87,9 @@ class Command(BaseCommand):
     def _impact(self, impact):
         w = self.stdout.write
         if impact.already_applied:
-            w(f"Keputusan {impact.number} sudah diterapkan dari berkas yang sama; tidak ada dampak.")
+            w(
+                f"Keputusan {impact.number} sudah diterapkan dari berkas yang sama; tidak ada dampak."
+            )
             return
         w(f"Keputusan {impact.number}, berlaku {impact.effective_on:%d-%m-%Y}")
         w("Operasi: " + ", ".join(f"{op} {n}" for op, n in sorted(impact.operations.items())))
