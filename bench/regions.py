@@ -48,7 +48,11 @@ def seed(moving: int, staying: int) -> None:
         dusun = ("III", "IV")[i % 2] if i < moving else ("I", "II")[i % 2]
         if i % 4 == 0:
             family = Family(
-                kk_number=make_kk(kecamatan_code=VILLAGE[:8], issued_on=born, serial=i // 4 + 1),
+                kk_number=make_kk(
+                    kecamatan_code=VILLAGE[:8],
+                    issued_on=born + dt.timedelta(days=i // 4 // 9000),
+                    serial=i // 4 % 9000 + 1,
+                ),
                 issued_on=born,
                 address_region_id=VILLAGE,
                 rt="001",
@@ -58,17 +62,18 @@ def seed(moving: int, staying: int) -> None:
             family.set_region_codes()
             families.append(family)
         holder = i % 3 == 0
+        birth = born + dt.timedelta(days=i // 9000)  # (birth date, serial) unique: one NIK each
         resident = Resident(
             nik=make_nik(
                 kecamatan_code=VILLAGE[:8],
-                birth_date=born + dt.timedelta(days=i % 3000),
+                birth_date=birth,
                 sex="L",
                 serial=i % 9000 + 1,
             ),
             family=family,
             name=f"PENDUDUK BENCH {i}",
             birth_place="PESAWARAN",
-            birth_date=born + dt.timedelta(days=i % 3000),
+            birth_date=birth,
             sex="L",
             religion="islam",
             mother_name="IBU BENCH",

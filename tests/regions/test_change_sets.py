@@ -262,3 +262,53 @@ def test_every_problem_listed_at_once(villages, kadis):
     err = _refused(text, kadis)
     assert [p.line for p in err.problems] == [6, 12]
     assert "baris 6" in err.message and "baris 12" in err.message
+
+
+def test_decree_reprints_have_their_own_line_in_the_blank_forecast(villages, kadis):
+    from ektp.cards.forecast import cover_report
+    from ektp.offices.models import Office
+
+    office = Office.objects.get(region_id="18.09")
+    before, _ = cover_report(office, with_points=False)
+    apply_change_set(text=SPLIT, actor=kadis)
+    after, _ = cover_report(office, with_points=False)
+    assert (before.decree_reprints, after.decree_reprints) == (0, 3)
+    assert after.suggested_request - before.suggested_request == 3
+    assert after.backlog == before.backlog  # not PRR: a line of its own
+
+
+def test_decree_reprints_wait_behind_a_lost_card_in_the_print_queue(villages, kadis):
+    from ektp.cards.services import create_reprint_request
+
+    holder = Resident.objects.get(address_region_id=A, street="DUSUN I", ktp_status="CARD_ISSUED")
+    create_reprint_request(resident=holder, reason="hilang", actor=kadis)
+    result = apply_change_set(text=SPLIT, actor=kadis)
+    queue = print_queue(ReprintRequest.objects.first().office)
+    assert [i.category for i in queue.items] == ["lost"] + ["region_change"] * 3
+    assert all(i.request.change_set == result.change_set for i in queue.items[1:])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_applying_the_same_decree_at_once_apply_it_once(villages, kadis):
+    from tests.threads import run_in_threads
+
+    applied = []
+    errors = run_in_threads(
+        lambda: applied.append(apply_change_set(text=SPLIT, actor=kadis).applied), 2
+    )
+    assert errors == []
+    assert sorted(applied) == [False, True]
+    assert RegionChangeSet.objects.count() == 1
+    assert ReprintRequest.objects.count() == 3
+    assert AddressChange.objects.count() == 6
+
+
+def test_api_shows_a_new_region_with_its_validity_and_change_time(villages, kadis, client):
+    from ektp.core.services import issue_api_token
+
+    apply_change_set(text=SPLIT, actor=kadis)
+    token = issue_api_token(user=kadis, name="uji")
+    body = client.get(f"/api/v1/regions/{A_NEW}", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert body["valid_from"] == TODAY.isoformat() and body["parent_code"] == "18.09.01"
+    assert body["updated_at"]  # what a delta pull of reference data follows
