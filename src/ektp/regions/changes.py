@@ -16,6 +16,7 @@ from functools import reduce
 from operator import or_
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from ektp.regions import codes
 from ektp.regions.changeset import ChangeSet, ChangeSetInvalid, Operation, Part, Problem
@@ -551,7 +552,7 @@ def impact(res: Resolved) -> Impact:
         out.moves.append((rule.line, rule.source, rule.target, n, f))
         out.residents_moving += n
         out.families_moving += f
-        wajib = people.wajib_ktp(dt.date.today()).count()
+        wajib = people.wajib_ktp(timezone.localdate()).count()
         delta[rule.source] -= wajib
         delta[rule.target] += wajib
     for code in res.renamed:
@@ -584,7 +585,7 @@ def impact(res: Resolved) -> Impact:
     touched = set(delta) | set(res.retired)
     for target in Target.objects.filter(region_id__in=touched).select_related("region"):
         before = (
-            Resident.objects.wajib_ktp(dt.date.today()).filter(in_subtree(target.region_id)).count()
+            Resident.objects.wajib_ktp(timezone.localdate()).filter(in_subtree(target.region_id)).count()
         )
         after = 0 if target.region_id in res.retired else before + delta.get(target.region_id, 0)
         successor = res.successors.get(target.region_id)

@@ -85,16 +85,13 @@ def predecessors_on(region_codes: Iterable[str], as_of: dt.date) -> dict[str, st
     """For the regions among `region_codes` that a decree made after `as_of`, the region
     they were part of on that day (the first when several were merged)."""
     rows = (
-        RegionChange.objects.filter(
-            new_code__in=list(region_codes),
-            op__in=LINEAGE_OPS,
-            change_set__effective_on__gt=as_of,
-        )
+        RegionChange.objects.filter(op__in=LINEAGE_OPS, change_set__effective_on__gt=as_of)
         .exclude(old_code=F("new_code"))
         .order_by("line", "id")
         .values_list("new_code", "old_code")
     )
     out: dict[str, str] = {}
-    for new, old in rows:
+    for new, old in rows:  # the decrees after a day are few: no IN list of every village
         out.setdefault(new, old)
-    return out
+    wanted = set(region_codes)
+    return {new: old for new, old in out.items() if new in wanted}
