@@ -585,7 +585,9 @@ def impact(res: Resolved) -> Impact:
     touched = set(delta) | set(res.retired)
     for target in Target.objects.filter(region_id__in=touched).select_related("region"):
         before = (
-            Resident.objects.wajib_ktp(timezone.localdate()).filter(in_subtree(target.region_id)).count()
+            Resident.objects.wajib_ktp(timezone.localdate())
+            .filter(in_subtree(target.region_id))
+            .count()
         )
         after = 0 if target.region_id in res.retired else before + delta.get(target.region_id, 0)
         successor = res.successors.get(target.region_id)
