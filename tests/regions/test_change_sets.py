@@ -312,3 +312,77 @@ def test_api_shows_a_new_region_with_its_validity_and_change_time(villages, kadi
     body = client.get(f"/api/v1/regions/{A_NEW}", HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert body["valid_from"] == TODAY.isoformat() and body["parent_code"] == "18.09.01"
     assert body["updated_at"]  # what a delta pull of reference data follows
+
+
+MERGE_MOVE = f"""\
+decree:
+  number: "100.1.1-0009/{TODAY.year}"
+  date: {TODAY}
+  effective: {TODAY}
+operations:
+  - op: new
+    code: 18.09.01.2903
+    name: Sinar Harapan
+  - op: rename
+    code: 18.09.01.2003
+    name: Cipadang Raya
+  - op: merge
+    from: [{A}, {B}]
+    into: {A}
+    name: Padang Pampangan
+  - op: move
+    code: 18.09.01.2004
+    new_code: 18.09.02.2904
+"""
+
+
+def test_new_rename_merge_and_move_keep_history_and_follow_residents(villages, kadis):
+    from ektp.coverage.models import Target
+
+    ResidentFactory(address_region_id="18.09.01.2004", ktp_status="CARD_PRINTED", recorded_on=TODAY)
+    ResidentFactory(address_region_id="18.09.01.2003")
+    target = Target.objects.create(
+        name="Pampangan 95", population="wajib_ktp", region_id=B, rate=95, due_date=TODAY
+    )
+    preview = plan_change_set(text=MERGE_MOVE)
+    assert preview.targets == [("Pampangan 95", A, 8, 0)]
+    result = apply_change_set(text=MERGE_MOVE, actor=kadis)
+
+    assert Region.objects.get(code="18.09.01.2903").valid_from == TODAY
+    assert Region.objects.get(code="18.09.01.2003").name == "Cipadang Raya"
+    merged, old_b = Region.objects.get(code=A), Region.objects.get(code=B)
+    assert merged.name == "Padang Pampangan" and merged.valid_to is None
+    assert (old_b.valid_to, old_b.successor_id) == (TODAY - dt.timedelta(days=1), A)
+    assert Resident.objects.filter(address_region_id=A).count() == 16
+    moved_old = Region.objects.get(code="18.09.01.2004")
+    assert moved_old.successor_id == "18.09.02.2904"
+    mover = Resident.objects.get(address_region_id="18.09.02.2904")
+    assert (mover.kecamatan_code, mover.kabkota_code) == ("18.09.02", "18.09")
+    target.refresh_from_db()
+    assert target.region_id == A  # the target follows the region its people went to
+    renamed = AddressChange.objects.filter(change_set=result.change_set, to_code="18.09.01.2003")
+    assert renamed.count() == 1 and renamed.get().from_code == "18.09.01.2003"
+    # KK: B's four families (merged) and A's four (the merge renamed A): eight
+    assert FamilyCardPrint.objects.filter(change_set=result.change_set).count() == 8
+    # reprints: the holders of A and B (four each) and the mover; the renamed villager holds none
+    assert ReprintRequest.objects.filter(change_set=result.change_set).count() == 9
+
+
+def test_plan_and_apply_commands(villages, kadis, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "keputusan.yaml"
+    path.write_text(SPLIT, encoding="utf-8")
+    out = StringIO()
+    call_command("regions", "plan", str(path), stdout=out)
+    assert "Penduduk pindah desa: 6 (3 keluarga)" in out.getvalue()
+    assert "KTP-el dicetak ulang: 3" in out.getvalue()
+    call_command("regions", "apply", str(path), "--user", kadis.username, stdout=out)
+    assert "3 cetak ulang KTP-el diantrekan" in out.getvalue()
+    call_command("regions", "apply", str(path), "--user", kadis.username, stdout=out)
+    assert "tidak ada yang diubah" in out.getvalue()
+    path.write_text(SPLIT.replace(A, "18.09.01.2999"), encoding="utf-8")
+    with pytest.raises(CommandError, match="baris 6"):
+        call_command("regions", "plan", str(path), stdout=out)
