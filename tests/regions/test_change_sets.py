@@ -13,6 +13,7 @@ from ektp.core.models import AuditEvent, Role
 from ektp.coverage.selectors import trend
 from ektp.coverage.services import take_snapshots
 from ektp.coverage.stats import coverage_of, forget_counts
+from ektp.notifications.events import notify_address_changed
 from ektp.notifications.models import Event, Message
 from ektp.regions.changeset import ChangeSetInvalid, parse_change_set
 from ektp.regions.models import AddressChange, Region, RegionChangeSet
@@ -135,6 +136,9 @@ def test_split_by_dusun_moves_residents_reissues_kk_queues_reprints_and_tells_th
     told = Message.objects.filter(event=Event.ADDRESS_CHANGED)
     assert told.values("resident").distinct().count() == 6
     assert "Padang Ratu Jaya" in told.filter(resident__address_region_id=A_NEW).first().body
+    sent = told.count()
+    notify_address_changed(change_set_id=result.change_set.pk)  # the task run twice
+    assert told.count() == sent
 
     audit = AuditEvent.objects.filter(object_id=str(result.change_set.pk))
     per_op = audit.filter(object_type="region_change").order_by("seq")
