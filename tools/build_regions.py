@@ -5,7 +5,8 @@ Run once when the source data changes:
     python tools/build_regions.py ../shared/data/wilayah src/ektp/regions/data
 
 Writes `wilayah.tsv.gz` (code, name, population male, population female, valid_to)
-sorted by code, and copies the MIT notice next to it. Codes present in the 2020
+sorted by code, `wilayah-2020.tsv.gz` (code, name: the whole 2020 edition, for
+`ektp regions diff 2020 2025`), and copies the MIT notice next to it. Codes present in the 2020
 edition but not in the current one are kept with `valid_to` set, so that the NIK
 prefix of a resident first registered in an old or split region is still known.
 """
@@ -51,6 +52,9 @@ def main(source: Path, target: Path) -> None:
         lines.append("\t".join([code, name, str(male or ""), str(female or ""), valid_to]))
     with gzip.open(target / "wilayah.tsv.gz", "wt", encoding="utf-8", compresslevel=9) as fh:
         fh.write("\n".join(lines) + "\n")
+    snapshot = [f"{code}\t{old[code][0]}" for code in sorted(old)]
+    with gzip.open(target / "wilayah-2020.tsv.gz", "wt", encoding="utf-8", compresslevel=9) as fh:
+        fh.write("\n".join(snapshot) + "\n")
     shutil.copy(source / "LICENSE", target / "LICENSE-wilayah")
     print(f"{len(lines)} regions written to {target / 'wilayah.tsv.gz'}")
 

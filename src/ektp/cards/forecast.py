@@ -19,6 +19,10 @@ ration all read `office_cover` / `cover_report`):
 - The cover is a number of service days: 0 with no stock left; None (shown as "belum ada
   pemakaian", never "∞") only when nothing is used, waiting or planned.
 
+The suggested request adds the reprints a region change decree queued (its own line,
+`decree_reprints`, apart from the PRR backlog), so that the letter asks for what the decree
+costs in blanks.
+
 The next delivery is also counted in service days (the delivery's lead time in calendar
 days from the oldest open request, or from today), and the ration of `rationing.shortage`
 spreads the day's stock over those days.
@@ -33,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
-from ektp.cards.models import Blank, BlankRequest, CardPolicy, LedgerEntry
+from ektp.cards.models import Blank, BlankRequest, CardPolicy, LedgerEntry, ReprintRequest
 from ektp.offices.calendar import DEFAULT_WEEK, holiday_name
 from ektp.offices.models import Device, Office, ServicePoint
 from ektp.residents.models import Resident
@@ -97,6 +101,7 @@ class Cover:
     use_basis: str = BASIS_HISTORY
     history_days: int = 0
     printed_today: int = 0
+    decree_reprints: int = 0
     definition: str = field(default=DEFINITION)
 
     @property
@@ -233,6 +238,11 @@ def cover_report(
         backlog, stale = _prr_figures(waiting, today)
     recording = _recording_by(office, days) / len(days)
     outstanding = outstanding_requested(office)
+    decree_reprints = ReprintRequest.objects.filter(
+        office=office,
+        status__in=[ReprintRequest.Status.WAITING, ReprintRequest.Status.DEFERRED],
+        change_set__isnull=False,
+    ).count()
 
     def build(place, on_hand, used, planned, backlog, stale, recording, outstanding, whole):
         if backlog is not None:  # no more than there is to print before the delivery
@@ -242,7 +252,7 @@ def cover_report(
         need = 0
         if whole:
             need = backlog + demand * (to_delivery + policy.target_cover_days) - on_hand
-            need -= outstanding
+            need += decree_reprints - outstanding
         return Cover(
             place=place,
             on_hand=on_hand,
@@ -260,6 +270,7 @@ def cover_report(
             use_basis=basis,
             history_days=history,
             printed_today=used[2],
+            decree_reprints=decree_reprints if whole else 0,
         )
 
     whole = build(

@@ -331,6 +331,16 @@ class ReprintRequest(models.Model):
     old_card_usable = models.BooleanField(_("kartu lama masih dapat dipakai"), default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     deferral_reason = models.CharField(_("alasan penundaan"), max_length=250, blank=True)
+    # A data change that a region change decree caused: its own priority category
+    # ("region_change") in the print queue, the ration and the blank forecast.
+    change_set = models.ForeignKey(
+        "regions.RegionChangeSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reprint_requests",
+        verbose_name=_("keputusan perubahan wilayah"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -347,6 +357,10 @@ class ReprintRequest(models.Model):
                 name="reprint_one_open_per_resident",
             ),
             models.CheckConstraint(condition=~Q(reason="baru"), name="reprint_not_for_new_cards"),
+            models.CheckConstraint(
+                condition=Q(change_set__isnull=True) | Q(reason="perubahan_data"),
+                name="reprint_decree_is_data_change",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="deferred") | ~Q(deferral_reason=""),
                 name="reprint_deferred_has_reason",

@@ -24,11 +24,22 @@ CATEGORY_LABELS = {
     "first_voter": "Pemilih pemula",
     "new": "Wajib KTP baru",
     "data_change": "Perubahan data / pindah",
+    "region_change": "Perubahan wilayah (keputusan)",
     "lost": "Hilang",
     "damaged": "Rusak",
     "damaged_usable": "Rusak tetapi masih dapat dipakai",
 }
-DEFAULT_ORDER = ["first_voter", "new", "data_change", "lost", "damaged", "damaged_usable"]
+# A decree's reprints come after the residents' own needs: their old cards stay valid and a
+# decree may queue thousands at once; a policy can move them up.
+DEFAULT_ORDER = [
+    "first_voter",
+    "new",
+    "data_change",
+    "lost",
+    "damaged",
+    "region_change",
+    "damaged_usable",
+]
 DEFERRED_USABLE = (
     "Stok blangko terbatas sampai pengiriman berikutnya; kartu lama Anda masih dapat "
     "dipakai sehingga cetak ulang ditunda dan didahulukan wajib KTP baru."
@@ -41,9 +52,16 @@ def _age_on(birth: dt.date, day: dt.date) -> int:
 
 
 def category(
-    *, reason: str, resident: Resident, old_card_usable: bool, election_date: dt.date | None
+    *,
+    reason: str,
+    resident: Resident,
+    old_card_usable: bool,
+    election_date: dt.date | None,
+    from_decree: bool = False,
 ) -> str:
     """Return the priority category of one print."""
+    if from_decree:
+        return "region_change"
     if reason in (PrintReason.NEW, PrintReason.SUKET_EXCHANGE):
         today = timezone.localdate()
         if (
@@ -149,7 +167,11 @@ def check_print(
     policy = CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
     usable = request.old_card_usable if request is not None else False
     cat = category(
-        reason=reason, resident=resident, old_card_usable=usable, election_date=policy.election_date
+        reason=reason,
+        resident=resident,
+        old_card_usable=usable,
+        election_date=policy.election_date,
+        from_decree=request is not None and request.change_set_id is not None,
     )
     if cat == "damaged_usable" and policy.defer_damaged_usable:
         raise PrintDeferred(DEFERRED_USABLE, store_on_request=request is not None)

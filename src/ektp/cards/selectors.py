@@ -143,11 +143,20 @@ NEW_REASONS = [PrintReason.NEW, PrintReason.SUKET_EXCHANGE]
 
 
 def _category_rank(
-    rank: dict[str, int], *, reason, usable, birth, election: dt.date | None, today: dt.date
+    rank: dict[str, int],
+    *,
+    reason,
+    usable,
+    birth,
+    election: dt.date | None,
+    today: dt.date,
+    decree: str | None = None,
 ) -> Case:
     """The priority rank of a queue entry in SQL, the same as rationing.category()."""
     new = Q(**{f"{reason}__in": NEW_REASONS})
     whens = []
+    if decree is not None:
+        whens.append(When(Q(**{f"{decree}__isnull": False}), then=Value(rank["region_change"])))
     if election is not None and election >= today:
         # 17 to FIRST_VOTER_MAX_AGE years old on polling day.
         youngest = years_ago(election, 17)
@@ -239,6 +248,7 @@ def _queue_parts(
                 birth="resident__birth_date",
                 election=policy.election_date,
                 today=today,
+                decree="change_set",
             ),
             waiting=TruncDate("created_at"),
             nik_ref=F("resident__nik"),
@@ -289,6 +299,7 @@ def _items(rows: list[dict], *, policy: CardPolicy) -> list[QueueItem]:
                     resident=resident,
                     old_card_usable=req.old_card_usable if req else False,
                     election_date=policy.election_date,
+                    from_decree=req is not None and req.change_set_id is not None,
                 ),
                 waiting_since=r["waiting"],
                 note=req.deferral_reason

@@ -10,8 +10,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from ektp.core.ratelimit import BACKEND_ERRORS
+from ektp.coverage.models import Target
 from ektp.coverage.stats import forget_counts
 from ektp.enrollment.models import StatusChange
+from ektp.regions.signals import region_change_applied
 from ektp.residents.models import Resident
 
 # While a warm-up of a district waits in the queue, more writes need no other one: it reads
@@ -54,3 +56,12 @@ def resident_changed(sender, instance: Resident, raw: bool = False, **kwargs) ->
 def status_changed(sender, instance: StatusChange, raw: bool = False, **kwargs) -> None:
     if not raw:
         _stale("")  # the resident's own save names the district
+
+
+@receiver(region_change_applied, dispatch_uid="coverage_region_change")
+def rebase_on_region_change(sender, *, change_set, successors, **kwargs):
+    """A decree moved residents in bulk (past the post_save signals): targets of an ended
+    region follow its successor, and the counts go stale now and after commit."""
+    for old, new in successors.items():
+        Target.objects.filter(region_id=old).update(region_id=new)
+    _stale("")

@@ -32,6 +32,7 @@ from ektp.coverage.zones import apply_zones
 from ektp.offices.models import Office
 from ektp.regions import codes
 from ektp.regions.models import Region
+from ektp.regions.selectors import origins_of
 from ektp.residents.models import Citizenship, Resident, years_ago
 
 EARLIEST = KTP_EL_BEGAN
@@ -195,13 +196,38 @@ def targets_for(user: User) -> QuerySet[Target]:
 
 
 def trend(*, user: User, code: str, start: dt.date, end: dt.date) -> list[CoverageSnapshot]:
-    """Return the daily snapshots of a region between two dates."""
+    """Return the daily snapshots of a region between two dates; before a decree made the
+    region (a split child, a merge, a new code), the days are those of the regions it was made
+    from, summed (a child's trend shows its parent's past and its own future)."""
     code = scope_for(user=user, code=code)
-    return list(
+    own = list(
         CoverageSnapshot.objects.filter(region_code=code, day__gte=start, day__lte=end).order_by(
             "day"
         )
     )
+    origins, since = origins_of(code) if code else ([], None)
+    if not origins or since <= start:
+        return own
+    past: dict[dt.date, CoverageSnapshot] = {}
+    for s in CoverageSnapshot.objects.filter(
+        region_code__in=origins, day__gte=start, day__lte=end, day__lt=since
+    ).order_by("day"):
+        day = past.setdefault(
+            s.day,
+            CoverageSnapshot(
+                region_code=code,
+                level=codes.level_of(code),
+                day=s.day,
+                wajib_ktp=0,
+                recorded=0,
+                printed=0,
+                prr=0,
+                ikd=0,
+            ),
+        )
+        for name in ("wajib_ktp", "recorded", "printed", "prr", "ikd"):
+            setattr(day, name, getattr(day, name) + getattr(s, name))
+    return [*past.values(), *(s for s in own if s.day >= since)]
 
 
 def recordings_per_day(*, user: User, code: str, start: dt.date, end: dt.date) -> list[dict]:

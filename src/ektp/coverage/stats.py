@@ -167,10 +167,27 @@ COUNTS = ("wajib", "rec", "printed", "prr", "ikd")
 def _grouped(*, level: int, as_of: dt.date, within: str | None) -> dict[str, dict]:
     """Return the counts of a level by region code: the village counts (`village_counts`)
     summed up to the level (the counts of a region are the sums of its villages')."""
-    villages = village_counts(as_of=as_of, within=within)
+    villages = as_regions_on(village_counts(as_of=as_of, within=within), as_of)
     if level == codes.DESA:
         return villages
     return _roll_up(villages, level)
+
+
+def as_regions_on(villages: dict[str, dict], as_of: dt.date) -> dict[str, dict]:
+    """Count the residents of a village a decree made after `as_of` under the village they
+    lived in on that day (a split child's people are its parent's before the split), so
+    that a day's rows and rankings show the regions valid on that day."""
+    from ektp.regions.selectors import predecessors_on
+
+    earlier = predecessors_on(villages, as_of) if villages else {}
+    if not earlier:
+        return villages
+    out = {code: dict(counts) for code, counts in villages.items() if code not in earlier}
+    for new, old in earlier.items():
+        total = out.setdefault(old, dict.fromkeys(COUNTS, 0))
+        for name in COUNTS:
+            total[name] = (total.get(name) or 0) + (villages[new].get(name) or 0)
+    return out
 
 
 # The cached village counts: a random version names the state of the residents table; a
@@ -288,8 +305,10 @@ def _rows(
             else regions.filter(code=within)
         )
     wanted = Q(code__in=list(grouped))
-    if include_empty:
-        wanted |= Q(valid_to__isnull=True)
+    if include_empty:  # the regions valid on the day (a decree's old codes until it took effect)
+        wanted |= (Q(valid_to__isnull=True) | Q(valid_to__gte=as_of)) & (
+            Q(valid_from__isnull=True) | Q(valid_from__lte=as_of)
+        )
     names = dict(regions.filter(wanted).values_list("code", "name"))
     rows = [_row(code, name, level, grouped.get(code, {})) for code, name in names.items()]
     suket = suket_outstanding_by_code(level=level, within=within, as_of=as_of)

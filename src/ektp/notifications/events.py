@@ -93,3 +93,40 @@ def notify_printing_deferred(*, request) -> list[Message]:
         context={"reason": request.deferral_reason or "persediaan blangko terbatas"},
         dedup_key=f"{Event.PRINTING_DEFERRED}:{request.id}",
     )
+
+
+ADDRESS_BATCH = 500
+
+
+def notify_address_changed(*, change_set_id) -> int:
+    """Tell every resident whose address a region decree changed (once per resident and
+    decree, so a second run adds nothing); return the residents told."""
+    from ektp.regions.models import AddressChange, Region, RegionChangeSet
+
+    change_set = RegionChangeSet.objects.filter(pk=change_set_id).first()
+    if change_set is None:
+        return 0
+    collect = tanggal(max(change_set.effective_on, collect_from(timezone.now())))
+    names: dict[str, str] = {}
+    offices = dict(Office.objects.values_list("region_id", "name"))
+    rows = AddressChange.objects.filter(change_set=change_set).select_related("resident")
+    told = 0
+    for change in rows.order_by("pk").iterator(chunk_size=ADDRESS_BATCH):
+        code = change.to_code
+        if code not in names:
+            region = Region.objects.filter(code=code).select_related("parent").first()
+            names[code] = f"{region.name}, Kec. {region.parent.name}" if region else code
+        resident = change.resident
+        notify(
+            event=Event.ADDRESS_CHANGED,
+            resident=resident,
+            context={
+                "decree": change_set.number,
+                "village": names[code],
+                "point": offices.get(resident.kabkota_code, "kantor Disdukcapil"),
+                "date": collect,
+            },
+            dedup_key=f"{Event.ADDRESS_CHANGED}:{change_set.pk}:{resident.pk}",
+        )
+        told += 1
+    return told

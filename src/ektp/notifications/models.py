@@ -30,6 +30,7 @@ class Event(models.TextChoices):
     PRINTING_DEFERRED = "printing_deferred", _("Pencetakan ditunda")
     BOT_REPLY = "bot_reply", _("Balasan WhatsApp")
     ACCESS_CODE = "access_code", _("Kode sekali pakai")
+    ADDRESS_CHANGED = "address_changed", _("Alamat berubah karena keputusan wilayah")
 
 
 class MessageStatus(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.dispatch import receiver
 
 from ektp.appointments.signals import booking_made, booking_reminder_due
@@ -10,6 +11,7 @@ from ektp.notifications.events import notify_booking, notify_status_change, noti
 from ektp.notifications.models import Event
 from ektp.notifications.services import notify
 from ektp.portal.signals import access_code_requested
+from ektp.regions.signals import region_change_applied
 from ektp.residents.models import KtpStatus
 from ektp.suket.signals import suket_issued
 
@@ -50,3 +52,12 @@ def queue_booking_reminder(sender, *, booking, **kwargs):
 def queue_suket(sender, *, suket, pdf, **kwargs):
     """Queue the new suket with its signed PDF, in the transaction that marks it delivered."""
     notify_suket_issued(suket=suket, pdf=pdf)
+
+
+@receiver(region_change_applied, dispatch_uid="notifications_address_changed")
+def queue_address_notices(sender, *, change_set, **kwargs):
+    """After the decree commits, tell its residents in the background (one task, by id)."""
+    from ektp.notifications.tasks import notify_region_change
+
+    change_set_id = str(change_set.pk)
+    transaction.on_commit(lambda: notify_region_change.enqueue(change_set_id=change_set_id))

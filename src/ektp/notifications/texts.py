@@ -138,6 +138,20 @@ TEXTS: dict[str, dict[str, Text]] = {
             "code to anyone, including officers. If you did not ask for it, ignore this message.",
         ),
     },
+    Event.ADDRESS_CHANGED: {
+        "id": Text(
+            "Alamat Anda berubah karena keputusan wilayah",
+            "Yth. {name}, sesuai keputusan {decree} alamat Anda kini {village}. Kartu Keluarga "
+            "baru, dan KTP-el baru bila Anda sudah memilikinya, dapat diambil di {point} mulai "
+            "{date}. KTP-el lama tetap berlaku sampai kartu baru diterima.",
+        ),
+        "en": Text(
+            "Your address changed by a region decree",
+            "Dear {name}, under decree {decree} your address is now {village}. The new Family "
+            "Card, and a new KTP-el if you already hold one, can be collected at {point} from "
+            "{date}. Your old KTP-el stays valid until you receive the new card.",
+        ),
+    },
     Event.BOT_REPLY: {
         "id": Text("Balasan", "{text}"),
         "en": Text("Reply", "{text}"),

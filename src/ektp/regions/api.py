@@ -18,11 +18,22 @@ class RegionOut(Schema):
     kind: str
     parent_code: str | None = Field(None, alias="parent_id")
     population: int | None = None
+    valid_from: str | None = None
     valid_to: str | None = None
+    successor_code: str | None = Field(None, alias="successor_id")
+    updated_at: str | None = None
+
+    @staticmethod
+    def resolve_valid_from(obj) -> str | None:
+        return obj.valid_from.isoformat() if obj.valid_from else None
 
     @staticmethod
     def resolve_valid_to(obj) -> str | None:
         return obj.valid_to.isoformat() if obj.valid_to else None
+
+    @staticmethod
+    def resolve_updated_at(obj) -> str | None:
+        return obj.updated_at.isoformat() if obj.updated_at else None
 
 
 def _code(code: str) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import F, QuerySet
 
 from ektp.core.errors import DomainError
 from ektp.regions import codes
-from ektp.regions.models import Region
+from ektp.regions.models import Region, RegionChange
 
 
 class RegionNotFound(DomainError, LookupError):
@@ -59,3 +62,36 @@ def search_regions(
 def known_prefix(code: str) -> Region | None:
     """Return the region of a code (old editions included), or None when unknown."""
     return Region.objects.filter(code=code).first()
+
+
+LINEAGE_OPS = ["split", "merge", "move"]
+
+
+def origins_of(code: str) -> tuple[list[str], dt.date | None]:
+    """Return the regions a region was made from by a decree (a split's parent, a merge's
+    sources, a moved region's old code) and the day it began; ([], None) for an original."""
+    rows = list(
+        RegionChange.objects.filter(new_code=code, op__in=LINEAGE_OPS)
+        .exclude(old_code=code)
+        .select_related("change_set")
+        .order_by("line", "id")
+    )
+    if not rows:
+        return [], None
+    return [r.old_code for r in rows], rows[0].change_set.effective_on
+
+
+def predecessors_on(region_codes: Iterable[str], as_of: dt.date) -> dict[str, str]:
+    """For the regions among `region_codes` that a decree made after `as_of`, the region
+    they were part of on that day (the first when several were merged)."""
+    rows = (
+        RegionChange.objects.filter(op__in=LINEAGE_OPS, change_set__effective_on__gt=as_of)
+        .exclude(old_code=F("new_code"))
+        .order_by("line", "id")
+        .values_list("new_code", "old_code")
+    )
+    out: dict[str, str] = {}
+    for new, old in rows:  # the decrees after a day are few: no IN list of every village
+        out.setdefault(new, old)
+    wanted = set(region_codes)
+    return {new: old for new, old in out.items() if new in wanted}

@@ -293,3 +293,52 @@ class Resident(AddressMixin):
     @property
     def masked_nik(self) -> str:
         return self.nik[:6] + "******" + self.nik[-4:]
+
+
+class FamilyCardPrint(models.Model):
+    """One Kartu Keluarga printed for a family, with the address it shows and why."""
+
+    class Reason(models.TextChoices):
+        REGION_CHANGE = "perubahan_wilayah", _("Perubahan wilayah (keputusan)")
+        DATA_CHANGE = "perubahan_data", _("Perubahan data")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="card_prints")
+    kk_number = models.CharField(_("No. KK"), max_length=16)
+    address_region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("desa")
+    )
+    rt = models.CharField(_("RT"), max_length=3)
+    rw = models.CharField(_("RW"), max_length=3)
+    reason = models.CharField(_("alasan"), max_length=20, choices=Reason.choices)
+    change_set = models.ForeignKey(
+        "regions.RegionChangeSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="family_card_prints",
+    )
+    issued_on = models.DateField(_("tanggal terbit"))
+    printed_at = models.DateTimeField(_("waktu dicatat"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-printed_at"]
+        verbose_name = _("cetak Kartu Keluarga")
+        verbose_name_plural = _("cetak Kartu Keluarga")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "change_set"],
+                condition=Q(change_set__isnull=False),
+                name="familycardprint_once_per_decree",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason="perubahan_wilayah") | Q(change_set__isnull=False),
+                name="familycardprint_region_change_names_decree",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kk_number} {self.issued_on}"
