@@ -194,3 +194,27 @@ def test_the_second_factor_page_shows_no_menu_and_no_data_before_the_code(make_s
         client.post(reverse("core:otp_verify"), {"token": otp.current_code(device)})
     home = client.get(reverse("core:home")).content.decode()
     assert reverse("residents:search") in home and supervisor.region.name in home
+
+
+def test_a_key_read_from_someone_elses_enrolment_page_is_never_the_one_confirmed(make_staff):
+    """The password alone opens the enrolment page: whoever else opened it must not end up
+    holding the key the user then confirms."""
+    from django_otp.oath import TOTP
+
+    supervisor = make_staff(Role.SUPERVISOR)
+    intruder, owner = Client(), Client()
+    password_login(intruder, supervisor)
+    intruder.get(reverse("core:otp_enrol"))
+    intruder_key = TOTPDevice.objects.get(user=supervisor, confirmed=False).bin_key
+    password_login(owner, supervisor)
+    page = owner.get(reverse("core:otp_enrol")).content.decode()
+    device = TOTPDevice.objects.get(user=supervisor, confirmed=False)
+    assert device.bin_key != intruder_key
+    assert otp.secret_of(device) in page
+    confirmed = owner.post(reverse("core:otp_enrol"), {"token": otp.current_code(device)})
+    assert confirmed.status_code == 302
+    assert TOTPDevice.objects.get(user=supervisor, confirmed=True).bin_key != intruder_key
+    # A code from the key the intruder was shown confirms nothing.
+    intruder_code = f"{TOTP(intruder_key).token():06d}"
+    intruder.post(reverse("core:otp_enrol"), {"token": intruder_code})
+    assert TOTPDevice.objects.filter(user=supervisor, confirmed=True).count() == 1
