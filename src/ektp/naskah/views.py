@@ -35,10 +35,17 @@ def _slug(number: str) -> str:
     return number.replace("/", "-").replace(" ", "")
 
 
-def _to_be_numbered(request: HttpRequest, *, what: str) -> HttpResponse:
-    """The page of an issued document that has no number yet: numbering is an explicit POST
-    (a crawler, a prefetch or a refresh never takes a number)."""
-    return render(request, "naskah/to_be_numbered.html", {"what": what}, status=409)
+def _numbered(request: HttpRequest, *, kind: str, subject_id, number, what: str):
+    """Return (the document's letter, None), or (None, the answer) while it has no number:
+    a POST numbers it (number()) and comes back here; opening the page only offers the button,
+    so a crawler, a prefetch or a refresh never takes a number."""
+    letter = letter_for(kind=kind, subject_id=subject_id)
+    if letter is not None:
+        return letter, None
+    if request.method == "POST":
+        number()
+        return None, redirect(request.get_full_path(), permanent=False)
+    return None, render(request, "naskah/to_be_numbered.html", {"what": what}, status=409)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -52,12 +59,17 @@ def request_letter(request: HttpRequest, request_id) -> HttpResponse:
         raise Http404("Permohonan blangko tidak ditemukan.")
     letter = None
     if blank_request.status != BlankRequest.Status.DRAFT:
-        letter = letter_for(kind=Letter.Kind.BLANK_REQUEST, subject_id=blank_request.pk)
-        if request.method == "POST" and letter is None:
-            services.number_request_letter(blank_request=blank_request, actor=request.user)
-            return redirect(request.get_full_path(), permanent=False)
-        if letter is None:
-            return _to_be_numbered(request, what=documents.REQUEST_PERIHAL)
+        letter, answer = _numbered(
+            request,
+            kind=Letter.Kind.BLANK_REQUEST,
+            subject_id=blank_request.pk,
+            number=lambda: services.number_request_letter(
+                blank_request=blank_request, actor=request.user
+            ),
+            what=documents.REQUEST_PERIHAL,
+        )
+        if answer is not None:
+            return answer
     body = documents.request_letter_pdf(blank_request, letter, sign=letter is not None)
     name = f"permohonan-blangko-{_slug(letter.number) if letter else 'draf'}.pdf"
     return _file(body, content_type="application/pdf", name=name)
@@ -77,12 +89,15 @@ def receipt(request: HttpRequest, card_id) -> HttpResponse:
         raise Http404("Cetakan kartu tidak ditemukan di kantor ini.")
     if card.handed_over_at is None:
         raise Http404("Kartu ini belum diserahkan; tanda terima dibuat saat penyerahan.")
-    letter = letter_for(kind=Letter.Kind.HANDOVER_RECEIPT, subject_id=card.pk)
-    if request.method == "POST" and letter is None:
-        services.number_receipt(card=card, actor=request.user)
-        return redirect(request.get_full_path(), permanent=False)
-    if letter is None:
-        return _to_be_numbered(request, what=documents.RECEIPT_PERIHAL)
+    letter, answer = _numbered(
+        request,
+        kind=Letter.Kind.HANDOVER_RECEIPT,
+        subject_id=card.pk,
+        number=lambda: services.number_receipt(card=card, actor=request.user),
+        what=documents.RECEIPT_PERIHAL,
+    )
+    if answer is not None:
+        return answer
     body = documents.handover_receipt_pdf(card, letter, sign=True)
     return _file(
         body, content_type="application/pdf", name=f"tanda-terima-{_slug(letter.number)}.pdf"
