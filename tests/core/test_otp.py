@@ -168,3 +168,53 @@ def test_the_demo_logins_enrol_the_accounts_that_need_a_code(make_staff, capsys)
     password_login(client, kadis)
     client.post(reverse("core:otp_verify"), {"token": code})
     assert client.get(reverse("core:home")).status_code == 200
+
+
+@pytest.mark.parametrize("enrolled", [True, False], ids=["code page", "enrolment page"])
+def test_the_second_factor_page_shows_no_menu_and_no_data_before_the_code(make_staff, enrolled):
+    supervisor = make_staff(Role.SUPERVISOR)
+    device = otp.enrol_confirmed(supervisor) if enrolled else None
+    client = Client()
+    password_login(client, supervisor)
+    page = client.get(reverse("core:otp_verify" if enrolled else "core:otp_enrol"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for hidden in (
+        reverse("residents:search"),
+        reverse("coverage:dashboard"),
+        supervisor.region.name,
+        supervisor.get_role_display(),
+    ):
+        assert hidden not in html
+    assert reverse("core:logout") in html  # the way out stays
+    if device is None:
+        device = TOTPDevice.objects.get(user=supervisor, confirmed=False)
+        client.post(reverse("core:otp_enrol"), {"token": otp.current_code(device)})
+    else:
+        client.post(reverse("core:otp_verify"), {"token": otp.current_code(device)})
+    home = client.get(reverse("core:home")).content.decode()
+    assert reverse("residents:search") in home and supervisor.region.name in home
+
+
+def test_a_key_read_from_someone_elses_enrolment_page_is_never_the_one_confirmed(make_staff):
+    """The password alone opens the enrolment page: whoever else opened it must not end up
+    holding the key the user then confirms."""
+    from django_otp.oath import TOTP
+
+    supervisor = make_staff(Role.SUPERVISOR)
+    intruder, owner = Client(), Client()
+    password_login(intruder, supervisor)
+    intruder.get(reverse("core:otp_enrol"))
+    intruder_key = TOTPDevice.objects.get(user=supervisor, confirmed=False).bin_key
+    password_login(owner, supervisor)
+    page = owner.get(reverse("core:otp_enrol")).content.decode()
+    device = TOTPDevice.objects.get(user=supervisor, confirmed=False)
+    assert device.bin_key != intruder_key
+    assert otp.secret_of(device) in page
+    confirmed = owner.post(reverse("core:otp_enrol"), {"token": otp.current_code(device)})
+    assert confirmed.status_code == 302
+    assert TOTPDevice.objects.get(user=supervisor, confirmed=True).bin_key != intruder_key
+    # A code from the key the intruder was shown confirms nothing.
+    intruder_code = f"{TOTP(intruder_key).token():06d}"
+    intruder.post(reverse("core:otp_enrol"), {"token": intruder_code})
+    assert TOTPDevice.objects.filter(user=supervisor, confirmed=True).count() == 1

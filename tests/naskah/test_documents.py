@@ -106,7 +106,7 @@ def test_only_the_head_of_that_office_opens_the_letter(
     client.force_login(make_staff(role, region=region, username=f"u-{role}-{region}"))
     response = client.get(reverse("naskah:request_letter", args=[submitted_request.pk]), KAB)
     assert response.status_code == status
-    assert not Letter.objects.exists()
+    assert Letter.objects.count() == 1  # the one numbered when the request was submitted
 
 
 def test_the_province_admin_opens_a_district_letter(client, make_staff, submitted_request):

@@ -1,121 +1,87 @@
-"""Letter numbers: the office's format, one number per document, no gap and no duplicate."""
+"""Letter numbers are taken when a letter is issued (submit, hand-over) or by an explicit POST,
+never by opening a page: a crawler, a link prefetch or a refresh burns no number."""
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-
 import pytest
+from django.urls import reverse
 
-from ektp.naskah import services
-from ektp.naskah.errors import NaskahError, NaskahForbidden
 from ektp.naskah.models import Letter, LetterSequence
-from ektp.naskah.selectors import letterhead_of
-from tests.threads import run_in_threads
+from tests.naskah.pdftext import text_of
 
-RECEIPT = Letter.Kind.HANDOVER_RECEIPT
-DEC = dt.date(2026, 12, 7)
+pytestmark = pytest.mark.django_db
 
-
-def number(office, actor, subject=None, on=DEC, kind=RECEIPT):
-    return services.number_letter(
-        office=office,
-        kind=kind,
-        subject_id=subject or uuid.uuid4(),
-        perihal="Uji",
-        actor=actor,
-        on=on,
-    )
+KAB = {"kab": "18.09"}
 
 
-def test_default_format_gives_the_kemendagri_shape(office):
-    head = letterhead_of(office)
-    assert (
-        services.format_letter_number(head, sequence=1, on=DEC) == "470/0001/Disdukcapil/XII/2026"
-    )
+def _sequence_last(office) -> int:
+    row = LetterSequence.objects.filter(office=office).first()
+    return row.last if row else 0
 
 
-def test_each_office_writes_its_own_format(letterhead):
-    letterhead.number_format = "{kode}/{nomor}/DKPS-PSW/{tahun}"
-    letterhead.classification = "400.12"
-    assert (
-        services.format_letter_number(letterhead, sequence=37, on=DEC)
-        == "400.12/0037/DKPS-PSW/2026"
-    )
+def test_submitting_a_blank_request_numbers_its_letter(submitted_request):
+    letter = Letter.objects.get(kind=Letter.Kind.BLANK_REQUEST)
+    assert letter.subject_id == str(submitted_request.pk)
+    assert letter.sequence == 1
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("", "wajib diisi"),
-        ("470/Disdukcapil/{tahun}", "tepat satu kali"),
-        ("{nomor}/{nomor}", "tepat satu kali"),
-        ("{nomor}/{rahasia}", "{rahasia} tidak dikenal"),
-        ("{nomor:>10}", "{nomor} tidak dikenal"),
-        ("{nomor!r}", "{nomor} tidak dikenal"),
-        ("{nomor.__class__}", "tidak dikenal"),
-        ("{nomor}/{", "kurung kurawal"),
-        ("x" * 101 + "{nomor}", "paling banyak 100"),
-    ],
-)
-def test_a_bad_number_format_is_refused(text, message):
-    with pytest.raises(NaskahError, match=message.replace("{", r"\{").replace("}", r"\}")):
-        services.check_number_format(text)
+def test_handing_a_card_over_numbers_its_receipt(handed_card):
+    letter = Letter.objects.get(kind=Letter.Kind.HANDOVER_RECEIPT)
+    assert letter.subject_id == str(handed_card.pk)
 
 
-def test_numbers_follow_each_other_and_a_document_keeps_its_number(office, supervisor):
-    subject = uuid.uuid4()
-    first = number(office, supervisor, subject)
-    again = number(office, supervisor, subject)
-    second = number(office, supervisor)
-    assert first.pk == again.pk
-    assert [first.number, second.number] == [
-        "470/0001/Disdukcapil/XII/2026",
-        "470/0002/Disdukcapil/XII/2026",
-    ]
-    assert LetterSequence.objects.get(office=office, year=2026).last == 2
+def test_opening_an_unnumbered_request_letter_takes_no_number(
+    head_client, submitted_request, office
+):
+    Letter.objects.all().delete()  # as a request submitted before letters were numbered
+    before = _sequence_last(office)
+    url = reverse("naskah:request_letter", args=[submitted_request.pk])
+    for _ in range(3):  # a crawler, a prefetch, a refresh
+        response = head_client.get(url, KAB)
+        assert response.status_code == 409
+        assert "Beri nomor" in response.content.decode()
+    assert head_client.head(f"{url}?kab=18.09").status_code == 409
+    assert not Letter.objects.exists()
+    assert _sequence_last(office) == before
+    numbered = head_client.post(f"{url}?kab=18.09")
+    assert numbered.status_code == 302
+    letter = Letter.objects.get()
+    assert _sequence_last(office) == before + 1
+    again = head_client.post(f"{url}?kab=18.09")  # a second click keeps the same number
+    assert again.status_code == 200 and Letter.objects.count() == 1
+    pdf = head_client.get(numbered["Location"])
+    assert pdf["Content-Type"] == "application/pdf"
+    assert letter.number in text_of(pdf.content)
 
 
-def test_the_sequence_starts_again_each_year(office, supervisor):
-    number(office, supervisor, on=DEC)
-    assert (
-        number(office, supervisor, on=dt.date(2027, 1, 2)).number == "470/0001/Disdukcapil/I/2027"
-    )
+def test_opening_an_unnumbered_receipt_takes_no_number(operator_client, handed_card, office):
+    Letter.objects.all().delete()
+    before = _sequence_last(office)
+    url = reverse("naskah:receipt", args=[handed_card.pk])
+    assert operator_client.get(url, KAB).status_code == 409
+    assert operator_client.get(url, KAB).status_code == 409
+    assert not Letter.objects.exists() and _sequence_last(office) == before
+    assert operator_client.post(f"{url}?kab=18.09").status_code == 302
+    assert Letter.objects.filter(kind=Letter.Kind.HANDOVER_RECEIPT).count() == 1
 
 
-def test_staff_of_another_district_cannot_take_a_number(office, make_staff):
-    from ektp.core.models import Role
+def test_a_draft_request_cannot_be_numbered_by_post(head_client, office, supervisor):
+    from ektp.cards import services as cards
+    from tests.cards.factories import PrrResidentFactory
 
-    stranger = make_staff(Role.SUPERVISOR, region="18.01", username="kadis-lamsel")
-    with pytest.raises(NaskahForbidden):
-        number(office, stranger)
+    PrrResidentFactory()
+    draft = cards.draft_blank_request(office=office, actor=supervisor)
+    url = reverse("naskah:request_letter", args=[draft.pk])
+    response = head_client.post(f"{url}?kab=18.09")
+    assert response.status_code == 200  # the draft PDF, unnumbered
     assert not Letter.objects.exists()
 
 
-def test_an_unknown_kind_of_letter_is_refused(office, supervisor):
-    with pytest.raises(NaskahError, match="tidak dikenal"):
-        number(office, supervisor, kind="undangan")
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_clerks_numbering_at_once_get_consecutive_numbers_without_gap_or_duplicate(
-    office, supervisor
+def test_staff_of_another_district_cannot_number_a_letter_by_post(
+    client, make_staff, submitted_request
 ):
-    count = 8
-    errors = run_in_threads(lambda: number(office, supervisor), count)
-    assert errors == []
-    sequences = sorted(Letter.objects.values_list("sequence", flat=True))
-    assert sequences == list(range(1, count + 1))
-    assert Letter.objects.values("number").distinct().count() == count
-    assert LetterSequence.objects.get(office=office).last == count
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_one_document_printed_at_once_by_several_clerks_gets_one_number(office, supervisor):
-    subject = uuid.uuid4()
-    errors = run_in_threads(lambda: number(office, supervisor, subject), 6)
-    assert errors == []
-    assert Letter.objects.get().sequence == 1
-    assert LetterSequence.objects.get(office=office).last == 1
+    Letter.objects.all().delete()
+    client.force_login(make_staff("supervisor", region="18.01", username="kadis-lamsel"))
+    url = reverse("naskah:request_letter", args=[submitted_request.pk])
+    assert client.post(f"{url}?kab=18.09").status_code == 404
+    assert not Letter.objects.exists()

@@ -325,3 +325,25 @@ def test_whatsapp_cloud_message_carries_its_idempotency_key(settings, http_serve
     [request] = http_server.requests
     sent = json.loads(request["body"])
     assert sent["biz_opaque_callback_data"] == message.idempotency_key
+
+
+def _notify_with_pdf(resident, content: bytes):
+    return notify(
+        event=Event.PRINTING_DEFERRED,
+        resident=resident,
+        context={"reason": "blangko habis"},
+        dedup_key="lampiran-1",
+        channels=["email"],
+        attachment=("suket.pdf", content),
+    )
+
+
+def test_a_repeat_notify_leaves_the_first_attachment_as_it_was(settings):
+    resident = ReachableResidentFactory()
+    [first] = _notify_with_pdf(resident, b"%PDF-1.4 yang pertama")
+    path = settings.MEDIA_ROOT / first.attachment_path
+    assert path.read_bytes() == b"%PDF-1.4 yang pertama"
+    [again] = _notify_with_pdf(resident, b"%PDF-1.4 dibuat ulang")
+    assert again.pk == first.pk
+    assert path.read_bytes() == b"%PDF-1.4 yang pertama"
+    assert [p.name for p in path.parent.iterdir()] == ["suket.pdf"]  # no temporary file left

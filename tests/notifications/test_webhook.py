@@ -54,6 +54,8 @@ def test_handshake_echoes_the_challenge(client):
         {"hub.mode": "subscribe", "hub.verify_token": "salah", "hub.challenge": "1"},
         {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"},
         {"hub.mode": "subscribe", "hub.challenge": "1"},
+        {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN[:-1], "hub.challenge": "1"},
+        {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN + "é", "hub.challenge": "1"},
         {},
     ],
 )

@@ -62,7 +62,7 @@ CHUNK = struct.Struct("<I")
 CHUNK_BYTES = 4 << 20  # plaintext bytes of rows per sealed snapshot chunk
 WRITE_CHUNK = 1 << 20  # bytes per write of a batch of entries
 FILE_MODE = 0o600
-_GENERATION_FILE = re.compile(r"^(records|journal)-(\d{6})\.(npy|bin|log)$")
+_GENERATION_FILE = re.compile(r"\A(records|journal)-(\d{6})\.(npy|bin|log)\Z")
 _LEGACY_MAGIC = b"AJ"
 
 

@@ -2,6 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ektp.appointments.models import InvitationBatch, PriorityReason
+from ektp.regions import codes
+from ektp.regions.fields import RegionCodeField
 from ektp.residents.nik import NikField
 
 REQUIRED = {"required": _("Wajib diisi.")}
@@ -86,11 +88,10 @@ class InvitationForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Sasaran"), choices=InvitationBatch.Kind.choices, error_messages=CHOICE
     )
-    village = forms.RegexField(
+    village = RegionCodeField(
+        level=codes.DESA,
         label=_("Kode desa/kelurahan"),
-        regex=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$",
         required=False,
-        max_length=13,
         error_messages={
             "invalid": _("Kode desa harus berformat NN.NN.NN.NNNN, misalnya 18.09.01.2001."),
             "max_length": _("Kode desa harus berformat NN.NN.NN.NNNN, misalnya 18.09.01.2001."),

@@ -16,6 +16,7 @@ from ektp.cards.printers import default_printer
 from ektp.core.models import Role
 from ektp.offices.models import Office, ServicePoint
 from ektp.offices.selectors import office_for
+from ektp.regions.fields import KabKotaCodeIn
 from ektp.residents.nik import NikIn
 from ektp.residents.selectors import get_resident_by_nik
 
@@ -23,7 +24,6 @@ router = Router(tags=["cards"])
 
 PRINTER_ROLES = {Role.OPERATOR, Role.SUPERVISOR, Role.SYSTEM_ADMIN}
 READER_ROLES = PRINTER_ROLES | {Role.PROVINCE_ADMIN}
-KAB_PATTERN = r"^[0-9]{2}\.[0-9]{2}$"
 
 
 def _office(request, kab: str) -> Office:
@@ -41,7 +41,7 @@ def _printer_role(request) -> None:
 
 
 class OfficeIn(Schema):
-    kab: str = Field(..., pattern=KAB_PATTERN, description="Kode kab/kota kantor, mis. 18.09")
+    kab: KabKotaCodeIn
 
 
 class QueueIn(OfficeIn):

@@ -128,7 +128,7 @@ class Cover:
 
 
 def _policy(office: Office) -> CardPolicy:
-    return CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
+    return CardPolicy.of(office)
 
 
 def _next_delivery_due(office: Office, lead: int, today: dt.date) -> dt.date:

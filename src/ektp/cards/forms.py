@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ektp.cards.models import LedgerEntry, PrintReason
-from ektp.cards.services import RECEIVER_RELATIONS, RECONCILE_OUTCOMES
+from ektp.cards.services import RECEIVER_RELATIONS, RECONCILE_OUTCOMES, SERIAL_RE
 from ektp.residents.nik import NikField
 
 STORE = ""
@@ -136,7 +136,7 @@ class PrintForm(forms.Form):
         required=False, error_messages={"invalid": _("Nomor permohonan tidak sah.")}
     )
     serial = forms.RegexField(
-        regex=r"^[0-9]{6,20}$",
+        regex=SERIAL_RE,
         required=False,
         error_messages={"invalid": _("Nomor seri harus berupa 6–20 angka.")},
     )

@@ -67,6 +67,11 @@ class CardPolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.office} ({self.lead_time_days} hari)"
 
+    @classmethod
+    def of(cls, office) -> CardPolicy:
+        """The office's saved policy, or the unsaved default: a read that never writes."""
+        return cls.objects.filter(office=office).first() or cls(office=office)
+
 
 class BlankRequest(models.Model):
     """A request letter to the ministry or province for blanks, with the figures behind it."""

@@ -164,7 +164,7 @@ def check_print(
     state = shortage(office, count_today=False)  # counted below, once the office is locked
     if not state.short:
         return
-    policy = CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
+    policy = CardPolicy.of(office)
     usable = request.old_card_usable if request is not None else False
     cat = category(
         reason=reason,
@@ -211,7 +211,7 @@ class QueueItem:
 
 def defer_usable_requests(*, office: Office) -> int:
     """Under shortage, mark open damaged-but-usable requests deferred with the reason."""
-    policy = CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
+    policy = CardPolicy.of(office)
     if not policy.defer_damaged_usable or not shortage(office).short:
         return 0
     return ReprintRequest.objects.filter(

@@ -51,7 +51,7 @@ QUEUE_PAGE = 50
 
 def card_policy(office: Office) -> CardPolicy:
     """The office's card policy, or the defaults when it has none (nothing is written)."""
-    return CardPolicy.objects.filter(office=office).first() or CardPolicy(office=office)
+    return CardPolicy.of(office)
 
 
 def point_of(office: Office, point_id) -> ServicePoint | None:

@@ -7,6 +7,7 @@ import functools
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ektp.core import otp
 from ektp.core.access import may_open
 
 # The top menu, in order. A link shows only to the roles its view lets in (role_required).
@@ -39,11 +40,16 @@ def menu_for(role: str) -> tuple[tuple[str, str], ...]:
 
 
 def navigation(request):
-    """Expose the user's role, jurisdiction and menu to every template."""
+    """Expose the user's role, jurisdiction and menu to every template, once the session is
+    fully signed in: a password alone (second factor still due) shows nothing but the way out."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    is_verified = getattr(user, "is_verified", None)  # set by django-otp's OTPMiddleware
+    if not (is_verified and is_verified()) and otp.second_factor_required(user):
+        return {"nav_signed_in": False}
     return {
+        "nav_signed_in": True,
         "nav_role": user.get_role_display(),
         "nav_region": user.region,
         "nav_links": menu_for(user.role),

@@ -33,12 +33,19 @@ def has_device(user: User) -> bool:
 
 
 @transaction.atomic
-def pending_device(user: User) -> TOTPDevice:
-    """The user's TOTP device being enrolled (made once, kept until confirmed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
-    return device
+def new_pending_device(user: User) -> TOTPDevice:
+    """A device to enrol with a key shown on this page only. Earlier unconfirmed devices are
+    dropped: a key read from an enrolment page that someone else opened with the same password
+    never becomes the one the user confirms."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+
+
+def pending_device(user: User, device_id) -> TOTPDevice | None:
+    """The user's unconfirmed device with this id (the one the enrolment page showed), or None."""
+    if not isinstance(device_id, int):
+        return None
+    return TOTPDevice.objects.filter(user=user, confirmed=False, pk=device_id).first()
 
 
 def confirm_device(device: TOTPDevice, token: str) -> bool:

@@ -40,6 +40,10 @@ class OtpTokenForm(forms.Form):
     )
 
 
+# The session key naming the unconfirmed device whose key the enrolment page showed.
+ENROLLING_DEVICE = "otp_enrolling_device"
+
+
 def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
@@ -54,10 +58,21 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
     """Enrol a TOTP device: a QR code and the secret, then a first code to confirm it."""
     if otp.has_device(request.user) and not request.user.is_verified():
         return redirect(f"{reverse('core:otp_verify')}?next={_next_url(request)}")
-    device = otp.pending_device(request.user)
     form = OtpTokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    device = None
+    if request.method == "POST":
+        # Only the device whose key this session was shown can be confirmed here.
+        device = otp.pending_device(request.user, request.session.get(ENROLLING_DEVICE))
+    notice = ""
+    if device is None:
+        device = otp.new_pending_device(request.user)
+        request.session[ENROLLING_DEVICE] = device.pk
+        if request.method == "POST":
+            form = OtpTokenForm()
+            notice = _("Kunci autentikator sudah diganti. Pindai kode QR yang baru.")
+    elif form.is_valid():
         if otp.confirm_device(device, form.cleaned_data["token"]):
+            request.session.pop(ENROLLING_DEVICE, None)
             otp_login(request, device)
             return redirect(_next_url(request))
         form.add_error("token", _("Kode salah atau kedaluwarsa. Coba kode yang sedang tampil."))
@@ -67,6 +82,7 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
         "secret": otp.secret_of(device),
         "next": _next_url(request),
         "required": request.user.role in settings.EKTP_OTP_REQUIRED_ROLES,
+        "notice": notice,
     }
     return render(request, "core/otp_enrol.html", context)
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ektp.dedup.models import CaseStatus
 from ektp.dedup.services import MAX_REASON
+from ektp.regions.fields import RegionCodeField
 
 
 class DecisionForm(forms.Form):
@@ -40,10 +41,8 @@ class DecisionForm(forms.Form):
 
 
 class ScanForm(forms.Form):
-    region = forms.RegexField(
+    region = RegionCodeField(
         label=_("Kode wilayah"),
-        regex=r"^[0-9]{2}(\.[0-9]{2}){0,3}$",
-        max_length=13,
         error_messages={
             "required": _("Kode wilayah wajib diisi, mis. 18.09."),
             "invalid": _("Kode wilayah tidak sah; contoh: 18 atau 18.09."),

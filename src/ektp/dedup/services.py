@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from ektp.dedup.models import (
 from ektp.enrollment import services as enrollment_services
 from ektp.enrollment.biometrics import IRIS_EYE_BYTES, IRISES, quality_threshold
 from ektp.enrollment.models import Enrollment, Penunggalan
+from ektp.regions import codes
 from ektp.regions.models import Region
 from ektp.residents.models import KtpStatus, Resident
 
@@ -45,7 +45,6 @@ IRIS_TOP_K = 5
 SCAN_BATCH = 20_000
 
 log = logging.getLogger(__name__)
-REGION_CODE = re.compile(r"^[0-9]{2}(\.[0-9]{2}){0,3}$")
 
 
 class Outcome:
@@ -383,7 +382,7 @@ def check_region_code(region: str | None) -> str | None:
     if region in (None, ""):
         return None
     code = str(region).strip()
-    if not REGION_CODE.match(code):
+    if not codes.is_valid_code(code):
         raise DedupError(f"Kode wilayah '{code[:20]}' tidak sah; contoh: 18 atau 18.09.")
     if not Region.objects.filter(code=code).exists():
         raise DedupError(f"Kode wilayah {code} tidak dikenal.")

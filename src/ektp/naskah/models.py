@@ -65,7 +65,7 @@ class Letterhead(models.Model):
         verbose_name_plural = _("kop surat")
         constraints = [
             models.CheckConstraint(
-                condition=Q(head_nip__regex=r"^[0-9]{18}$"), name="letterhead_nip_18_digits"
+                condition=Q(head_nip__regex=r"\A[0-9]{18}\Z"), name="letterhead_nip_18_digits"
             ),
             models.CheckConstraint(
                 condition=Q(number_format__contains="{nomor}"), name="letterhead_format_has_number"

@@ -181,3 +181,35 @@ def number_letter(
             perihal=perihal[:200],
             created_by=actor,
         )
+
+
+def number_request_letter(*, blank_request, actor: User) -> Letter:
+    """Number the letter of a submitted blank request (dated the day it was submitted)."""
+    from ektp.naskah.documents import REQUEST_PERIHAL
+
+    if blank_request.submitted_at is None:
+        raise NaskahError("Permohonan ini masih draf; nomor surat diberikan saat diajukan.")
+    return number_letter(
+        office=blank_request.office,
+        kind=Letter.Kind.BLANK_REQUEST,
+        subject_id=blank_request.pk,
+        perihal=REQUEST_PERIHAL,
+        actor=actor,
+        on=timezone.localdate(blank_request.submitted_at),
+    )
+
+
+def number_receipt(*, card, actor: User) -> Letter:
+    """Number the tanda terima of a handed-over card (dated the day of the hand-over)."""
+    from ektp.naskah.documents import RECEIPT_PERIHAL
+
+    if card.handed_over_at is None:
+        raise NaskahError("Kartu ini belum diserahkan; tanda terima dibuat saat penyerahan.")
+    return number_letter(
+        office=card.service_point.office,
+        kind=Letter.Kind.HANDOVER_RECEIPT,
+        subject_id=card.pk,
+        perihal=f"{RECEIPT_PERIHAL} {card.resident.name}",
+        actor=actor,
+        on=timezone.localdate(card.handed_over_at),
+    )

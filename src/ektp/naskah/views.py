@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from ektp.cards.models import BlankRequest, CardPrint
 from ektp.cards.selectors import requests_of
@@ -34,33 +35,50 @@ def _slug(number: str) -> str:
     return number.replace("/", "-").replace(" ", "")
 
 
+def _numbered(request: HttpRequest, *, kind: str, subject_id, number, what: str):
+    """Return (the document's letter, None), or (None, the answer) while it has no number:
+    a POST numbers it (number()) and comes back here; opening the page only offers the button,
+    so a crawler, a prefetch or a refresh never takes a number."""
+    letter = letter_for(kind=kind, subject_id=subject_id)
+    if letter is not None:
+        return letter, None
+    if request.method == "POST":
+        number()
+        return None, redirect(request.get_full_path(), permanent=False)
+    return None, render(request, "naskah/to_be_numbered.html", {"what": what}, status=409)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @role_required(*HEADS)
 def request_letter(request: HttpRequest, request_id) -> HttpResponse:
-    """The blank request letter as a PDF; a submitted request gets its number once."""
+    """The blank request letter as a PDF. It is numbered when the request is submitted; a
+    submitted one without its number gets it by POST here, never by opening the page."""
     office = office_of_page(request)
     blank_request = requests_of(office).filter(pk=request_id).first()
     if blank_request is None:
         raise Http404("Permohonan blangko tidak ditemukan.")
     letter = None
     if blank_request.status != BlankRequest.Status.DRAFT:
-        letter = letter_for(kind=Letter.Kind.BLANK_REQUEST, subject_id=blank_request.pk)
-        if letter is None:
-            letter = services.number_letter(
-                office=office,
-                kind=Letter.Kind.BLANK_REQUEST,
-                subject_id=blank_request.pk,
-                perihal=documents.REQUEST_PERIHAL,
-                actor=request.user,
-                on=timezone.localdate(blank_request.submitted_at),
-            )
+        letter, answer = _numbered(
+            request,
+            kind=Letter.Kind.BLANK_REQUEST,
+            subject_id=blank_request.pk,
+            number=lambda: services.number_request_letter(
+                blank_request=blank_request, actor=request.user
+            ),
+            what=documents.REQUEST_PERIHAL,
+        )
+        if answer is not None:
+            return answer
     body = documents.request_letter_pdf(blank_request, letter, sign=letter is not None)
     name = f"permohonan-blangko-{_slug(letter.number) if letter else 'draf'}.pdf"
     return _file(body, content_type="application/pdf", name=name)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @role_required(*PRINTERS)
 def receipt(request: HttpRequest, card_id) -> HttpResponse:
-    """The tanda terima of a handed-over card, numbered the first time it is printed."""
+    """The tanda terima of a handed-over card, numbered at the hand-over (or by POST here)."""
     office = office_of_page(request)
     card = (
         CardPrint.objects.filter(pk=card_id, service_point__office=office)
@@ -71,14 +89,15 @@ def receipt(request: HttpRequest, card_id) -> HttpResponse:
         raise Http404("Cetakan kartu tidak ditemukan di kantor ini.")
     if card.handed_over_at is None:
         raise Http404("Kartu ini belum diserahkan; tanda terima dibuat saat penyerahan.")
-    letter = services.number_letter(
-        office=office,
+    letter, answer = _numbered(
+        request,
         kind=Letter.Kind.HANDOVER_RECEIPT,
         subject_id=card.pk,
-        perihal=f"{documents.RECEIPT_PERIHAL} {card.resident.name}",
-        actor=request.user,
-        on=timezone.localdate(card.handed_over_at),
+        number=lambda: services.number_receipt(card=card, actor=request.user),
+        what=documents.RECEIPT_PERIHAL,
     )
+    if answer is not None:
+        return answer
     body = documents.handover_receipt_pdf(card, letter, sign=True)
     return _file(
         body, content_type="application/pdf", name=f"tanda-terima-{_slug(letter.number)}.pdf"

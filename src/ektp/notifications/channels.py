@@ -21,7 +21,7 @@ from django.utils import timezone
 from ektp.notifications.models import Channel
 
 DEFAULT_BACKENDS = {Channel.WHATSAPP: "local", Channel.SMS: "local", Channel.EMAIL: "local"}
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"\A[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
 class ChannelError(Exception):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -64,15 +66,38 @@ def _enqueue(message_id: str, *, run_after: dt.datetime | None = None) -> None:
 
 
 def _store_attachment(dedup_key: str, attachment: tuple[str, bytes]) -> tuple[str, str]:
-    """Write an attachment under MEDIA_ROOT/notifications/ and return (relative path, name)."""
+    """Write an attachment under MEDIA_ROOT/notifications/ and return (relative path, name).
+
+    The file is written whole under a temporary name and then renamed into place, so a
+    channel reading it (or a crash while writing) never meets half a document."""
     name, content = attachment
     name = Path(name).name or "lampiran.pdf"
     folder = hashlib.sha256(dedup_key.encode()).hexdigest()[:24]
     relative = Path("notifications") / folder / name
     target = Path(settings.MEDIA_ROOT) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tulis-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return str(relative), name
+
+
+def _stored_attachment(dedup_key: str) -> tuple[str, str] | None:
+    """The attachment an earlier call with this dedup key stored, if any (it stays as sent)."""
+    row = (
+        Message.objects.filter(dedup_key=dedup_key)
+        .exclude(attachment_path="")
+        .values_list("attachment_path", "attachment_name")
+        .first()
+    )
+    return (row[0], row[1]) if row else None
 
 
 def notify(
@@ -111,7 +136,9 @@ def notify(
         )
     attachment_path, attachment_name = "", ""
     if attachment is not None:
-        attachment_path, attachment_name = _store_attachment(dedup_key, attachment)
+        # A repeat call adds nothing: the file of the first call may be on its way already.
+        stored = _stored_attachment(dedup_key)
+        attachment_path, attachment_name = stored or _store_attachment(dedup_key, attachment)
     messages = []
     with transaction.atomic():
         for channel in channels:

@@ -21,7 +21,7 @@ class DeviceStatusForm(forms.Form):
 class MonthForm(forms.Form):
     bulan = forms.RegexField(
         label=_("Bulan"),
-        regex=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        regex=r"\A[0-9]{4}-(0[1-9]|1[0-2])\Z",
         required=False,
         error_messages={"invalid": _("Bulan harus berformat TTTT-BB, misalnya 2025-03.")},
     )

@@ -31,7 +31,7 @@ from ektp.residents.models import Resident
 
 CODE_SALT = "ektp.portal.access-code"
 CODE_DIGITS = 6
-CODE_PATTERN = re.compile(r"^[0-9]{6}$")  # ASCII digits: \d takes any script's digits
+CODE_PATTERN = re.compile(r"\A[0-9]{6}\Z")  # ASCII digits: \d takes any script's digits
 RESEND_WINDOW = dt.timedelta(hours=1)
 
 

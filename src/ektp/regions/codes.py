@@ -14,9 +14,12 @@ LEVEL_NAMES = {
 CODE_RE = re.compile(r"\A[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?\Z")
 
 
-def is_valid_code(code: str) -> bool:
-    """Tell whether a string has the shape of a region code (11, 11.01, 11.01.01, 11.01.01.2001)."""
-    return bool(CODE_RE.match(code or ""))
+def is_valid_code(code: str, *, level: int | None = None) -> bool:
+    """Tell whether a string has the shape of a region code (11, 11.01, 11.01.01, 11.01.01.2001),
+    of the given level when one is named. Nothing around it (a space, a line break) is allowed."""
+    if not isinstance(code, str) or not CODE_RE.match(code):
+        return False
+    return level is None or level_of(code) == level
 
 
 def level_of(code: str) -> int:

@@ -42,9 +42,10 @@ class ResidentInvalid(DomainError, ValueError):
         self.message = "; ".join(f"{f}: {m}" for f, ms in errors.items() for m in ms)
 
 
-NAME_RE = re.compile(r"^[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .,'`-]*$")
-RT_RW_RE = re.compile(r"^[0-9]{1,3}$")
-PHONE_RE = re.compile(r"^(\+62|62|0)8[0-9]{7,12}$")
+# \A and \Z: "$" would also match before a final line break ("0812...\n").
+NAME_RE = re.compile(r"\A[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F .,'`-]*\Z")
+RT_RW_RE = re.compile(r"\A[0-9]{1,3}\Z")
+PHONE_RE = re.compile(r"\A(\+62|62|0)8[0-9]{7,12}\Z")
 
 EDITABLE_FIELDS = [
     "name",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 
 from django.http import HttpResponse
@@ -15,6 +14,7 @@ from pydantic import Field
 from ektp.core.models import Role
 from ektp.offices.models import Office
 from ektp.offices.selectors import office_for
+from ektp.regions import codes
 from ektp.residents.nik import NikIn
 from ektp.residents.selectors import get_resident_by_nik
 from ektp.suket import selectors, services, signing
@@ -26,7 +26,6 @@ router = Router(tags=["suket"])
 
 ISSUER_ROLES = {Role.OPERATOR, Role.SUPERVISOR, Role.SYSTEM_ADMIN}
 READER_ROLES = ISSUER_ROLES | {Role.PROVINCE_ADMIN}
-KAB_RE = re.compile(r"^[0-9]{2}\.[0-9]{2}$")
 MAX_PAYLOAD = 2000
 
 
@@ -37,7 +36,7 @@ class ErrorOut(Schema):
 def _office(request, kab: str) -> Office:
     if request.auth.role not in READER_ROLES:
         raise HttpError(403, "Peran Anda tidak boleh melihat suket.")
-    if not KAB_RE.match(kab or ""):
+    if not codes.is_valid_code(kab, level=codes.KABKOTA):
         raise HttpError(422, "kab: kode kabupaten/kota harus berbentuk NN.NN, mis. 18.09.")
     office = office_for(request.auth, kab)
     if office is None:

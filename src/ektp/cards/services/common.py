@@ -22,9 +22,8 @@ def node_name() -> str:
 
 
 def policy_for(office: Office) -> CardPolicy:
-    """Return the office's card policy, creating the default one."""
-    policy, _ = CardPolicy.objects.get_or_create(office=office)
-    return policy
+    """Return the office's card policy (the unsaved default when it has none); writes nothing."""
+    return CardPolicy.of(office)
 
 
 def _check_office(actor: User, office: Office) -> None:

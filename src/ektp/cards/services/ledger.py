@@ -27,7 +27,7 @@ from ektp.core.services import record_audit
 from ektp.offices.models import Device, Office, ServicePoint
 from ektp.residents.models import Resident
 
-SERIAL_RE = re.compile(r"^[0-9]{6,20}$")
+SERIAL_RE = re.compile(r"\A[0-9]{6,20}\Z")
 MAX_RECEIPT = 100_000
 
 

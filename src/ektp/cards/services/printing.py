@@ -32,6 +32,7 @@ from ektp.cards.models import (
 from ektp.cards.printers import CardFace, Printer, PrinterError
 from ektp.cards.services.common import _check_office, _check_point, node_name
 from ektp.cards.services.ledger import _entry, _spoil
+from ektp.cards.signals import announce, card_handed_over
 from ektp.core.access import within_jurisdiction
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
@@ -678,4 +679,5 @@ def hand_over(
         _mark_resident(
             resident, KtpStatus.CARD_ISSUED, operator, f"Kartu diterima {name}", card.service_point
         )
+        announce(card_handed_over, card=card, operator=operator)
     return card

@@ -15,6 +15,7 @@ from ektp.cards.models import (
     BlankRequest,
 )
 from ektp.cards.services.common import _check_office
+from ektp.cards.signals import announce, blank_request_submitted
 from ektp.core.models import Role, User
 from ektp.offices.models import Office
 
@@ -53,6 +54,7 @@ def submit_blank_request(*, request: BlankRequest, actor: User) -> BlankRequest:
         request.submitted_at = timezone.now()
         request.submitted_by = actor
         request.save(update_fields=["status", "submitted_at", "submitted_by"])
+        announce(blank_request_submitted, blank_request=request)
         transaction.on_commit(lambda: rationing.forget(request.office))
     return request
 
