@@ -3,6 +3,7 @@ after a number of bytes, and a handle on an edge node process."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -80,10 +81,8 @@ class CuttingProxy:
                 pass
             done.set()
             for sock in (client, upstream):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
         threads = [
             threading.Thread(target=forward, args=(client, upstream, True), daemon=True),
