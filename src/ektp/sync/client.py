@@ -92,11 +92,17 @@ class OfficeClient:
     """Calls of the sync API, each signed with the device's key."""
 
     def __init__(
-        self, transport: Transport, *, device_id: str = "", key: Ed25519PrivateKey | None = None
+        self,
+        transport: Transport,
+        *,
+        device_id: str = "",
+        key: Ed25519PrivateKey | None = None,
+        clock=timezone.now,
     ) -> None:
         self.transport = transport
         self.device_id = str(device_id)
         self.key = key
+        self.clock = clock  # the device's own clock: the office measures its skew
 
     def call(self, method: str, path: str, *, payload=None, data: bytes | None = None) -> Answer:
         full = API_PREFIX + path
@@ -109,7 +115,7 @@ class OfficeClient:
             "Content-Type": "application/octet-stream" if data is not None else "application/json"
         }
         if self.key is not None:
-            at = timezone.now().isoformat()
+            at = self.clock().isoformat()
             message = packets.request_message(method=method, path=full, at=at, body=body)
             headers.update(
                 {
