@@ -132,3 +132,45 @@ def test_sealed_biometrics_open_only_with_the_office_key(enrolled, recorded):
         sealed, office_private=keys.office_seal_key(), associated=packet.uid.bytes
     )
     assert b"template" in opened
+
+
+def test_received_packet_left_unprocessed_is_taken_up_by_the_task(
+    enrolled, recorded, supervisor, transport
+):
+    from ektp.sync.tasks import process_received_packets
+
+    resident, packet = recorded(at=timezone.now() - dt.timedelta(hours=1))
+    services.revoke_device(device=enrolled, actor=supervisor, reason="Hilang")
+    edge.sync(transport=transport)
+    InboundPacket.objects.filter(pk=packet.id).update(state=InboundPacket.State.RECEIVED)
+    assert process_received_packets.call() == 1
+    assert process_received_packets.call() == 0  # twice: one effect
+    assert Enrollment.objects.filter(resident=resident).count() == 1
+
+
+def test_bytes_spoiled_in_transit_are_refused_and_sent_again_at_the_next_sync(
+    enrolled, recorded, transport
+):
+    resident, packet = recorded()
+
+    class Spoiling:
+        """A line that flips one byte of the first upload it carries."""
+
+        spoiled = False
+
+        def send(self, method, path, *, body, headers):
+            if method == "PUT" and not self.spoiled:
+                self.spoiled = True
+                body = body[:-2] + bytes([body[-2] ^ 1]) + body[-1:]
+            return transport.send(method, path, body=body, headers=headers)
+
+    office = edge.client_for(edge.node(), Spoiling())
+    with pytest.raises(edge.EdgeError, match="tanda tangan permintaan tidak sah"):
+        edge.push(office=office)  # the request's signature covers its body
+    packet.refresh_from_db()
+    assert packet.pushed_at is None
+    assert InboundPacket.objects.get(pk=packet.id).received_bytes == 0
+    assert edge.push(office=office).pushed == 1
+    packet.refresh_from_db()
+    assert packet.fate == "diproses"
+    assert Enrollment.objects.filter(resident=resident).count() == 1

@@ -26,6 +26,8 @@ CHUNK_BYTES = 64 * 1024
 # Fates after which the office will not change its answer: the edge stops asking.
 FINAL_FATES = {"dicetak", "ditolak", "ganda", "gagal_rekam"}
 ASK_AGAIN = {"kirim_ulang", "tidak_dikenal"}
+# Refusals about the device, not the packet: the push stops and the next sync tries again.
+STOP_RULES = {"sync_unknown_device", "sync_not_approved"}
 
 
 class EdgeError(DomainError, ValueError):
@@ -267,8 +269,13 @@ def push(*, office: OfficeClient, chunk: int = CHUNK_BYTES) -> SyncReport:
         try:
             state, reason = _push_one(office, packet, chunk)
         except EdgeError as refusal:
-            packet.fate, packet.reason = "ditolak", refusal.message[:250]
-            packet.pushed_at = timezone.now()
+            if refusal.rule in STOP_RULES or refusal.status >= 500:
+                raise
+            if refusal.rule == "sync_hash_mismatch":  # spoiled on the way: send again later
+                packet.fate, packet.reason = "kirim_ulang", refusal.message[:250]
+            else:
+                packet.fate, packet.reason = "ditolak", refusal.message[:250]
+                packet.pushed_at = timezone.now()
             packet.save(update_fields=["fate", "reason", "pushed_at"])
             report.refused += 1
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import secrets
 import uuid
 
@@ -30,6 +31,8 @@ from ektp.regions.models import Region
 from ektp.residents.models import KtpStatus, Resident
 from ektp.sync import keys, packets
 from ektp.sync.models import DeviceKey, EdgeDevice, InboundPacket
+
+log = logging.getLogger(__name__)
 
 MANAGERS = {Role.SUPERVISOR, Role.SYSTEM_ADMIN}
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over a phone
@@ -364,7 +367,12 @@ def receive_bytes(
     if packet.state == S.REJECTED:
         raise SyncError(packet.reason, rule="sync_bad_signature", status=422)
     if packet.state == S.RECEIVED:
-        process_packet(packet_id=packet.pk)
+        try:
+            process_packet(packet_id=packet.pk)
+        except Exception:
+            # Stored and verified: the receipt stands, and process_received_packets (a task)
+            # takes it up again; the edge reads the fate `diterima` meanwhile.
+            log.exception("packet %s stored but not processed", packet.pk)
         packet.refresh_from_db()
     return packet
 
