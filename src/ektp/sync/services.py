@@ -11,7 +11,7 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -258,7 +258,18 @@ def _conflict(packet: InboundPacket, why: str) -> SyncError:
     return SyncError(why, rule="sync_id_conflict", status=409)
 
 
-def announce_packet(
+def announce_packet(**kwargs) -> InboundPacket:
+    """Take a packet's metadata before its bytes; the same packet again changes nothing.
+
+    Two announcements of a new packet at once: the database's unique keys let one create it,
+    and the other, refused by them, reads what the first stored."""
+    try:
+        return _announce(**kwargs)
+    except IntegrityError:
+        return _announce(**kwargs)
+
+
+def _announce(
     *,
     device: EdgeDevice,
     packet_id: str,
@@ -268,7 +279,6 @@ def announce_packet(
     made_at: dt.datetime,
     clock_flagged: bool = False,
 ) -> InboundPacket:
-    """Take a packet's metadata before its bytes; the same packet again changes nothing."""
     _check_may_push(device)
     packet_id = (packet_id or "").lower()
     if len(packet_id) != 64 or any(ch not in "0123456789abcdef" for ch in packet_id):
@@ -278,6 +288,15 @@ def announce_packet(
     clash: tuple[InboundPacket, str] | None = None
     with transaction.atomic():
         existing = InboundPacket.objects.select_for_update().filter(pk=packet_id).first()
+        other = None
+        if existing is None:
+            other = (
+                InboundPacket.objects.filter(device=device, uid=uid)
+                | InboundPacket.objects.filter(device=device, sequence=sequence)
+            ).first()
+            if other is not None and other.pk == packet_id:
+                # committed by another connection since the first read: the same packet
+                existing = InboundPacket.objects.select_for_update().get(pk=packet_id)
         if existing is not None:
             if existing.device_id != device.pk:
                 clash = (existing, "Id paket ini sudah dikirim oleh perangkat lain.")
@@ -292,18 +311,13 @@ def announce_packet(
                 return existing
             else:
                 return existing
-        else:
-            other = (
-                InboundPacket.objects.filter(device=device, uid=uid)
-                | InboundPacket.objects.filter(device=device, sequence=sequence)
-            ).first()
-            if other is not None:
-                which = "uid" if other.uid == uid else "nomor urut"
-                clash = (
-                    other,
-                    f"Paket dengan {which} yang sama sudah ada dengan isi lain "
-                    f"({other.id[:12]}); ditolak.",
-                )
+        elif other is not None:
+            which = "uid" if other.uid == uid else "nomor urut"
+            clash = (
+                other,
+                f"Paket dengan {which} yang sama sudah ada dengan isi lain "
+                f"({other.id[:12]}); ditolak.",
+            )
         if clash is not None:
             packet = None
         else:
