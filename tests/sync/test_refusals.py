@@ -226,3 +226,10 @@ def test_card_cannot_be_printed_before_penunggalan_says_unique(
         )
     packet.refresh_from_db()
     assert packet.fate == "diproses"
+
+
+def test_same_resident_twice_on_one_edge_is_refused(enrolled, recorded):
+    resident, _ = recorded()
+    with pytest.raises(edge.EdgeError, match="sudah direkam di perangkat ini"):
+        recorded(resident=resident)
+    assert OutboxPacket.objects.count() == 1

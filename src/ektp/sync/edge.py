@@ -165,6 +165,10 @@ def record(
         why = frozen_reason(found, now=at)
         if why:
             raise EdgeFrozen(why)
+        if OutboxPacket.objects.filter(nik=nik).exclude(fate="ditolak").exists():
+            raise EdgeError(
+                _("Penduduk ini sudah direkam di perangkat ini; perekaman hanya sekali.")
+            )
         sealed = packets.seal(
             packets.canonical(
                 {
