@@ -16,6 +16,7 @@ from ektp.portal.api import router as portal_router
 from ektp.regions.api import router as regions_router
 from ektp.residents.api import router as residents_router
 from ektp.suket.api import router as suket_router
+from ektp.sync.api import router as sync_router
 
 api = NinjaAPI(
     title="ektp API",
@@ -38,3 +39,4 @@ api.add_router("/suket", suket_router)
 api.add_router("/appointments", appointments_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/portal", portal_router)
+api.add_router("/sync", sync_router)

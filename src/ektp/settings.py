@@ -83,6 +83,11 @@ class EktpSettings(BaseSettings):
         description="Name of this node on ledger rows, recordings and history "
         "(an edge laptop names itself).",
     )
+    edge_clock_tolerance_seconds: int = Field(
+        300,
+        description="Edge sync: a device whose clock differs from the office's by more than "
+        "this many seconds is flagged (its packets keep both times).",
+    )
     public_url: str = Field(
         "",
         description="The public address of the portal, used in suket QR links and opt-out "
@@ -484,6 +489,7 @@ INSTALLED_APPS = [
     "ektp.appointments",
     "ektp.notifications",
     "ektp.portal",
+    "ektp.sync",
 ]
 
 MIDDLEWARE = [
@@ -767,6 +773,8 @@ EKTP_PRINT_RECONCILE_AFTER_MINUTES = env.print_reconcile_after_minutes
 EKTP_PRINT_JOB_DIR = env.print_job_dir or VAR_DIR / "print-jobs"
 # Name of this node on ledger rows, recordings and history (an edge laptop names itself).
 EKTP_NODE_ID = env.node_id
+# Edge sync: how far a device's clock may be from the office's before it is flagged (seconds).
+EKTP_EDGE_CLOCK_TOLERANCE_SECONDS = env.edge_clock_tolerance_seconds
 
 # ABIS: in-process gallery under var/abis unless ABIS_URL points at a remote `ektp abis serve`.
 ABIS_URL = env.abis_url or None

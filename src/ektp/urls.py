@@ -19,6 +19,7 @@ urlpatterns = [
     path("penunggalan/", include("ektp.dedup.urls")),
     path("suket/", include("ektp.suket.urls")),
     path("naskah/", include("ektp.naskah.urls")),
+    path("sinkron/", include("ektp.sync.urls")),
     path("verify/", include("ektp.suket.public_urls")),
     path("antrean/", include("ektp.appointments.urls")),
     path("janji/", include("ektp.appointments.public_urls")),
