@@ -4,6 +4,7 @@ cursor, fates flowing back, a resident the office does not know."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -173,4 +174,18 @@ def test_bytes_spoiled_in_transit_are_refused_and_sent_again_at_the_next_sync(
     assert edge.push(office=office).pushed == 1
     packet.refresh_from_db()
     assert packet.fate == "diproses"
+    assert Enrollment.objects.filter(resident=resident).count() == 1
+
+
+def test_the_daily_run_takes_up_a_received_packet_left_unprocessed(
+    enrolled, recorded, supervisor, transport
+):
+    from django.core.management import call_command
+
+    resident, packet = recorded(at=timezone.now() - dt.timedelta(hours=1))
+    services.revoke_device(device=enrolled, actor=supervisor, reason="Hilang")
+    edge.sync(transport=transport)
+    InboundPacket.objects.filter(pk=packet.id).update(state=InboundPacket.State.RECEIVED)
+    call_command("daily", stdout=io.StringIO())
+    assert InboundPacket.objects.get(pk=packet.id).state != InboundPacket.State.RECEIVED
     assert Enrollment.objects.filter(resident=resident).count() == 1

@@ -248,7 +248,7 @@ def transition(
     return change
 
 
-def _check_samples(
+def check_samples(
     captures: Mapping[str, Capture], exceptions: Mapping[str, ExceptionIn]
 ) -> list[str]:
     problems = []
@@ -342,7 +342,7 @@ def record_enrollment(
     """Store a resident's biometrics (encrypted) and move the record to BIO_CAPTURED."""
     exceptions = dict(exceptions or {})
     captured_at = captured_at or timezone.now()
-    problems = _check_samples(captures, exceptions)
+    problems = check_samples(captures, exceptions)
     if problems:
         raise EnrollmentError(" ".join(problems))
     try:

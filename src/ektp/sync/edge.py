@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from ektp.core.errors import DomainError
 from ektp.enrollment.biometrics import Capture
-from ektp.enrollment.services import ExceptionIn, _check_samples
+from ektp.enrollment.services import ExceptionIn, check_samples
 from ektp.sync import keys, packets
 from ektp.sync.client import Answer, HttpTransport, OfficeClient, ServerUnreachable, quote
 from ektp.sync.models import EdgeNode, OutboxPacket, ReferenceRegion, ReferenceResident
@@ -152,7 +152,7 @@ def record(
     nik = (nik or "").strip()
     if len(nik) != 16 or not nik.isdigit():
         raise EdgeError(_("NIK harus 16 digit angka."))
-    problems = _check_samples(captures, exceptions)
+    problems = check_samples(captures, exceptions)
     if problems:
         raise EdgeError(" ".join(problems))
     key = keys.device_key()

@@ -1,7 +1,8 @@
 """`ektp daily`: the jobs a cron or systemd timer runs, each safe to repeat.
 
 Tasks left RUNNING by a dead worker taken up again, recordings stuck in SFE with no task sent
-to penunggalan again, coverage snapshots (one row per region per day), tomorrow's booking
+to penunggalan again, packets from edge units received but not processed,
+coverage snapshots (one row per region per day), tomorrow's booking
 reminders (once per booking) and due notification retries (sends left in doubt settled
 first). `make demo` runs it every hour beside the worker.
 """
@@ -28,15 +29,24 @@ def requeue_stuck(command: BaseCommand) -> None:
     )
 
 
+def process_packets(command: BaseCommand) -> None:
+    from ektp.sync.tasks import process_received_packets
+
+    command.stdout.write(
+        f"{process_received_packets.call()} paket dari unit lapangan yang tertahan diproses."
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Jalankan tugas harian: ambil lagi tugas yang ditinggalkan pekerja, kirim ulang rekaman "
-        "tertahan, snapshot cakupan, pengingat janji besok, kirim ulang pesan."
+        "tertahan, proses paket unit lapangan, snapshot cakupan, pengingat janji besok, kirim ulang pesan."
     )
 
     JOBS = [
         ("tasks reclaim", reclaim_tasks),
         ("penunggalan stuck", requeue_stuck),
+        ("sync packets", process_packets),
         ("coverage snapshot", ["coverage", "snapshot"]),
         ("appointments remind", ["appointments", "remind"]),
         ("notifications retry", ["notifications", "retry"]),
