@@ -4,9 +4,8 @@ import os
 
 import numpy as np
 
-from ektp.abis import synthetic
+from ektp.abis import iris, synthetic
 from ektp.abis.gallery import Gallery
-from ektp.abis import iris
 from ektp.abis.iris import IrisTemplate
 from ektp.abis.matchers import IrisMatcher
 

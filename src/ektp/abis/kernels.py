@@ -372,7 +372,9 @@ def pack_bound_probes(probes: np.ndarray) -> BoundProbes:
     """
     count, rotations, words = probes.shape
     if count == 0 or words == 0 or words % BLOCK_WORDS or not 1 <= rotations < LANES:
-        raise ValueError(f"probes must be 1..{LANES - 1} rotations of whole blocks, got {probes.shape}")
+        raise ValueError(
+            f"probes must be 1..{LANES - 1} rotations of whole blocks, got {probes.shape}"
+        )
     reference = rotations // 2
     take = np.array([*range(rotations), *[0] * (LANES - 1 - rotations), reference])
     slots = probes[:, take].reshape(count, LANES, -1, 2, CODE_WORDS)  # [c, lane, block, 2, w]
