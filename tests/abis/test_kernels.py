@@ -5,20 +5,7 @@ from ektp.abis import iris, kernels, synthetic
 from ektp.abis.errors import InvalidTemplate
 from ektp.abis.matchers import IrisMatcher
 
-from .factories import filled_gallery, genuine_probe, subject_id, template_at
-
-
-def random_records(rows: int, seed: int) -> np.ndarray:
-    """Return random templates whose masks have varied densities, one eye fully masked."""
-    rng = np.random.default_rng(seed)
-    records = rng.integers(0, 256, size=(rows, iris.TEMPLATE_BYTES), dtype=np.uint8)
-    eyes = records.reshape(rows, 2, 2, iris.CODE_BYTES)
-    density = rng.uniform(0.0, 1.0, size=(rows, 2, 1))
-    eyes[:, :, 1] = np.packbits(
-        rng.random((rows, 2, iris.CODE_BITS)) < density, axis=-1, bitorder="little"
-    )
-    eyes[min(3, rows - 1), 1, 1] = 0
-    return records
+from .factories import filled_gallery, genuine_probe, random_records, subject_id, template_at
 
 
 def expected_best(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

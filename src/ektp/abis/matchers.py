@@ -129,13 +129,16 @@ class IrisMatcher(Matcher):
         shifts: int = iris.DEFAULT_SHIFTS,
         reference_bits: float = iris.REFERENCE_BITS,
         degrees_of_freedom: float = iris.DEGREES_OF_FREEDOM,
+        exhaustive: bool = False,
     ) -> None:
         self.shifts = iris.check_shifts(shifts)
+        self.exhaustive = exhaustive
         self.reference_bits = float(reference_bits)
         self.degrees_of_freedom = float(degrees_of_freedom)
 
     def __repr__(self) -> str:
-        return f"IrisMatcher(shifts={self.shifts})"
+        exhaustive = ", exhaustive=True" if self.exhaustive else ""
+        return f"IrisMatcher(shifts={self.shifts}{exhaustive})"
 
     @property
     def comparisons_per_record(self) -> int:
@@ -180,10 +183,17 @@ class IrisMatcher(Matcher):
     def search(
         self, probes: list[bytes], records: np.ndarray, alive: np.ndarray, k: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Search for all probes in one pass of the compiled kernel over the records."""
+        """Search for all probes in one pass of the compiled kernel over the records.
+
+        Up to 3 shifts, a row is scored exactly only when a lower bound of its score can
+        still enter the top ``k`` (``kernels.search``); the answer is the same as scoring every
+        row, which ``exhaustive=True`` does (the reference path).
+        """
         rotated = np.stack([iris.rotated_probes(probe, self.shifts) for probe in probes])
         words = np.ascontiguousarray(records).view(np.uint64)
-        return kernels.search(words, alive, rotated, self.reference_bits, k)
+        return kernels.search(
+            words, alive, rotated, self.reference_bits, k, exhaustive=self.exhaustive
+        )
 
     def threshold(self, per_comparison_fmr: float) -> float:
         """Return the template distance that holds the per-comparison false-match rate."""
