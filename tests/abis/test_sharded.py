@@ -9,8 +9,10 @@ from collections import Counter
 import numpy as np
 import pytest
 import ray
+from django.core.management import call_command
 
 from ektp.abis import synthetic
+from ektp.abis.client import RemoteAbis
 from ektp.abis.errors import (
     AbisError,
     DuplicateSubject,
@@ -22,6 +24,8 @@ from ektp.abis.errors import (
 )
 from ektp.abis.service import LocalAbis
 from ektp.abis.sharded import ShardedAbis, shard_of
+from ektp.dedup.engine import close_engine, get_engine
+from ektp.dedup.management.commands.abis import Command
 from tests.abis.factories import KEYS, subject_id, template_at
 
 pytestmark = pytest.mark.slow  # starts Ray and a few shard processes
@@ -260,3 +264,49 @@ def test_restarted_shard_reloads_the_same_templates_from_its_journal(people, tmp
         abis.close()
     with pytest.raises(AbisError, match="4 shard, bukan 3"):
         ShardedAbis(3, tmp_path, keys=KEYS, fsync=False)
+
+
+def test_serve_with_shards_answers_remote_clients_as_one_gallery(people, tmp_path):
+    population, mates, _strangers = people
+    command = Command()
+    errors = []
+
+    def run():
+        try:
+            call_command(
+                command, "serve", "--port", "0", "--data-dir", str(tmp_path), "--shards", "2"
+            )
+        except BaseException as error:  # reported to the test thread
+            errors.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert command.ready.wait(timeout=300), errors
+    try:
+        remote = RemoteAbis(command.server.url)
+        remote.insert(subject_id(0), population[0].tobytes())
+        assert remote.insert(subject_id(1), population[1].tobytes()) == 2
+        assert remote.identify(mates[0]).candidates[0].subject_id == subject_id(0)
+        assert remote.ping() == {"status": "ok", "modalities": {"iris": 2}, "shards": 2}
+    finally:
+        command.server.shutdown()
+        thread.join(timeout=120)
+    assert not errors
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [
+        "shard-000-of-002",
+        "shard-001-of-002",
+    ]
+
+
+def test_settings_with_abis_shards_run_the_in_process_gallery_in_shards(people, tmp_path, settings):
+    population, mates, _strangers = people
+    settings.ABIS_URL = None
+    settings.ABIS_DATA_DIR = str(tmp_path)
+    settings.ABIS_SHARDS = 2
+    try:
+        engine = get_engine()
+        assert isinstance(engine, ShardedAbis) and engine.shards == 2
+        engine.insert(subject_id(250), population[250].tobytes())
+        assert engine.identify(mates[250]).match
+    finally:
+        close_engine()
