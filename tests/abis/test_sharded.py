@@ -266,6 +266,13 @@ def test_restarted_shard_reloads_the_same_templates_from_its_journal(people, tmp
         ShardedAbis(3, tmp_path, keys=KEYS, fsync=False)
 
 
+def test_a_gallery_of_one_is_not_opened_as_shards(tmp_path):
+    LocalAbis(tmp_path, keys=KEYS, fsync=False).close()
+    with pytest.raises(AbisError, match="satu galeri tanpa shard"):
+        ShardedAbis(SHARDS, tmp_path, keys=KEYS, fsync=False)
+    assert not (tmp_path / "shards.json").exists()
+
+
 def test_serve_with_shards_answers_remote_clients_as_one_gallery(people, tmp_path):
     population, mates, _strangers = people
     command = Command()

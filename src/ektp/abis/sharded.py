@@ -522,4 +522,10 @@ def _check_layout(data_dir: Path, shards: int) -> None:
                 "jumlah shard tidak dapat diubah tanpa membangun ulang galeri."
             )
         return
+    single = [name for name in MATCHERS if (data_dir / name).exists()]
+    if single:
+        raise AbisError(
+            f"Galeri di {data_dir} adalah satu galeri tanpa shard ({', '.join(single)}): "
+            "bangun ulang galeri (`ektp abis rebuild`) di direktori baru untuk membaginya."
+        )
     layout.write_text(json.dumps({"shards": shards}) + "\n", "utf-8")
