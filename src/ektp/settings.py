@@ -237,6 +237,24 @@ class EktpSettings(BaseSettings):
         validation_alias=_names("EKTP_ABIS_DATA_DIR", "ABIS_DATA_DIR"),
         description="Directory of the in-process ABIS gallery (unset: <var dir>/abis).",
     )
+    abis_shards: int = Field(
+        0,
+        ge=0,
+        description="Split the in-process gallery into this many shards, each a Ray actor with "
+        "its own journal under the gallery directory (0: one gallery). Fixed once a gallery "
+        "holds references.",
+    )
+    abis_ray_address: str = Field(
+        "",
+        description="Ray cluster the shards run on, e.g. `auto` or `ray://head:10001` (unset: "
+        "Ray starts on this machine).",
+    )
+    abis_shard_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds to wait for every shard's answer before a search fails as "
+        "unavailable (never answered from part of the gallery).",
+    )
 
     # -- Card printing -------------------------------------------------------------------------
     card_printer: str = Field(
@@ -779,6 +797,10 @@ EKTP_EDGE_CLOCK_TOLERANCE_SECONDS = env.edge_clock_tolerance_seconds
 # ABIS: in-process gallery under var/abis unless ABIS_URL points at a remote `ektp abis serve`.
 ABIS_URL = env.abis_url or None
 ABIS_DATA_DIR = env.abis_data_dir or VAR_DIR / "abis"
+# Sharded ABIS (`ektp abis serve --shards N`, or in-process): the gallery in N Ray actors.
+ABIS_SHARDS = env.abis_shards
+ABIS_RAY_ADDRESS = env.abis_ray_address or None
+ABIS_SHARD_TIMEOUT = env.abis_shard_timeout
 
 # Backups (`ektp backup` / `ektp restore`): the database, var/keys and the ABIS gallery in one
 # archive encrypted with age. The backup key is an age identity (AGE-SECRET-KEY-1…) given

@@ -65,6 +65,8 @@ def test_without_abis_url_the_engine_runs_in_process(settings):
     [
         (["serve", "--port", "70000"], "port harus bilangan bulat 0–65535"),
         (["serve", "--port", "delapan"], "port harus bilangan bulat"),
+        (["serve", "--shards", "-1"], "jumlah shard harus bilangan bulat 0–1024"),
+        (["serve", "--shards", "dua"], "jumlah shard harus bilangan bulat"),
         (["hapus"], "invalid choice"),
         ([], "required"),
     ],

@@ -138,12 +138,18 @@ def get_abis(
     data_dir: Path | str | None = None,
     *,
     keys: Sequence[bytes] | None = None,
+    shards: int = 0,
     **options: Any,
 ) -> Abis:
-    """Return a ``RemoteAbis`` when a URL is given, else a ``LocalAbis`` on ``data_dir`` sealed
-    with ``keys`` (a remote service keeps its own key)."""
+    """Return a ``RemoteAbis`` when a URL is given, else a ``ShardedAbis`` of ``shards`` Ray
+    actors when ``shards`` is set, else a ``LocalAbis``; both on ``data_dir`` sealed with
+    ``keys`` (a remote service keeps its own key)."""
     if url:
         return RemoteAbis(url, **options)
+    if shards:
+        from ektp.abis.sharded import ShardedAbis  # Ray loads only when the gallery is sharded
+
+        return ShardedAbis(shards, data_dir, keys=keys, **options)
     from ektp.abis.service import LocalAbis  # the engine (numba) loads only when run in-process
 
     return LocalAbis(data_dir, keys=keys, **options)

@@ -68,6 +68,12 @@ class AbisUnavailable(AbisError):
     status = 503
 
 
+class ShardUnavailable(AbisUnavailable):
+    """Refuse to answer from part of a sharded gallery while one of its shards is down."""
+
+    code = "abis_shard_unavailable"
+
+
 class LengthRequired(InvalidRequest):
     """Reject a request body sent without a Content-Length."""
 
@@ -108,6 +114,7 @@ ERRORS_BY_CODE: dict[str, type[AbisError]] = {
         GalleryLocked,
         StorageCorrupt,
         AbisUnavailable,
+        ShardUnavailable,
         LengthRequired,
         RequestTooLarge,
         NotFound,

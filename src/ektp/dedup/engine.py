@@ -1,4 +1,5 @@
-"""The ABIS this process talks to, chosen by settings: remote at ABIS_URL, else in-process."""
+"""The ABIS this process talks to, chosen by settings: remote at ABIS_URL, else in-process
+(one gallery, or ABIS_SHARDS Ray actors)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def get_engine() -> Abis:
     global _handle
     url, data_dir = abis_settings()
     keys = abis_keys() if data_dir is not None and not url else None
-    key = (url, data_dir, tuple(keys or ()))
+    shards = 0 if url else settings.ABIS_SHARDS
+    key = (url, data_dir, tuple(keys or ()), shards)
     with _lock:
         if _handle is not None and _handle[0] == key:
             return _handle[1]
@@ -50,8 +52,19 @@ def get_engine() -> Abis:
 
         if data_dir is not None and not url:
             Path(data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
-        _handle = (key, get_abis(url, data_dir, keys=keys))
+        _handle = (key, get_abis(url, data_dir, keys=keys, **_shard_options(shards)))
         return _handle[1]
+
+
+def _shard_options(shards: int) -> dict:
+    """Return the options of a sharded gallery from settings (none for one gallery)."""
+    if not shards:
+        return {}
+    return {
+        "shards": shards,
+        "address": settings.ABIS_RAY_ADDRESS,
+        "timeout": settings.ABIS_SHARD_TIMEOUT,
+    }
 
 
 def close_engine() -> None:

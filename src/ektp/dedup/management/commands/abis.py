@@ -1,4 +1,5 @@
-"""`ektp abis serve [--host --port --data-dir]`: run the ABIS engine as an HTTP service.
+"""`ektp abis serve [--host --port --data-dir --shards N]`: run the ABIS engine as an HTTP
+service, one gallery or N shards (Ray actors, settings.ABIS_SHARDS by default).
 `ektp abis rebuild`: rebuild the iris gallery from the encrypted templates in the database.
 `ektp abis delete SUBJECT --reason …`: remove one resident's iris from the gallery (audited)."""
 
@@ -8,12 +9,17 @@ import argparse
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ektp.abis.errors import AbisError
 from ektp.abis.service import DEFAULT_PORT, LocalAbis, make_server
 from ektp.dedup.engine import abis_keys, abis_settings
+
+if TYPE_CHECKING:
+    from ektp.abis.sharded import ShardedAbis
 
 
 class Command(BaseCommand):
@@ -32,6 +38,13 @@ class Command(BaseCommand):
         serve.add_argument(
             "--data-dir", default=None, help="Direktori galeri (bawaan: settings.ABIS_DATA_DIR)"
         )
+        serve.add_argument(
+            "--shards",
+            type=_shards,
+            default=None,
+            help="Bagi galeri menjadi N shard (aktor Ray); 0 satu galeri "
+            "(bawaan: settings.ABIS_SHARDS)",
+        )
         sub.add_parser(
             "rebuild",
             help="Bangun ulang galeri iris dari templat terenkripsi di basis data "
@@ -43,7 +56,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         if opts["action"] == "serve":
-            self.serve(host=opts["host"], port=opts["port"], data_dir=opts["data_dir"])
+            self.serve(
+                host=opts["host"],
+                port=opts["port"],
+                data_dir=opts["data_dir"],
+                shards=opts["shards"],
+            )
         elif opts["action"] == "rebuild":
             self.rebuild()
         else:
@@ -80,12 +98,27 @@ class Command(BaseCommand):
             raise CommandError(f"{subject} tidak ada di galeri.")
         self.stdout.write(f"{subject} dihapus dari galeri.")
 
-    def serve(self, *, host: str, port: int, data_dir: str | None) -> None:
+    def serve(
+        self, *, host: str, port: int, data_dir: str | None, shards: int | None = None
+    ) -> None:
         """Serve a persistent gallery until interrupted or shut down, then checkpoint it."""
         directory = Path(data_dir or abis_settings()[1] or "var/abis")
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        shards = settings.ABIS_SHARDS if shards is None else shards
+        abis: LocalAbis | ShardedAbis
         try:
-            abis = LocalAbis(directory, keys=abis_keys())
+            if shards:
+                from ektp.abis.sharded import ShardedAbis  # Ray loads only when sharded
+
+                abis = ShardedAbis(
+                    shards,
+                    directory,
+                    keys=abis_keys(),
+                    address=settings.ABIS_RAY_ADDRESS,
+                    timeout=settings.ABIS_SHARD_TIMEOUT,
+                )
+            else:
+                abis = LocalAbis(directory, keys=abis_keys())
         except AbisError as error:
             raise CommandError(f"Galeri ABIS di {directory} tidak dapat dibuka: {error}") from None
         try:
@@ -122,3 +155,15 @@ def _port(value: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port harus bilangan bulat 0–65535, diterima {value!r}")
     return port
+
+
+def _shards(value: str) -> int:
+    try:
+        shards = int(value)
+    except ValueError:
+        shards = -1
+    if not 0 <= shards <= 1024:
+        raise argparse.ArgumentTypeError(
+            f"jumlah shard harus bilangan bulat 0–1024, diterima {value!r}"
+        )
+    return shards
