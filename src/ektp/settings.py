@@ -477,6 +477,7 @@ INSTALLED_APPS = [
     "ektp.appointments",
     "ektp.notifications",
     "ektp.portal",
+    "ektp.partners",
 ]
 
 MIDDLEWARE = [
