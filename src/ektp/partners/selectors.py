@@ -30,11 +30,12 @@ from ektp.residents.models import RECORDED_STATUSES, Resident
 PREVIEW_ROWS = 500
 
 
-def _in_reach(user: User, field: str = "kabkota_id") -> Q:
+def _in_reach(user: User) -> Q:
+    """The rows of districts inside the user's jurisdiction (a district or a province)."""
     code = user.jurisdiction_code
     if code is None:
         return Q()
-    return Q(**{field: code}) | Q(**{f"{field}__startswith": code + "."})
+    return Q(kabkota_id=code) | Q(kabkota__code__startswith=code + ".")
 
 
 def imports_for(user: User) -> QuerySet[PartnerImport]:
