@@ -6,9 +6,15 @@ from django.dispatch import receiver
 
 from ektp.appointments.signals import booking_made, booking_reminder_due
 from ektp.enrollment.signals import status_changed
-from ektp.notifications.events import notify_booking, notify_status_change, notify_suket_issued
+from ektp.notifications.events import (
+    notify_booking,
+    notify_ikd_howto,
+    notify_status_change,
+    notify_suket_issued,
+)
 from ektp.notifications.models import Event
 from ektp.notifications.services import notify
+from ektp.partners.signals import ikd_activation_due
 from ektp.portal.signals import access_code_requested
 from ektp.residents.models import KtpStatus
 from ektp.suket.signals import suket_issued
@@ -50,3 +56,9 @@ def queue_booking_reminder(sender, *, booking, **kwargs):
 def queue_suket(sender, *, suket, pdf, **kwargs):
     """Queue the new suket with its signed PDF, in the transaction that marks it delivered."""
     notify_suket_issued(suket=suket, pdf=pdf)
+
+
+@receiver(ikd_activation_due, dispatch_uid="notifications_ikd_howto")
+def queue_ikd_howto(sender, *, resident, **kwargs):
+    """Tell a resident who has just collected the card how to activate the IKD."""
+    notify_ikd_howto(resident)
