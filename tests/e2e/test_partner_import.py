@@ -46,14 +46,14 @@ def test_head_imports_marriages_previews_applies_and_sees_the_invitation(
     page.click("text=Baca dan periksa")
     page.wait_for_selector("#ringkasan")
     assert page.inner_text("[data-count=nik]") == "2"
-    assert "menjadi_wajib_ktp" in page.content()
+    assert "menjadi wajib KTP sejak " + married_on in page.content()
     bride.refresh_from_db()
     assert bride.marital_status == MaritalStatus.SINGLE  # the preview changed nothing
     look(page, "pratinjau")
 
     page.click("button:has-text('Terapkan')")
     page.wait_for_selector("#hasil")
-    assert "invited: 1" in page.inner_text("#hasil")
+    assert "Diundang merekam: 1" in page.inner_text("#hasil")
     look(page, "diterapkan")
     page.click("text=Lihat undangan perekaman")
     page.wait_for_selector("h1")

@@ -44,7 +44,11 @@ def test_activation_refused_without_a_recorded_ktp_el(operator):
     unrecorded = ResidentFactory()
     with pytest.raises(services.PartnerError, match="belum rekam KTP-el") as refused:
         services.record_ikd_activation(
-            actor=operator, nik=unrecorded.nik, channel="jemput_bola", place="Desa", activated_on=TODAY
+            actor=operator,
+            nik=unrecorded.nik,
+            channel="jemput_bola",
+            place="Desa",
+            activated_on=TODAY,
         )
     assert refused.value.rule == "not_recorded"
     assert not IkdActivation.objects.exists()
@@ -79,11 +83,25 @@ def test_second_activation_refused(operator):
 def test_activation_file_imported_and_refused_for_the_unrecorded(head):
     holder, unrecorded = _holder(), ResidentFactory()
     rows = [
-        {"nik": holder.nik, "tanggal_aktivasi": TODAY.isoformat(), "cara": "jemput_bola", "tempat": "Balai desa"},
-        {"nik": unrecorded.nik, "tanggal_aktivasi": TODAY.isoformat(), "cara": "loket", "tempat": "Kantor"},
+        {
+            "nik": holder.nik,
+            "tanggal_aktivasi": TODAY.isoformat(),
+            "cara": "jemput_bola",
+            "tempat": "Balai desa",
+        },
+        {
+            "nik": unrecorded.nik,
+            "tanggal_aktivasi": TODAY.isoformat(),
+            "cara": "loket",
+            "tempat": "Kantor",
+        },
     ]
     staged = services.stage_import(
-        actor=head, kind="ikd", kabkota_code="18.09", file_name="ikd.csv", content=csv_file("ikd", rows)
+        actor=head,
+        kind="ikd",
+        kabkota_code="18.09",
+        file_name="ikd.csv",
+        content=csv_file("ikd", rows),
     )
     refused = staged.rows.get(line=3)
     assert refused.match == Match.INVALID and "aktivasi IKD ditolak" in refused.problem
@@ -93,7 +111,10 @@ def test_activation_file_imported_and_refused_for_the_unrecorded(head):
 
 @pytest.mark.parametrize(
     ("denominator", "population", "rate"),
-    [(IkdDenominator.HOLDERS, 4, Decimal("25.00")), (IkdDenominator.WAJIB_KTP, 10, Decimal("10.00"))],
+    [
+        (IkdDenominator.HOLDERS, 4, Decimal("25.00")),
+        (IkdDenominator.WAJIB_KTP, 10, Decimal("10.00")),
+    ],
 )
 def test_ikd_target_counted_against_the_denominator_it_states(head, denominator, population, rate):
     holders = [_holder(address_region_id="18.09.01.2001") for _ in range(4)]

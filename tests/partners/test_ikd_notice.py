@@ -24,11 +24,16 @@ pytestmark = pytest.mark.django_db
 def test_card_collected_brings_the_ikd_howto_once(stocked_point, printer, operator):  # noqa: F811
     resident = PrrResidentFactory(phone="081234567890")
     card = services.print_card(
-        request_or_resident=resident, service_point=stocked_point, printer=printer, operator=operator
+        request_or_resident=resident,
+        service_point=stocked_point,
+        printer=printer,
+        operator=operator,
     )
     assert not Message.objects.filter(event=Event.IKD_HOWTO).exists()
 
-    services.hand_over(card_print=card, received_by_name="Pemilik", relation="diri_sendiri", operator=operator)
+    services.hand_over(
+        card_print=card, received_by_name="Pemilik", relation="diri_sendiri", operator=operator
+    )
 
     notices = Message.objects.filter(event=Event.IKD_HOWTO, resident=resident)
     assert notices.count() >= 1

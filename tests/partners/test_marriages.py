@@ -14,7 +14,7 @@ from ektp.core.models import AuditEvent, Role
 from ektp.coverage.stats import coverage_of
 from ektp.partners import selectors, services
 from ektp.partners.files import FileRejected
-from ektp.partners.models import Marriage, MaritalChange, Match, PartnerImport
+from ektp.partners.models import MaritalChange, Marriage, Match, PartnerImport
 from ektp.residents.models import MaritalStatus, Resident
 from tests.appointments.factories import open_on, point_with_kits
 from tests.partners.factories import (
@@ -188,7 +188,9 @@ def test_married_under_17_becomes_wajib_ktp_is_invited_and_counted_from_that_day
 def test_full_calendar_does_not_stop_the_import(head):
     point_with_kits(kits=0)  # no recording kit: no window has room
     bride = _years_old(16, sex="P")
-    staged = _stage(head, csv_file(KUA, [marriage_row(_years_old(20), bride, married_on=MARRIED_ON)]))
+    staged = _stage(
+        head, csv_file(KUA, [marriage_row(_years_old(20), bride, married_on=MARRIED_ON)])
+    )
     result = services.apply_import(actor=head, partner_import=staged).result
     bride.refresh_from_db()
     assert bride.marital_status == MaritalStatus.MARRIED

@@ -44,7 +44,7 @@ def test_upload_preview_and_apply_on_the_page(client, head):
     assert answer.status_code == 302 and answer.url == reverse("partners:preview", args=[staged.pk])
     page = client.get(answer.url)
     assert page.status_code == 200 and page.context["p"].counts["nik"] == 2
-    assert "status_perkawinan" in page.content.decode()
+    assert "status perkawinan: Belum kawin → Kawin" in page.content.decode()
     client.post(reverse("partners:apply", args=[staged.pk]))
     husband.refresh_from_db()
     assert husband.marital_status == MaritalStatus.MARRIED
@@ -61,7 +61,12 @@ def test_upload_preview_and_apply_on_the_page(client, head):
         ({"kind": "kua", "file": b"nik;nama\n1;A\n"}, "Kolom wajib tidak ada"),
         ({"kind": "kpu", "file": b"nik\n"}, "pilih pemilihan"),
         (
-            {"kind": "kpu", "file": b"nik\n", "election_name": "Pilkada", "polling_day": "2027-02-30"},
+            {
+                "kind": "kpu",
+                "file": b"nik\n",
+                "election_name": "Pilkada",
+                "polling_day": "2027-02-30",
+            },
             "TTTT-BB-HH",
         ),
     ],
@@ -83,7 +88,12 @@ def test_operator_may_not_open_imports(operator_client):
 def test_ikd_page_records_an_activation_and_refuses_the_unrecorded(client, operator):
     holder = ResidentFactory(recorded_on=dt.date(2021, 1, 1), ktp_status="CARD_ISSUED")
     client.force_login(operator)
-    data = {"form": "activation", "channel": "loket", "place": "Loket 1", "activated_on": timezone.localdate()}
+    data = {
+        "form": "activation",
+        "channel": "loket",
+        "place": "Loket 1",
+        "activated_on": timezone.localdate(),
+    }
     assert client.post(reverse("partners:ikd"), {**data, "nik": holder.nik}).status_code == 302
     assert IkdActivation.objects.get().resident == holder
     refused = client.post(reverse("partners:ikd"), {**data, "nik": ResidentFactory().nik})

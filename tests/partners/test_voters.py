@@ -67,7 +67,11 @@ def test_first_time_voters_counted_per_village_on_the_polling_day(head, election
     services.apply_import(actor=head, partner_import=staged)
 
     figures = {v.code: v for v in selectors.voters_by_village(election)}
-    assert (figures[A].listed, figures[A].first_time, figures[A].first_time_not_recorded) == (3, 2, 1)
+    assert (figures[A].listed, figures[A].first_time, figures[A].first_time_not_recorded) == (
+        3,
+        2,
+        1,
+    )
     assert (figures[B].listed, figures[B].first_time) == (2, 1)
 
     # the same figures on the page, in the export and from the API
@@ -101,8 +105,11 @@ def test_voters_unknown_or_known_elsewhere_are_listed_to_resolve(head, election)
     here = ResidentFactory()
     elsewhere = ResidentFactory(address_region_id=OTHER_DISTRICT_VILLAGE)
     unknown = voter_row(
-        nik="1809015501990007", nama="TIDAK DIKENAL", tanggal_lahir="1999-01-15",
-        jenis_kelamin="P", kode_desa=A,
+        nik="1809015501990007",
+        nama="TIDAK DIKENAL",
+        tanggal_lahir="1999-01-15",
+        jenis_kelamin="P",
+        kode_desa=A,
     )
     row_elsewhere = voter_row(elsewhere, kode_desa=A)
     staged = _stage(head, election, [voter_row(here), row_elsewhere, unknown])
@@ -154,7 +161,10 @@ def test_duplicate_voter_line_listed(head, election):
 def test_voter_list_needs_an_election_of_the_district(head, make_staff):
     with pytest.raises(services.PartnerError, match="pemilihan"):
         services.stage_import(
-            actor=head, kind="kpu", kabkota_code="18.09", file_name="x.csv",
+            actor=head,
+            kind="kpu",
+            kabkota_code="18.09",
+            file_name="x.csv",
             content=csv_file("kpu", []),
         )
     other = make_staff(Role.SUPERVISOR, region="18.10", username="kadis-pringsewu")

@@ -84,8 +84,11 @@ class CounterForm(forms.Form):
 
 class InvitationForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("Sasaran"), choices=[  # a married-under-17 batch is made by a KUA import, never by hand
-            (k, label) for k, label in InvitationBatch.Kind.choices if k != InvitationBatch.Kind.MARRIED
+        label=_("Sasaran"),
+        choices=[  # a married-under-17 batch is made by a KUA import, never by hand
+            (k, label)
+            for k, label in InvitationBatch.Kind.choices
+            if k != InvitationBatch.Kind.MARRIED
         ],
         error_messages=CHOICE,
     )

@@ -14,12 +14,16 @@ CHOICE = {"required": _("Wajib diisi."), "invalid_choice": _("Pilih salah satu p
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Jenis data"), choices=ImportKind.choices, error_messages=CHOICE)
+    kind = forms.ChoiceField(
+        label=_("Jenis data"), choices=ImportKind.choices, error_messages=CHOICE
+    )
     file = forms.FileField(
         label=_("Berkas (CSV atau XLSX)"), error_messages={"required": _("Pilih berkas.")}
     )
     election = forms.ChoiceField(label=_("Pemilihan"), required=False, error_messages=CHOICE)
-    election_name = forms.CharField(label=_("atau pemilihan baru: nama"), required=False, max_length=150)
+    election_name = forms.CharField(
+        label=_("atau pemilihan baru: nama"), required=False, max_length=150
+    )
     polling_day = forms.DateField(
         label=_("hari pemungutan suara"),
         required=False,
@@ -33,11 +37,11 @@ class ImportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("kind") == ImportKind.VOTERS and not data.get("election"):
-            if not data.get("election_name") or not data.get("polling_day"):
-                raise forms.ValidationError(
-                    _("Daftar pemilih: pilih pemilihan, atau isi nama dan hari pemungutan suaranya.")
-                )
+        new_election = data.get("election_name") and data.get("polling_day")
+        if data.get("kind") == ImportKind.VOTERS and not data.get("election") and not new_election:
+            raise forms.ValidationError(
+                _("Daftar pemilih: pilih pemilihan, atau isi nama dan hari pemungutan suaranya.")
+            )
         return data
 
 
@@ -61,7 +65,11 @@ class IkdTargetForm(forms.Form):
         error_messages={**REQUIRED, "invalid": _("Kode kecamatan berbentuk 18.09.01.")},
     )
     rate = forms.DecimalField(
-        label=_("Target (%)"), max_digits=5, decimal_places=2, min_value=0.01, max_value=100,
+        label=_("Target (%)"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=0.01,
+        max_value=100,
         error_messages={**REQUIRED, "invalid": _("Isi angka persen.")},
     )
     denominator = forms.ChoiceField(

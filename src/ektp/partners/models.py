@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ektp.residents.models import MaritalStatus
+
 
 class ImportKind(models.TextChoices):
     MARRIAGES = "kua", _("Pernikahan (KUA)")
@@ -102,6 +104,42 @@ class PartnerImport(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name}"
 
+    @property
+    def result_lines(self) -> list[tuple[str, object]]:
+        """What applying the import did, as (label, figure) pairs for the page."""
+        return [(RESULT_LABELS[k], v) for k, v in self.result.items() if k in RESULT_LABELS]
+
+
+# What applying a staged row changes, and what an applied import did, in words for the pages.
+CHANGE_LABELS = {
+    "status_perkawinan": _("status perkawinan"),
+    "menjadi_wajib_ktp": _("menjadi wajib KTP sejak"),
+    "diundang_rekam": _("diundang merekam KTP-el"),
+    "sasaran_jemput_bola": _("sasaran jemput bola (belum rekam)"),
+    "pemilih_pemula": _("pemilih pemula"),
+    "aktivasi_ikd": _("aktivasi IKD pada"),
+}
+RESULT_LABELS = {
+    "marriages": _("pernikahan dicatat"),
+    "status_changed": _("status perkawinan diubah"),
+    "became_wajib_ktp": _("menjadi wajib KTP"),
+    "invited": _("diundang merekam"),
+    "not_invited": _("belum dapat diundang"),
+    "invitation_note": _("keterangan undangan"),
+    "voters": _("pemilih dicatat"),
+    "already_listed": _("pemilih sudah ada sebelumnya"),
+    "activations": _("aktivasi IKD dicatat"),
+}
+
+
+def _said(value) -> str:
+    if value is True:
+        return ""
+    if isinstance(value, list):  # a marital status from → to
+        labels = dict(MaritalStatus.choices)
+        return ": " + " → ".join(str(labels.get(v, v)) for v in value)
+    return ": " + str(value)
+
 
 class Match(models.TextChoices):
     NIK = "nik", _("Cocok NIK")
@@ -135,6 +173,14 @@ class StagedRow(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.partner_import_id} baris {self.line} {self.role}".rstrip()
+
+    @property
+    def change_text(self) -> list[str]:
+        """What applying this row changes, in words."""
+        return [f"{CHANGE_LABELS.get(k, k)}{_said(v)}" for k, v in self.changes.items()]
+
 
 class Marriage(models.Model):
     """A marriage registered at a KUA, kept as the evidence of a change of marital status."""
@@ -159,6 +205,9 @@ class Marriage(models.Model):
             models.UniqueConstraint(fields=["certificate", "kua"], name="marriage_certificate_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.certificate} ({self.kua})"
+
 
 class MaritalChange(models.Model):
     """A resident's marital status changed on the evidence of a marriage."""
@@ -177,6 +226,9 @@ class MaritalChange(models.Model):
                 fields=["resident", "marriage"], name="maritalchange_once_per_marriage"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}: {self.from_status} → {self.to_status}"
 
 
 class Voter(models.Model):
@@ -211,6 +263,9 @@ class Voter(models.Model):
         ]
         indexes = [models.Index(fields=["election", "standing"], name="voter_election_standing")]
 
+    def __str__(self) -> str:
+        return f"{self.nik} {self.name}"
+
 
 class IkdActivation(models.Model):
     """A resident's Identitas Kependudukan Digital activated at a counter or by outreach."""
@@ -234,6 +289,9 @@ class IkdActivation(models.Model):
     class Meta:
         verbose_name = _("aktivasi IKD")
         verbose_name_plural = _("aktivasi IKD")
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.activated_on}"
 
 
 class IkdDenominator(models.TextChoices):
@@ -264,3 +322,6 @@ class IkdTarget(models.Model):
                 condition=Q(rate__gt=0, rate__lte=100), name="ikdtarget_rate_0_100"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kecamatan_id}: {self.rate} % ({self.denominator})"

@@ -25,8 +25,8 @@ from ektp.partners.models import (
     IkdDenominator,
     IkdTarget,
     ImportKind,
-    Marriage,
     MaritalChange,
+    Marriage,
     Match,
     PartnerImport,
     StagedRow,
@@ -65,9 +65,7 @@ def _district(actor: User, code: str) -> Region:
     return region
 
 
-def create_election(
-    *, actor: User, kabkota_code: str, name: str, polling_day: dt.date
-) -> Election:
+def create_election(*, actor: User, kabkota_code: str, name: str, polling_day: dt.date) -> Election:
     """Register an election of a district with its polling day (or return the same one)."""
     _require(actor, IMPORTERS, "mencatat pemilihan")
     region = _district(actor, kabkota_code)
@@ -280,7 +278,11 @@ def _invite(partner_import, residents: list[Resident], *, actor: User, now) -> d
         return {"invited": 0}
     point = _invitation_point(partner_import)
     if point is None:
-        return {"invited": 0, "not_invited": len(residents), "invitation_note": "Tidak ada titik layanan."}
+        return {
+            "invited": 0,
+            "not_invited": len(residents),
+            "invitation_note": "Tidak ada titik layanan.",
+        }
     try:
         with transaction.atomic():
             batch = invite_residents(

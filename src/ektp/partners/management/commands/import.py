@@ -60,7 +60,9 @@ class Command(BaseCommand):
             self._print_preview(staged)
             if opts["terapkan"]:
                 applied = services.apply_import(actor=user, partner_import=staged)
-                self.stdout.write("Diterapkan: " + ", ".join(f"{k}={v}" for k, v in applied.result.items()))
+                self.stdout.write(
+                    "Diterapkan: " + ", ".join(f"{k}={v}" for k, v in applied.result.items())
+                )
             else:
                 self.stdout.write(f"Belum diterapkan. Pratinjau: /mitra/impor/{staged.pk}/")
         except DomainError as exc:
