@@ -260,29 +260,38 @@ def test_unreadable_file_refused_as_a_whole(head, content, message):
     assert not PartnerImport.objects.exists()
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"nik_suami": "12345"}, "nik_suami: NIK harus 16 digit"),
-        ({"nik_istri": "18090１0101900001"}, "nik_istri: NIK hanya boleh berisi angka"),
-        ({"tanggal_nikah": "31-02-2026"}, "tanggal_nikah: '31-02-2026' bukan tanggal"),
-        ({"tanggal_nikah": "2999-01-01"}, "di masa depan"),
-        ({"tanggal_lahir_istri": "1850-01-01"}, "sebelum tahun 1900"),
-        ({"tanggal_lahir_suami": "2026-12-01"}, "tidak sebelum tanggal_nikah"),
-        ({"no_akta": ""}, "no_akta kosong"),
-        ({"nama_istri": "  "}, "nama_istri kosong"),
-        ({"kode_desa": "18.09.01.9999"}, "tidak dikenal"),
-        ({"kode_desa": "18.10.01.1001"}, "di luar wilayah kerja"),
-    ],
-)
-def test_each_bad_line_is_listed_with_its_problem_and_line(head, change, message):
+BAD_LINES = [
+    ({"nik_suami": "12345"}, "nik_suami: NIK harus 16 digit"),
+    ({"nik_istri": "18090１0101900001"}, "nik_istri: NIK hanya boleh berisi angka"),
+    ({"tanggal_nikah": "31-02-2026"}, "tanggal_nikah: '31-02-2026' bukan tanggal"),
+    ({"tanggal_nikah": "2999-01-01"}, "di masa depan"),
+    ({"tanggal_lahir_istri": "1850-01-01"}, "sebelum tahun 1900"),
+    ({"tanggal_lahir_suami": "2026-12-01"}, "tidak sebelum tanggal_nikah"),
+    ({"no_akta": ""}, "no_akta kosong"),
+    ({"kua": ""}, "kua kosong"),
+    ({"nama_istri": "  "}, "nama_istri kosong"),
+    ({"kode_desa": ""}, "kode_desa kosong"),
+    ({"kode_desa": "18.09.01.9999"}, "tidak dikenal"),
+    ({"kode_desa": "18.10.01.1001"}, "di luar wilayah kerja"),
+]
+
+
+def test_each_bad_line_is_listed_with_its_problem_and_line(head):
+    """One file with a good line, then one line breaking each rule (lines 3, 4, …)."""
     husband, wife = _years_old(30), _years_old(25, sex="P")
-    good = marriage_row(husband, wife, married_on=MARRIED_ON)
-    bad = {**marriage_row(husband, wife, certificate="0009/2026", married_on=MARRIED_ON), **change}
-    staged = _stage(head, csv_file(KUA, [good, bad]))
-    problems = selectors.preview(staged).problems
-    assert {p.line for p in problems} == {3}
-    assert message in problems[0].problem
+    lines = [marriage_row(husband, wife, married_on=MARRIED_ON)]
+    for i, (change, _message) in enumerate(BAD_LINES):
+        row = marriage_row(husband, wife, certificate=f"{i + 10}/2026", married_on=MARRIED_ON)
+        lines.append({**row, **change})
+    staged = _stage(head, csv_file(KUA, lines))
+
+    problems = {}
+    for row in selectors.preview(staged).problems:
+        problems.setdefault(row.line, row.problem)
+    assert sorted(problems) == list(range(3, 3 + len(BAD_LINES)))
+    for line, (_change, message) in enumerate(BAD_LINES, start=3):
+        assert message in problems[line], (line, problems[line])
+    assert staged.rows.get(line=2, role="suami").match == Match.NIK
 
 
 def test_duplicate_line_is_listed_with_the_line_it_repeats(head):

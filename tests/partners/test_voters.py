@@ -136,20 +136,24 @@ def test_voter_list_reimported_changes_nothing(head, election):
     assert Voter.objects.count() == 3
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"nik": ""}, "NIK kosong"),
-        ({"nik": "1809ABCD01900001"}, "hanya boleh berisi angka"),
-        ({"tanggal_lahir": "2001-13-01"}, "bukan tanggal"),
-        ({"jenis_kelamin": "X"}, "L atau P"),
-        ({"kode_desa": OTHER_DISTRICT_VILLAGE}, "di luar wilayah kerja"),
-    ],
-)
-def test_bad_voter_lines_listed(head, election, change, message):
-    staged = _stage(head, election, [voter_row(ResidentFactory(), **change)])
-    row = staged.rows.get()
-    assert row.match == Match.INVALID and row.line == 2 and message in row.problem
+BAD_LINES = [
+    ({"nik": ""}, "NIK kosong"),
+    ({"nik": "1809ABCD01900001"}, "hanya boleh berisi angka"),
+    ({"nama": ""}, "nama kosong"),
+    ({"tanggal_lahir": "2001-13-01"}, "bukan tanggal"),
+    ({"tanggal_lahir": "2999-01-01"}, "di masa depan"),
+    ({"jenis_kelamin": "X"}, "L atau P"),
+    ({"kode_desa": OTHER_DISTRICT_VILLAGE}, "di luar wilayah kerja"),
+]
+
+
+def test_bad_voter_lines_listed(head, election):
+    """One file, one line breaking each rule (lines 2, 3, …)."""
+    rows = [voter_row(ResidentFactory(), **change) for change, _message in BAD_LINES]
+    staged = _stage(head, election, rows)
+    for line, (_change, message) in enumerate(BAD_LINES, start=2):
+        row = staged.rows.get(line=line)
+        assert row.match == Match.INVALID and message in row.problem, (line, row.problem)
 
 
 def test_duplicate_voter_line_listed(head, election):
