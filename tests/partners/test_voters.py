@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from ektp.core.models import Role
 from ektp.core.services import issue_api_token
-from ektp.partners import selectors, services
+from ektp.partners import selectors, services, staging
 from ektp.partners.models import Match, Voter
 from ektp.residents.models import years_ago
 from tests.partners.factories import OTHER_DISTRICT_VILLAGE, csv_file, voter_row, xlsx_file
@@ -177,3 +177,32 @@ def test_voter_list_needs_an_election_of_the_district(head, make_staff):
     )
     with pytest.raises(services.PartnerError, match="bukan milik"):
         _stage(head, theirs, [])
+
+
+def test_many_mistyped_niks_matched_in_one_demographic_scan(head, election):
+    """More than a few lines without a known NIK are scored in one scan (find_pairs), with the
+    same model as a single check: each finds its own resident, and a stranger finds none."""
+    people = [
+        ResidentFactory(
+            name=f"WARGA NOMOR {chr(65 + i)}{chr(75 + i)}",
+            birth_date=dt.date(1990, 1, 1) + dt.timedelta(days=i),
+            mother_name=f"IBU {i}",
+        )
+        for i in range(staging.FEW + 2)
+    ]
+    rows = [voter_row(p, nik=p.nik[:12] + "9999") for p in people]
+    rows.append(
+        voter_row(
+            nik="1809010101909998",
+            nama="ORANG ASING SEKALI",
+            tanggal_lahir="1990-01-01",
+            jenis_kelamin="L",
+            kode_desa=A,
+        )
+    )
+    staged = _stage(head, election, rows)
+    matched = {r.data["nama"]: r for r in staged.rows.filter(match=Match.DEDUP)}
+    assert len(matched) == len(people)
+    for p in people:
+        assert matched[p.name].resident_id == p.pk and matched[p.name].score >= 0.99
+    assert staged.rows.get(data__nama="ORANG ASING SEKALI").match == Match.NONE

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ektp.dedup.demographic import Person, match_one
+from ektp.dedup.demographic import Pair, Person, find_pairs, match_one
 from ektp.partners.files import Line, parse_day, text
 from ektp.partners.models import Election, IkdActivation, ImportKind, Marriage, Match, StagedRow
 from ektp.regions.models import Region
@@ -25,6 +25,8 @@ CHUNK = 2000
 # nothing; the demographic check reads this many at most.
 MAX_CANDIDATES = 500
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
+# Up to this many records are checked one by one (match_one); more in one scan (find_pairs).
+FEW = 20
 IKD_CHANNELS = {"loket": "loket", "jemput_bola": "jemput_bola", "jemput bola": "jemput_bola"}
 
 
@@ -243,6 +245,8 @@ class Checker:
                 p.row.score = 1.0
 
     def _match_by_dedup(self, people: list[Someone]) -> None:
+        """Match the people no NIK found with the penunggalan's demographic model, against the
+        district's residents born the same day (the pairs the model can call one person)."""
         days = sorted({p.birth_date for p in people if p.birth_date})
         by_day: dict[dt.date, list[Resident]] = defaultdict(list)
         for start in range(0, len(days), CHUNK):
@@ -250,48 +254,67 @@ class Checker:
                 kabkota_code=self.kabkota, birth_date__in=days[start : start + CHUNK]
             ).order_by("birth_date", "nik"):
                 by_day[r.birth_date].append(r)
+        asked = []
         for p in people:
-            candidates = by_day.get(p.birth_date, [])[:MAX_CANDIDATES]
-            if not candidates:
-                p.row.problem = (
-                    p.row.problem.split(" Dicocokkan")[0]
-                    + " Tidak ada penduduk dengan tanggal lahir yang sama."
-                ).strip()
+            if by_day.get(p.birth_date):
+                asked.append(p)
+            else:
+                _no_match(p, "Tidak ada penduduk dengan tanggal lahir yang sama.")
+        known = {str(r.pk): r for rs in by_day.values() for r in rs[:MAX_CANDIDATES]}
+        # Lines born the same day go to different scans, so that a scan pairs lines with
+        # residents only (never two lines of the file with each other).
+        batches: dict[int, list[Someone]] = defaultdict(list)
+        taken: dict[dt.date, int] = defaultdict(int)
+        for p in asked:
+            batches[taken[p.birth_date]].append(p)
+            taken[p.birth_date] += 1
+        best: dict[str, Pair] = {}
+        for batch in batches.values():
+            best.update(self._scored(batch, by_day))
+        for p in asked:
+            pair = best.get(_subject(p))
+            if pair is None:
+                _no_match(
+                    p, "Tidak ada penduduk yang cukup mirip (nama, tanggal dan tempat lahir)."
+                )
                 continue
-            person = Person(
-                id=f"baris-{p.line}-{p.role}",
-                name=p.name,
-                mother_name="",
-                birth_place=p.birth_place,
-                birth_date=p.birth_date,
-                sex=p.sex,
-            )
-            known = {str(r.pk): r for r in candidates}
-            pairs = match_one(
-                person,
-                [
-                    Person(
-                        id=str(r.pk),
-                        name=r.name,
-                        mother_name=r.mother_name,
-                        birth_place=r.birth_place,
-                        birth_date=r.birth_date,
-                        sex=r.sex,
-                    )
-                    for r in candidates
-                ],
-            )
-            if not pairs:
-                p.row.problem = (
-                    p.row.problem.split(" Dicocokkan")[0]
-                    + " Tidak ada penduduk yang cukup mirip (nama, tanggal dan tempat lahir)."
-                ).strip()
-                continue
-            best = pairs[0]
-            p.row.resident = known[best.right]
+            resident_id = pair.right if pair.left == _subject(p) else pair.left
+            p.row.resident = known[resident_id]
             p.row.match = Match.DEDUP
-            p.row.score = round(best.probability, 4)
+            p.row.score = round(pair.probability, 4)
             p.row.problem = ""
+
+    def _scored(self, asked: list[Someone], by_day) -> dict[str, Pair]:
+        """Return the best pair of each person: one record checked with `match_one`, many
+        with one `find_pairs` over them and their candidates (the same model and scores)."""
+        if len(asked) <= FEW:
+            best = {}
+            for p in asked:
+                candidates = [_person(r) for r in by_day[p.birth_date][:MAX_CANDIDATES]]
+                pairs = match_one(_someone(p), candidates)
+                if pairs:
+                    best[_subject(p)] = pairs[0]
+            return best
+        records = {_subject(p): _someone(p) for p in asked}
+        for p in asked:
+            for r in by_day[p.birth_date][:MAX_CANDIDATES]:
+                records.setdefault(str(r.pk), _person(r))
+        rows = [
+            (x.id, x.name, x.mother_name, x.birth_place, x.birth_date, x.sex)
+            for x in records.values()
+        ]
+        best: dict[str, Pair] = {}
+        for pair in find_pairs(rows):
+            left_staged, right_staged = (
+                pair.left.startswith("baris-"),
+                pair.right.startswith("baris-"),
+            )
+            if left_staged == right_staged:  # two residents, or two lines: not asked here
+                continue
+            subject = pair.left if left_staged else pair.right
+            if subject not in best or pair.probability > best[subject].probability:
+                best[subject] = pair
+        return best
 
     def _changes(self, people: list[Someone]) -> None:
         matched = [p for p in people if p.row.match in (Match.NIK, Match.DEDUP)]
@@ -345,6 +368,36 @@ class Checker:
         if day < resident.recorded_on:
             return {"refused": "Tanggal aktivasi sebelum tanggal perekaman."}
         return {"aktivasi_ikd": p.data["tanggal_aktivasi"]}
+
+
+def _subject(p: Someone) -> str:
+    return f"baris-{p.line}-{p.role}"
+
+
+def _someone(p: Someone) -> Person:
+    return Person(
+        id=_subject(p),
+        name=p.name,
+        mother_name="",
+        birth_place=p.birth_place,
+        birth_date=p.birth_date,
+        sex=p.sex,
+    )
+
+
+def _person(r: Resident) -> Person:
+    return Person(
+        id=str(r.pk),
+        name=r.name,
+        mother_name=r.mother_name,
+        birth_place=r.birth_place,
+        birth_date=r.birth_date,
+        sex=r.sex,
+    )
+
+
+def _no_match(p: Someone, why: str) -> None:
+    p.row.problem = (p.row.problem.split(" Dicocokkan")[0] + " " + why).strip()
 
 
 def marriage_change(resident: Resident, married_on: dt.date) -> dict:
