@@ -46,7 +46,7 @@ def test_head_imports_marriages_previews_applies_and_sees_the_invitation(
     page.click("text=Baca dan periksa")
     page.wait_for_selector("#ringkasan")
     assert page.inner_text("[data-count=nik]") == "2"
-    assert "menjadi wajib KTP sejak " + married_on in page.content()
+    assert "menjadi wajib KTP sejak: " + married_on in page.content()
     bride.refresh_from_db()
     assert bride.marital_status == MaritalStatus.SINGLE  # the preview changed nothing
     look(page, "pratinjau")
