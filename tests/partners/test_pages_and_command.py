@@ -133,3 +133,35 @@ def test_command_bad_input(tmp_path, head, args, message):
     args = [str(path) if a == "FILE" else a for a in args]
     with pytest.raises(CommandError, match=message):
         call_command("import", *args, stdout=StringIO())
+
+
+def test_api_records_an_activation_and_answers_bad_input(client, operator, head):
+    from ektp.core.services import issue_api_token
+
+    holder = ResidentFactory(recorded_on=dt.date(2021, 1, 1), ktp_status="CARD_ISSUED")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {issue_api_token(user=operator, name='uji')}"}
+    body = {
+        "nik": holder.nik,
+        "channel": "loket",
+        "place": "Loket 1",
+        "activated_on": str(timezone.localdate()),
+    }
+    url = "/api/v1/partners/ikd/activations"
+    created = client.post(url, body, content_type="application/json", **auth)
+    assert created.status_code == 201 and created.json()["nik"] == holder.nik
+    again = client.post(url, body, content_type="application/json", **auth)
+    assert again.status_code == 409
+    bad = client.post(url, {**body, "nik": "12"}, content_type="application/json", **auth)
+    assert bad.status_code == 422
+    unrecorded = client.post(
+        url, {**body, "nik": ResidentFactory().nik}, content_type="application/json", **auth
+    )
+    assert unrecorded.status_code == 422 and "belum rekam" in unrecorded.json()["detail"]
+    # an operator does not read imports; the head does
+    staged = PartnerImport.objects.create(
+        kind="kua", kabkota_id="18.09", file_name="x.csv", sha256="0" * 64, created_by=head
+    )
+    assert client.get(f"/api/v1/partners/imports/{staged.pk}", **auth).status_code == 403
+    head_auth = {"HTTP_AUTHORIZATION": f"Bearer {issue_api_token(user=head, name='uji')}"}
+    preview = client.get(f"/api/v1/partners/imports/{staged.pk}", **head_auth)
+    assert preview.status_code == 200 and preview.json()["counts"]["nik"] == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from uuid import UUID
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -95,9 +95,12 @@ def record_activation(request, payload: ActivationIn):
         activated_on=payload.activated_on,
         request=request,
     )
-    return 201, {
-        "nik": activation.resident.nik,
-        "channel": activation.channel,
-        "place": activation.place,
-        "activated_on": activation.activated_on,
-    }
+    return Status(
+        201,
+        {
+            "nik": activation.resident.nik,
+            "channel": activation.channel,
+            "place": activation.place,
+            "activated_on": activation.activated_on,
+        },
+    )
