@@ -12,6 +12,7 @@ from ektp.enrollment.api import router as enrollment_router
 from ektp.notifications.api import router as notifications_router
 from ektp.offices.api import router as offices_router
 from ektp.outreach.api import router as outreach_router
+from ektp.partners.api import router as partners_router
 from ektp.portal.api import router as portal_router
 from ektp.regions.api import router as regions_router
 from ektp.residents.api import router as residents_router
@@ -40,3 +41,4 @@ api.add_router("/appointments", appointments_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/portal", portal_router)
 api.add_router("/sync", sync_router)
+api.add_router("/partners", partners_router)

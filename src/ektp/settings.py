@@ -508,6 +508,7 @@ INSTALLED_APPS = [
     "ektp.notifications",
     "ektp.portal",
     "ektp.sync",
+    "ektp.partners",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("cetak/", include("ektp.cards.urls")),
     path("cakupan/", include("ektp.coverage.urls")),
     path("jemput-bola/", include("ektp.outreach.urls")),
+    path("mitra/", include("ektp.partners.urls")),
     path("penunggalan/", include("ektp.dedup.urls")),
     path("suket/", include("ektp.suket.urls")),
     path("naskah/", include("ektp.naskah.urls")),

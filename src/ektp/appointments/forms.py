@@ -86,7 +86,13 @@ class CounterForm(forms.Form):
 
 class InvitationForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("Sasaran"), choices=InvitationBatch.Kind.choices, error_messages=CHOICE
+        label=_("Sasaran"),
+        choices=[  # a married-under-17 batch is made by a KUA import, never by hand
+            (k, label)
+            for k, label in InvitationBatch.Kind.choices
+            if k != InvitationBatch.Kind.MARRIED
+        ],
+        error_messages=CHOICE,
     )
     village = RegionCodeField(
         level=codes.DESA,

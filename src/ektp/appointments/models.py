@@ -138,6 +138,7 @@ class InvitationBatch(models.Model):
     class Kind(models.TextChoices):
         UNRECORDED_VILLAGE = "unrecorded_village", _("Wajib KTP belum rekam di desa/kelurahan")
         FIRST_VOTERS = "first_voters", _("Berusia 17 tahun sebelum hari pemungutan suara")
+        MARRIED = "married", _("Menikah sebelum 17 tahun (data KUA)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service_point = models.ForeignKey(

@@ -23,6 +23,8 @@ MENU = (
     ("offices:setup", _("Persiapan kantor")),
     ("coverage:dashboard", _("Cakupan")),
     ("outreach:home", _("Jemput bola")),
+    ("partners:imports", _("Data mitra")),
+    ("partners:ikd", _("IKD")),
     ("dedup:queue", _("Penunggalan")),
     ("regions:browse", _("Wilayah")),
 )

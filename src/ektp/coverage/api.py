@@ -38,6 +38,7 @@ class CoverageOut(Schema):
     printed_rate: Decimal | None
     prr: int
     ikd: int
+    ikd_rate: Decimal | None
     suket_outstanding: int | None
 
 

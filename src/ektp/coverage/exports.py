@@ -18,6 +18,7 @@ COLUMNS = [
     ("printed_rate", "Cetak ÷ rekam (%)"),
     ("prr", "PRR (siap cetak)"),
     ("ikd", "Aktivasi IKD"),
+    ("ikd_rate", "IKD ÷ rekam (%)"),
 ]
 HEADER = [label for _key, label in COLUMNS]
 

@@ -76,6 +76,11 @@ class CoverageRow:
     def printed_rate(self) -> Decimal | None:
         return percent(self.printed, self.recorded)
 
+    @property
+    def ikd_rate(self) -> Decimal | None:
+        """IKD activations ÷ recorded wajib KTP (the KTP-el holders who may activate)."""
+        return percent(self.ikd, self.recorded)
+
     def as_dict(self) -> dict:
         return {
             "code": self.code,
@@ -90,6 +95,7 @@ class CoverageRow:
             "printed_rate": self.printed_rate,
             "prr": self.prr,
             "ikd": self.ikd,
+            "ikd_rate": self.ikd_rate,
             "suket_outstanding": self.suket_outstanding,
         }
 

@@ -27,6 +27,16 @@ def _latest_print(resident):
     )
 
 
+def notify_ikd_howto(resident) -> list[Message]:
+    """Tell a card holder how to activate the IKD, once per resident."""
+    return notify(
+        event=Event.IKD_HOWTO,
+        resident=resident,
+        context={"point": _office_name(resident)},
+        dedup_key=f"{Event.IKD_HOWTO}:{resident.id}",
+    )
+
+
 def notify_status_change(resident, status: str, *, key: str = "") -> list[Message]:
     """Tell the resident about a new KTP-el status; statuses without a notice are ignored."""
     today = timezone.localdate()

@@ -25,6 +25,7 @@ class Event(models.TextChoices):
     PRINT_READY = "print_ready", _("Siap cetak (PRR)")
     CARD_PRINTED = "card_printed", _("KTP-el sudah dicetak")
     CARD_ISSUED = "card_issued", _("KTP-el sudah diserahkan")
+    IKD_HOWTO = "ikd_howto", _("Cara aktivasi IKD")
     SUKET_ISSUED = "suket_issued", _("Suket diterbitkan")
     DUPLICATE_FOUND = "duplicate_found", _("Data ganda ditemukan")
     PRINTING_DEFERRED = "printing_deferred", _("Pencetakan ditunda")

@@ -7,9 +7,15 @@ from django.dispatch import receiver
 
 from ektp.appointments.signals import booking_made, booking_reminder_due
 from ektp.enrollment.signals import status_changed
-from ektp.notifications.events import notify_booking, notify_status_change, notify_suket_issued
+from ektp.notifications.events import (
+    notify_booking,
+    notify_ikd_howto,
+    notify_status_change,
+    notify_suket_issued,
+)
 from ektp.notifications.models import Event
 from ektp.notifications.services import notify
+from ektp.partners.signals import ikd_activation_due
 from ektp.portal.signals import access_code_requested
 from ektp.regions.signals import region_change_applied
 from ektp.residents.models import KtpStatus
@@ -61,3 +67,9 @@ def queue_address_notices(sender, *, change_set, **kwargs):
 
     change_set_id = str(change_set.pk)
     transaction.on_commit(lambda: notify_region_change.enqueue(change_set_id=change_set_id))
+
+
+@receiver(ikd_activation_due, dispatch_uid="notifications_ikd_howto")
+def queue_ikd_howto(sender, *, resident, **kwargs):
+    """Tell a resident who has just collected the card how to activate the IKD."""
+    notify_ikd_howto(resident)

@@ -89,6 +89,22 @@ TEXTS: dict[str, dict[str, Text]] = {
             "no longer valid.",
         ),
     },
+    Event.IKD_HOWTO: {
+        "id": Text(
+            "Aktifkan Identitas Kependudukan Digital (IKD)",
+            "Yth. {name}, KTP-el Anda sudah di tangan. Aktifkan IKD: pasang aplikasi "
+            "Identitas Kependudukan Digital dari toko aplikasi resmi, daftarkan NIK, email dan "
+            "nomor HP Anda, lalu pindai kode QR aktivasi di {point} atau saat petugas jemput "
+            "bola datang. Layanan gratis.",
+        ),
+        "en": Text(
+            "Activate your Digital Population Identity (IKD)",
+            "Dear {name}, you now hold your KTP-el. Activate the IKD: install the Identitas "
+            "Kependudukan Digital app from the official app store, register your NIK, email "
+            "and phone number, then scan the activation QR code at {point} or when an "
+            "outreach team visits. The service is free.",
+        ),
+    },
     Event.SUKET_ISSUED: {
         "id": Text(
             "Surat keterangan (suket) perekaman KTP-el",

@@ -35,7 +35,12 @@ from ektp.appointments.services.identity import (
     identify_resident,
     resident_by_code,
 )
-from ektp.appointments.services.invitations import MAX_INVITATIONS, invitation_targets, invite
+from ektp.appointments.services.invitations import (
+    MAX_INVITATIONS,
+    invitation_targets,
+    invite,
+    invite_residents,
+)
 from ektp.appointments.services.queue import (
     ELDERLY_AGE,
     call_next,
@@ -89,6 +94,7 @@ __all__ = [
     "identify_resident",
     "invitation_targets",
     "invite",
+    "invite_residents",
     "issue_walk_in",
     "mark_no_show",
     "mark_served",

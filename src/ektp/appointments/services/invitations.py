@@ -75,8 +75,6 @@ def invite(
     now: dt.datetime | None = None,
 ) -> InvitationBatch:
     """Invite a list of residents, each to the next window with room from a first day on."""
-    from ektp.appointments.tasks import send_invitation
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     if not 1 <= limit <= MAX_INVITATIONS:
@@ -100,6 +98,73 @@ def invite(
     )
     if not targets:
         raise AppointmentError("Tidak ada penduduk sasaran yang perlu diundang.", rule="empty")
+    return _book_batch(
+        point=point,
+        targets=targets,
+        kind=kind,
+        village_code=village_code,
+        reference_day=reference_day,
+        first_day=first_day,
+        actor=actor,
+        now=now,
+    )
+
+
+def invite_residents(
+    *,
+    point: ServicePoint,
+    residents: list[Resident],
+    kind: str,
+    reference_day: dt.date,
+    first_day: dt.date,
+    actor: User,
+    now: dt.datetime | None = None,
+) -> InvitationBatch:
+    """Invite named residents (e.g. those a partner's record made wajib KTP) to the next
+    windows with room from a first day on; those with an active booking are left out."""
+    now = now or timezone.now()
+    if first_day <= timezone.localdate(now):
+        raise AppointmentError("Tanggal mulai undangan harus setelah hari ini.", rule="past")
+    if len(residents) > MAX_INVITATIONS:
+        raise AppointmentError(
+            f"Jumlah undangan harus antara 1 dan {MAX_INVITATIONS}.", rule="limit"
+        )
+    active = set(
+        Booking.objects.filter(
+            service=Service.RECORDING,
+            status__in=ACTIVE_BOOKING,
+            resident_id__in=[r.pk for r in residents],
+        ).values_list("resident_id", flat=True)
+    )
+    targets = [r for r in residents if r.pk not in active]
+    if not targets:
+        raise AppointmentError("Tidak ada penduduk sasaran yang perlu diundang.", rule="empty")
+    return _book_batch(
+        point=point,
+        targets=targets,
+        kind=kind,
+        village_code=None,
+        reference_day=reference_day,
+        first_day=first_day,
+        actor=actor,
+        now=now,
+    )
+
+
+def _book_batch(
+    *,
+    point: ServicePoint,
+    targets: list[Resident],
+    kind: str,
+    village_code: str | None,
+    reference_day: dt.date,
+    first_day: dt.date,
+    actor: User,
+    now: dt.datetime,
+) -> InvitationBatch:
+    """Book each target into the next window with room from first_day on, as one batch."""
+    from ektp.appointments.tasks import send_invitation
+
     with transaction.atomic():
         batch = InvitationBatch.objects.create(
             service_point=point,
