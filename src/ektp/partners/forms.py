@@ -6,6 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ektp.partners.models import IkdActivation, IkdDenominator, ImportKind
+from ektp.regions import codes
+from ektp.regions.fields import RegionCodeField
 from ektp.residents.nik import NikField
 
 REQUIRED = {"required": _("Wajib diisi.")}
@@ -59,9 +61,9 @@ class IkdActivationForm(forms.Form):
 
 
 class IkdTargetForm(forms.Form):
-    kecamatan = forms.RegexField(
+    kecamatan = RegionCodeField(
+        level=codes.KECAMATAN,
         label=_("Kode kecamatan"),
-        regex=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$",
         error_messages={**REQUIRED, "invalid": _("Kode kecamatan berbentuk 18.09.01.")},
     )
     rate = forms.DecimalField(
