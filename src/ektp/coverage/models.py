@@ -153,6 +153,7 @@ class VillageCount(models.Model):
     printed = models.PositiveIntegerField(default=0)
     prr = models.PositiveIntegerField(default=0)
     ikd = models.PositiveIntegerField(default=0)
+    prr_stale = models.PositiveIntegerField(default=0)  # PRR recorded before yesterday
 
     class Meta:
         verbose_name = _("hitungan cakupan desa")

@@ -146,6 +146,15 @@ def _aggregates(as_of: dt.date) -> dict:
         "rec": Count("pk", filter=recorded),
         "printed": Count("pk", filter=recorded & Q(ktp_status__in=PRINTED_STATUSES)),
         "prr": Count("pk", filter=recorded & Q(ktp_status=KtpStatus.PRINT_READY_RECORD)),
+        # PRR recorded before the day before: waiting longer than a print takes (cards).
+        "prr_stale": Count(
+            "pk",
+            filter=recorded
+            & Q(
+                ktp_status=KtpStatus.PRINT_READY_RECORD,
+                recorded_on__lt=as_of - dt.timedelta(days=1),
+            ),
+        ),
         "ikd": Count("pk", filter=Q(ikd_activated_at__lt=_end_of_day(as_of))),
     }
 
@@ -163,7 +172,7 @@ def suket_outstanding_by_code(*, level: int, within: str | None, as_of: dt.date)
 
 
 CODE_LENGTH = {codes.PROVINSI: 2, codes.KABKOTA: 5, codes.KECAMATAN: 8, codes.DESA: 13}
-COUNTS = ("wajib", "rec", "printed", "prr", "ikd")
+COUNTS = ("wajib", "rec", "printed", "prr", "ikd", "prr_stale")
 
 
 def _grouped(*, level: int, as_of: dt.date, within: str | None) -> dict[str, dict]:
@@ -238,6 +247,7 @@ KEPT_FIELDS = {
     "printed": "printed",
     "prr": "prr",
     "ikd": "ikd",
+    "prr_stale": "prr_stale",
 }
 IN_CHUNK = 500  # villages per `IN (…)` list
 
@@ -323,7 +333,7 @@ def bump_villages(villages) -> None:
         for village in sorted({v for v in villages if v}):
             cursor.execute(
                 f"INSERT INTO {table} (village, day, version, counted_version, wajib_ktp,"
-                " recorded, printed, prr, ikd) VALUES (%s, %s, 1, -1, 0, 0, 0, 0, 0)"
+                " recorded, printed, prr, ikd, prr_stale) VALUES (%s, %s, 1, -1, 0, 0, 0, 0, 0, 0)"
                 f" ON CONFLICT (village) DO UPDATE SET version = {table}.version + 1",
                 [village, today],
             )
