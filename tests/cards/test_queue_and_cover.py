@@ -300,3 +300,25 @@ def test_print_pages_read_in_a_pinned_number_of_queries(
     client.get(reverse(name), {"kab": "18.09"})  # warm the session and caches
     with django_assert_max_num_queries(queries):
         assert client.get(reverse(name), {"kab": "18.09"}).status_code == 200
+
+
+def test_the_whole_queue_s_size_is_the_union_s_size_with_open_requests(office, operator):
+    """The paginated queue counts itself from the PRR count (kept per village) instead of
+    counting the union: the same size, with a PRR resident who also has an open request
+    (listed once, as the request) and a card holder's reprint request."""
+    waiting = prr(5)
+    services.create_reprint_request(resident=waiting[0], reason="tukar_suket", actor=operator)
+    holder = PrrResidentFactory(ktp_status=KtpStatus.CARD_ISSUED)
+    services.create_reprint_request(resident=holder, reason="hilang", actor=operator)
+    union = selectors.queue_entries(selectors.QueueScope(office)).count()
+    page = selectors.print_queue(office, per_page=2)
+    assert union == 6  # four new, two requests
+    assert page.page.paginator.count == union
+    assert page.page.paginator.num_pages == 3
+    assert page.prr == 5
+    listed = [
+        item
+        for number in (1, 2, 3)
+        for item in selectors.print_queue(office, page=number, per_page=2).items
+    ]
+    assert len(listed) == len({(i.resident.pk, i.request) for i in listed}) == 6

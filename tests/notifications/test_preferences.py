@@ -113,3 +113,21 @@ def test_email_carries_a_working_opt_out_link(client, settings):
     assert link.startswith("https://disdukcapil.contoh.id/notifikasi/berhenti/")
     client.post(link.removeprefix("https://disdukcapil.contoh.id"))
     assert ChannelOptOut.objects.get(resident=resident).channel == "email"
+
+
+def test_outbox_pages_count_what_they_list_by_status_and_channel(client, make_staff):
+    resident = ReachableResidentFactory()
+    for key in ("a", "b"):
+        notify(
+            event=Event.PRINTING_DEFERRED,
+            resident=resident,
+            context={"reason": "stok menipis"},
+            dedup_key=key,
+            channels=["whatsapp", "email"],
+        )
+    client.force_login(make_staff(Role.OPERATOR))
+    url = reverse("notifications:outbox")
+    for query in ({}, {"status": "queued"}, {"status": "sent"}, {"saluran": "email"}):
+        page = client.get(url, query).context["page"]
+        assert page.paginator.count == len(page.object_list), query
+    assert client.get(url).context["page"].paginator.count == 4

@@ -196,6 +196,18 @@ def _prr_figures(residents, today: dt.date, group: str | None = None):
     return {r[group]: (r["n"], r["stale"]) for r in rows}
 
 
+def kept_prr_by_kecamatan(region_code: str, *, today: dt.date) -> dict[str, tuple[int, int]]:
+    """Today's PRR waiting and those stale by kecamatan, from the village counts the coverage
+    pages read (the same filter as prr_waiting, kept per village: no count over residents)."""
+    from ektp.coverage.stats import village_counts
+
+    out: dict[str, tuple[int, int]] = {}
+    for village, counts in village_counts(as_of=today, within=region_code).items():
+        n, stale = out.get(village[:8], (0, 0))
+        out[village[:8]] = (n + counts["prr"], stale + counts["prr_stale"])
+    return out
+
+
 def _recording_by(office: Office, days: list[dt.date], group: str | None = None):
     qs = Resident.objects.filter(
         kabkota_code=office.region_id, recorded_on__gte=days[0], recorded_on__lte=days[-1]
@@ -229,13 +241,12 @@ def cover_report(
         .values_list("service_point_id", "n")
     )
     use = _use_by_place(office, days, today)
-    waiting = prr_waiting(office.region_id, today=today)
-    by_kec = _prr_figures(waiting, today, "kecamatan_code") if with_points else {}
-    if with_points:  # one pass over the PRR: the district is the sum of its kecamatan
-        backlog = sum(n for n, _ in by_kec.values())
-        stale = sum(s for _, s in by_kec.values())
+    if today == timezone.localdate():  # today's counts kept per village (coverage)
+        by_kec = kept_prr_by_kecamatan(office.region_id, today=today)
     else:
-        backlog, stale = _prr_figures(waiting, today)
+        by_kec = _prr_figures(prr_waiting(office.region_id, today=today), today, "kecamatan_code")
+    backlog = sum(n for n, _ in by_kec.values())  # the district is the sum of its kecamatan
+    stale = sum(s for _, s in by_kec.values())
     recording = _recording_by(office, days) / len(days)
     outstanding = outstanding_requested(office)
     decree_reprints = ReprintRequest.objects.filter(

@@ -428,6 +428,8 @@ class CardPrint(models.Model):
                 name="cardprint_void_has_reason",
             ),
         ]
+        # The daily report counts the cards handed over in a day.
+        indexes = [models.Index(fields=["handed_over_at"], name="cardprint_handed_over_at")]
 
     def __str__(self) -> str:
         return f"{self.blank_id} → {self.resident_id}"

@@ -134,7 +134,13 @@ def prr_waiting(region_code: str, *, today: dt.date | None = None) -> QuerySet[R
 
 
 def prr_count(office: Office, *, today: dt.date | None = None) -> int:
-    """Count the office's PRR waiting for print (see prr_waiting)."""
+    """Count the office's PRR waiting for print (see prr_waiting): today's from the village
+    counts the coverage pages read, another day's by counting."""
+    from ektp.cards.forecast import kept_prr_by_kecamatan
+
+    if today is None or today == timezone.localdate():
+        by_kec = kept_prr_by_kecamatan(office.region_id, today=timezone.localdate())
+        return sum(n for n, _ in by_kec.values())
     return prr_waiting(office.region_id, today=today).count()
 
 
@@ -268,6 +274,39 @@ def queue_entries(
     return residents.union(requests, all=True).order_by("rank", "waiting", "nik_ref")
 
 
+class CountedQueue:
+    """The ordered queue for Django's Paginator with its size counted another way (the
+    union's COUNT would read every PRR record of the district)."""
+
+    def __init__(self, entries: QuerySet, count):
+        self.entries, self._count = entries, count
+
+    def count(self) -> int:
+        return self._count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        return self.entries[item]
+
+
+def whole_queue_count(office: Office, *, prr: int, today: dt.date) -> int:
+    """The size of the office's whole queue (queue_entries without a point or search): the
+    PRR count, less the PRR records with an open reprint request or a print under way (few:
+    read by id), plus the open requests without a print under way."""
+    printing = PrintReservation.objects.filter(status=PrintReservation.Status.PRINTING)
+    open_requests = ReprintRequest.objects.filter(status__in=OPEN_REQUEST)
+    taken = Q(pk__in=open_requests.values("resident")) | Q(pk__in=printing.values("resident"))
+    left_out = prr_waiting(office.region_id, today=today).filter(taken).count()
+    requests = (
+        open_requests.filter(office=office)
+        .exclude(resident__in=printing.values("resident"))
+        .count()
+    )
+    return prr - left_out + requests
+
+
 @dataclass(frozen=True)
 class QueuePage:
     """One page of the print queue with the ration applied to each entry."""
@@ -322,7 +361,10 @@ def print_queue(
     decision under the ration (print today, waits for a later day's ration, deferred)."""
     today = timezone.localdate()
     policy = card_policy(office)
+    prr = prr_count(office, today=today)
     entries = queue_entries(QueueScope(office, point, search), today=today, policy=policy)
+    if not search.strip() and point is None:
+        entries = CountedQueue(entries, lambda: whole_queue_count(office, prr=prr, today=today))
     current = Paginator(entries, per_page).get_page(page)
     items = _items(list(current.object_list), policy=policy)
     state = shortage(office)
@@ -341,7 +383,7 @@ def print_queue(
         page=current,
         items=items,
         shortage=state,
-        prr=prr_count(office, today=today),
+        prr=prr,
         left_today=left,
         deferred=deferred,
     )

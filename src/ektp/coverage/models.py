@@ -133,3 +133,55 @@ class CoverageSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code or 'nasional'} {self.day}: {self.recorded}/{self.wajib_ktp}"
+
+
+class VillageCount(models.Model):
+    """Today's coverage counts of one village, read by every page that shows a figure of
+    today (summed up to its kecamatan, district, province and the nation).
+
+    A write to a resident of the village bumps `version` in the writer's transaction
+    (`coverage.receivers`); a reader that finds `counted_version` behind `version`, or a row
+    of another day, counts that village again (one GROUP BY over its residents) and stores
+    the counts only if no write came between (`version` unchanged)."""
+
+    village = models.CharField(_("kode desa"), max_length=13, primary_key=True)
+    day = models.DateField(_("tanggal hitung"))
+    version = models.PositiveBigIntegerField(default=0)
+    counted_version = models.BigIntegerField(default=-1)
+    wajib_ktp = models.PositiveIntegerField(default=0)
+    recorded = models.PositiveIntegerField(default=0)
+    printed = models.PositiveIntegerField(default=0)
+    prr = models.PositiveIntegerField(default=0)
+    ikd = models.PositiveIntegerField(default=0)
+    prr_stale = models.PositiveIntegerField(default=0)  # PRR recorded before yesterday
+
+    class Meta:
+        verbose_name = _("hitungan cakupan desa")
+        verbose_name_plural = _("hitungan cakupan desa")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recorded__lte=F("wajib_ktp")), name="villagecount_recorded_le_wajib"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village} {self.day}: {self.recorded}/{self.wajib_ktp}"
+
+
+class CountedScope(models.Model):
+    """A region ("" for the nation) whose villages were all counted on a day: from then on
+    its `VillageCount` rows name every village of it that has wajib KTP (a village's first
+    resident creates its row), so a reader needs no count over the whole region."""
+
+    scope = models.CharField(_("kode wilayah"), max_length=13)
+    day = models.DateField(_("tanggal hitung"))
+
+    class Meta:
+        verbose_name = _("wilayah terhitung")
+        verbose_name_plural = _("wilayah terhitung")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "day"], name="countedscope_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope or 'nasional'} {self.day}"

@@ -1,67 +1,81 @@
-"""Keep the cached coverage counts true: a write to residents (or to their status history)
-makes them stale at once and again when it commits, and the district's counts are computed again in the
-background (`tasks.warm_counts`), so that the next dashboard reads them ready."""
+"""Keep the coverage counts true. A write to a resident marks the kept counts of its village
+(and of the village it left) stale inside the writing transaction (`stats.bump_villages`):
+the next reader counts those villages again, and only those. The cached counts of past days
+are made stale at once and again when the write commits."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from ektp.core.ratelimit import BACKEND_ERRORS
 from ektp.coverage.models import Target
-from ektp.coverage.stats import forget_counts
+from ektp.coverage.stats import bump_villages, bump_villages_within, forget_counts
 from ektp.enrollment.models import StatusChange
 from ektp.regions.signals import region_change_applied
 from ektp.residents.models import Resident
 
-# While a warm-up of a district waits in the queue, more writes need no other one: it reads
-# the counts when it runs. The mark lapses if no worker takes the task.
-WARM_QUEUED_SECONDS = 600
+# The village a resident lived in when a save that may move them began.
+LEFT_VILLAGE = "coverage_left_village"
 
 
-def warm_queued_key(district: str) -> str:
-    return f"coverage:warm-queued:{district}"
-
-
-def _after_commit(district: str) -> None:
-    forget_counts()
-    try:
-        first = bool(district) and cache.add(warm_queued_key(district), 1, WARM_QUEUED_SECONDS)
-    except BACKEND_ERRORS:  # the cache is down: its counts cannot be read either
-        first = False
-    if first:
-        from ektp.coverage.tasks import warm_counts
-
-        warm_counts.enqueue(district=district)
-
-
-def _stale(district: str) -> None:
+def _stale() -> None:
     # At once, so that the writing transaction itself reads its own change, and again after
     # commit, so that counts another request read from the old rows meanwhile are not kept.
     forget_counts()
-    transaction.on_commit(lambda: _after_commit(district))
+    transaction.on_commit(forget_counts)
+
+
+@receiver(pre_save, sender=Resident, dispatch_uid="coverage_counts_resident_moving")
+def resident_saving(sender, instance: Resident, raw: bool = False, update_fields=None, **kwargs):
+    if raw or instance._state.adding:
+        return
+    if update_fields is not None and not {"address_region", "address_region_id"} & set(
+        update_fields
+    ):
+        return
+    left = (
+        Resident.objects.filter(pk=instance.pk).values_list("address_region_id", flat=True).first()
+    )
+    setattr(instance, LEFT_VILLAGE, left)
 
 
 @receiver(post_save, sender=Resident, dispatch_uid="coverage_counts_resident_saved")
 @receiver(post_delete, sender=Resident, dispatch_uid="coverage_counts_resident_deleted")
 def resident_changed(sender, instance: Resident, raw: bool = False, **kwargs) -> None:
-    if not raw:
-        _stale(instance.kabkota_code or "")
+    if raw:
+        return
+    bump_villages([instance.address_region_id, getattr(instance, LEFT_VILLAGE, None)])
+    _stale()
 
 
 @receiver(post_save, sender=StatusChange, dispatch_uid="coverage_counts_status_saved")
 @receiver(post_delete, sender=StatusChange, dispatch_uid="coverage_counts_status_deleted")
 def status_changed(sender, instance: StatusChange, raw: bool = False, **kwargs) -> None:
+    # The status history corrects past days only: today's kept counts read the status itself.
     if not raw:
-        _stale("")  # the resident's own save names the district
+        _stale()
+
+
+# Residents of a decree are read in chunks of this many ids (SQLite's limit on parameters).
+CHUNK = 5000
 
 
 @receiver(region_change_applied, dispatch_uid="coverage_region_change")
-def rebase_on_region_change(sender, *, change_set, successors, **kwargs):
+def rebase_on_region_change(sender, *, change_set, successors, resident_ids=(), **kwargs):
     """A decree moved residents in bulk (past the post_save signals): targets of an ended
-    region follow its successor, and the counts go stale now and after commit."""
+    region follow its successor; the kept counts of every village in the kecamatan it touched
+    (the villages they left and those they went to) go stale in the decree's transaction."""
     for old, new in successors.items():
         Target.objects.filter(region_id=old).update(region_id=new)
-    _stale("")
+    villages = {*successors, *successors.values()}
+    ids = list(resident_ids)
+    for start in range(0, len(ids), CHUNK):
+        villages.update(
+            Resident.objects.filter(pk__in=ids[start : start + CHUNK])
+            .values_list("address_region_id", flat=True)
+            .distinct()
+        )
+    bump_villages(villages)
+    bump_villages_within({code[:8] for code in villages if code})
+    _stale()

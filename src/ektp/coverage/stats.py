@@ -12,9 +12,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.apps import apps
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from ektp.coverage.models import CountedScope, VillageCount
 from ektp.enrollment.models import StatusChange
 from ektp.regions import codes
 from ektp.regions.models import Region
@@ -150,6 +152,15 @@ def _aggregates(as_of: dt.date) -> dict:
         "rec": Count("pk", filter=recorded),
         "printed": Count("pk", filter=recorded & Q(ktp_status__in=PRINTED_STATUSES)),
         "prr": Count("pk", filter=recorded & Q(ktp_status=KtpStatus.PRINT_READY_RECORD)),
+        # PRR recorded before the day before: waiting longer than a print takes (cards).
+        "prr_stale": Count(
+            "pk",
+            filter=recorded
+            & Q(
+                ktp_status=KtpStatus.PRINT_READY_RECORD,
+                recorded_on__lt=as_of - dt.timedelta(days=1),
+            ),
+        ),
         "ikd": Count("pk", filter=Q(ikd_activated_at__lt=_end_of_day(as_of))),
     }
 
@@ -167,7 +178,7 @@ def suket_outstanding_by_code(*, level: int, within: str | None, as_of: dt.date)
 
 
 CODE_LENGTH = {codes.PROVINSI: 2, codes.KABKOTA: 5, codes.KECAMATAN: 8, codes.DESA: 13}
-COUNTS = ("wajib", "rec", "printed", "prr", "ikd")
+COUNTS = ("wajib", "rec", "printed", "prr", "ikd", "prr_stale")
 
 
 def _grouped(*, level: int, as_of: dt.date, within: str | None) -> dict[str, dict]:
@@ -231,9 +242,10 @@ def _counts_key(version: str, within: str | None, as_of: dt.date) -> str:
 def village_counts(*, as_of: dt.date, within: str | None) -> dict[str, dict]:
     """Return the counts of every village inside `within` (None: everywhere) by village code.
 
-    One GROUP BY by village over the district (or the province, or the nation), kept in the
-    cache until the residents change: a kecamatan's or a village's counts are those of its
-    district's villages that lie inside it."""
+    Today's counts are read from the kept village rows (`kept_village_counts`); a past
+    day's are one GROUP BY by village over the district (or the province, or the nation),
+    kept in the cache until the residents change. A kecamatan's or a village's counts are
+    those of its district's villages that lie inside it."""
     if within and codes.level_of(within) > codes.KABKOTA:
         prefix = within + "."
         return {
@@ -241,12 +253,132 @@ def village_counts(*, as_of: dt.date, within: str | None) -> dict[str, dict]:
             for code, counts in village_counts(as_of=as_of, within=within[:5]).items()
             if code == within or code.startswith(prefix)
         }
+    if as_of == timezone.localdate():
+        return kept_village_counts(within=within, today=as_of)
     key = _counts_key(counts_version(), within, as_of)
     counts = cache.get(key)
     if counts is None:
         counts = live_village_counts(as_of=as_of, within=within)
         cache.set(key, counts, COUNTS_SECONDS)
     return counts
+
+
+# Counts of a village in the kept rows (VillageCount) under the names of the GROUP BY.
+KEPT_FIELDS = {
+    "wajib": "wajib_ktp",
+    "rec": "recorded",
+    "printed": "printed",
+    "prr": "prr",
+    "ikd": "ikd",
+    "prr_stale": "prr_stale",
+}
+IN_CHUNK = 500  # villages per `IN (…)` list
+
+
+def _in_scope(within: str | None) -> Q:
+    return Q(village__startswith=within + ".") if within else Q()
+
+
+def _kept_dict(row) -> dict:
+    return {name: getattr(row, column) for name, column in KEPT_FIELDS.items()}
+
+
+def _store(village: str, version: int, counts: dict, today: dt.date) -> None:
+    """Store a village's counts unless a write to its residents came after `version` was
+    read (the row's version moved on: the counts stay stale and are counted again)."""
+    VillageCount.objects.filter(village=village, version=version).update(
+        day=today,
+        counted_version=version,
+        **{column: counts.get(name) or 0 for name, column in KEPT_FIELDS.items()},
+    )
+
+
+def _count_scope(*, within: str | None, today: dt.date) -> dict[str, dict]:
+    """Count every village of a region (one GROUP BY over its residents), keep the counts
+    and mark the region counted for the day."""
+    versions = dict(
+        VillageCount.objects.filter(_in_scope(within)).values_list("village", "version")
+    )
+    counted = live_village_counts(as_of=today, within=within)
+    with transaction.atomic():
+        for village, version in versions.items():
+            _store(village, version, counted.get(village, {}), today)
+        VillageCount.objects.bulk_create(
+            [
+                VillageCount(
+                    village=village,
+                    day=today,
+                    version=0,
+                    counted_version=0,
+                    **{column: counts.get(name) or 0 for name, column in KEPT_FIELDS.items()},
+                )
+                for village, counts in counted.items()
+                if village not in versions
+            ],
+            ignore_conflicts=True,  # a write created the row meanwhile: it stays stale
+        )
+        CountedScope.objects.filter(day__lt=today).delete()
+        CountedScope.objects.bulk_create(
+            [CountedScope(scope=within or "", day=today)], ignore_conflicts=True
+        )
+    return counted
+
+
+def kept_village_counts(*, within: str | None, today: dt.date) -> dict[str, dict]:
+    """Return today's counts of every village inside `within` (a district or wider; None:
+    everywhere) from the kept rows: a region not yet counted today is counted whole once,
+    and only the villages written to since their last count are counted again."""
+    scopes = ["", *codes.ancestor_codes(within), within] if within else [""]
+    if not CountedScope.objects.filter(scope__in=scopes, day=today).exists():
+        return _count_scope(within=within, today=today)
+    rows = list(VillageCount.objects.filter(_in_scope(within)))
+    out = {row.village: _kept_dict(row) for row in rows}
+    stale = {r.village: r.version for r in rows if r.day != today or r.counted_version != r.version}
+    villages = list(stale)
+    for start in range(0, len(villages), IN_CHUNK):
+        chunk = villages[start : start + IN_CHUNK]
+        qs = Resident.objects.wajib_ktp(today).filter(address_region_id__in=chunk)
+        key = GROUP_FIELD[codes.DESA]
+        counted = {r.pop(key): r for r in qs.order_by().values(key).annotate(**_aggregates(today))}
+        with transaction.atomic():
+            for village in chunk:
+                out[village] = counted.get(village, dict.fromkeys(COUNTS, 0))
+                _store(village, stale[village], out[village], today)
+    return {village: counts for village, counts in out.items() if counts["wajib"]}
+
+
+def bump_villages(villages) -> None:
+    """Mark the kept counts of villages stale, inside the writing transaction: call when a
+    resident of theirs is written. The row of a village not yet kept is created stale."""
+    table = connection.ops.quote_name(VillageCount._meta.db_table)
+    today = timezone.localdate()
+    with connection.cursor() as cursor:
+        for village in sorted({v for v in villages if v}):
+            cursor.execute(
+                f"INSERT INTO {table} (village, day, version, counted_version, wajib_ktp,"
+                " recorded, printed, prr, ikd, prr_stale) VALUES (%s, %s, 1, -1, 0, 0, 0, 0, 0, 0)"
+                f" ON CONFLICT (village) DO UPDATE SET version = {table}.version + 1",
+                [village, today],
+            )
+
+
+def bump_villages_within(kecamatan: set[str]) -> None:
+    """Mark stale the kept counts of every village of these kecamatan (a decree moved people
+    between them in bulk)."""
+    if not kecamatan:
+        return
+    rows = VillageCount.objects.none()
+    for code in sorted(kecamatan):
+        rows |= VillageCount.objects.filter(village__startswith=f"{code}.")
+    rows.update(version=F("version") + 1)
+
+
+def forget_all_counts() -> None:
+    """Count every region again at its next read: call after residents were written in bulk,
+    past the signals (the seed)."""
+    CountedScope.objects.all().delete()
+    VillageCount.objects.all().delete()
+    forget_counts()
 
 
 def live_village_counts(*, as_of: dt.date, within: str | None) -> dict[str, dict]:

@@ -1,10 +1,9 @@
-"""Background work for coverage: the daily snapshot, the counts kept ready after a write."""
+"""Background work for coverage: the daily snapshot, today's village counts counted ahead."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.core.cache import cache
 from django.utils import timezone
 from django_tasks import task
 
@@ -21,11 +20,9 @@ def snapshot_coverage(day: str | None = None) -> int:
 
 @task()
 def warm_counts(district: str) -> int:
-    """Compute today's village counts of a district and of the nation into the cache (after
-    a write made them stale); safe to run twice. Returns the number of villages counted."""
-    from ektp.coverage.receivers import warm_queued_key
-
-    cache.delete(warm_queued_key(district))  # writes from now on queue another warm-up
+    """Count today's villages of a district and of the nation into the kept rows (after the
+    day turned, or writes in bulk); safe to run twice. Returns the number of villages with
+    wajib KTP in the district."""
     today = timezone.localdate()
     village_counts(as_of=today, within=None)
     return len(village_counts(as_of=today, within=district))

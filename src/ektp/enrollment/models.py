@@ -148,7 +148,11 @@ class StatusChange(models.Model):
         ordering = ["at"]
         verbose_name = _("riwayat status KTP-el")
         verbose_name_plural = _("riwayat status KTP-el")
-        indexes = [models.Index(fields=["resident", "at"], name="statuschange_resident_at")]
+        indexes = [
+            models.Index(fields=["resident", "at"], name="statuschange_resident_at"),
+            # The daily report's changes of a day; the changes after a past day (coverage).
+            models.Index(fields=["at"], name="statuschange_at"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="statuschange_has_reason"),
         ]

@@ -36,13 +36,17 @@ def outbox(request: HttpRequest) -> HttpResponse:
     status = status if status in MessageStatus.values else ""
     channel = channel if channel in Channel.values else ""
     qs = selectors.outbox_for(request.user, status=status, channel=channel)
-    page = Paginator(qs, 50).get_page(request.GET.get("hal"))
+    counts = selectors.status_counts(selectors.outbox_for(request.user))
+    paginator = Paginator(qs, 50)
+    if not channel:  # the size is in the counts by status: no second count over the join
+        paginator.count = counts.get(status, 0) if status else sum(counts.values())
+    page = paginator.get_page(request.GET.get("hal"))
     return render(
         request,
         "notifications/outbox.html",
         {
             "page": page,
-            "counts": selectors.status_counts(selectors.outbox_for(request.user)),
+            "counts": counts,
             "statuses": MessageStatus.choices,
             "channels": Channel.choices,
             "status": status,

@@ -16,7 +16,7 @@ from ektp.core.access import within_jurisdiction
 from ektp.core.errors import DomainError
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
-from ektp.coverage.stats import forget_counts
+from ektp.coverage.stats import bump_villages, forget_counts
 from ektp.offices.models import ServicePoint
 from ektp.partners.files import read_lines
 from ektp.partners.models import (
@@ -361,6 +361,13 @@ def _apply_ikd(partner_import: PartnerImport, *, actor: User, now) -> dict:
     created = IkdActivation.objects.bulk_create(activations)
     for activation in created:
         _mark_activated(activation)
+    # Marked in bulk, past the residents' save signals: today's kept IKD counts of their
+    # villages go stale here, in the import's transaction.
+    bump_villages(
+        Resident.objects.filter(pk__in=[a.resident_id for a in created])
+        .values_list("address_region_id", flat=True)
+        .distinct()
+    )
     return {"activations": len(created)}
 
 

@@ -50,7 +50,7 @@ def prepare_demo_district(region: Region, *, today: dt.date | None = None) -> No
     (so that a new user sees a trend)."""
     from ektp.cards.services import ensure_demo_stock
     from ektp.coverage.services import backfill_snapshots
-    from ektp.coverage.stats import forget_counts
+    from ektp.coverage.stats import forget_all_counts, forget_counts
     from ektp.enrollment.demo import ensure_demo_recordings
     from ektp.offices.demo import ensure_demo_offices
 
@@ -59,6 +59,6 @@ def prepare_demo_district(region: Region, *, today: dt.date | None = None) -> No
     ensure_demo_stock(office)
     ensure_demo_recordings(office)
     now = timezone.localdate()
-    forget_counts()  # the residents were written in bulk, past the signals
+    forget_all_counts()  # the residents were written in bulk, past the signals
     backfill_snapshots(within=region.code, days=DEMO_TREND_DAYS, today=min(today or now, now))
     forget_counts()  # the past days' counts were read for the trend: start from the rows
