@@ -83,7 +83,9 @@ def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
             "given_name": frame.given_name,
             "surname": frame.surname,
             "date_of_birth": frame.date_of_birth,
-            "street": (frame.street_number.fillna("") + " " + frame.address_1.fillna("")).str.strip(),
+            "street": (
+                frame.street_number.fillna("") + " " + frame.address_1.fillna("")
+            ).str.strip(),
             "postcode": frame.postcode,
             "soc_sec_id": frame.soc_sec_id,
         }
@@ -102,7 +104,9 @@ def plain(frames: list[pd.DataFrame], seed: int) -> set[frozenset]:
         comparisons=[
             cl.NameComparison("given_name"),
             cl.NameComparison("surname"),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
+            cl.DateOfBirthComparison(
+                "date_of_birth", input_is_string=True, datetime_format="%Y%m%d"
+            ),
             cl.LevenshteinAtThresholds("street"),
             cl.ExactMatch("postcode"),
             cl.ExactMatch("soc_sec_id"),

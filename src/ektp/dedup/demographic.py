@@ -122,7 +122,7 @@ BLOCKING = (
 # Broader rules a trained model adds when the registry is small enough for them: each is kept while
 # the pairs it forms stay under PAIR_BUDGET per record (a district's villages are far too big).
 BROAD_BLOCKING = (("desa", 'l."desa" = r."desa"'), ("street", 'l."street" = r."street"'))
-PAIR_BUDGET = 20
+PAIR_BUDGET = 5
 DETERMINISTIC_RULES = (
     'l."name" = r."name" and l."birth_date" = r."birth_date"',
     'l."name" = r."name" and l."mother_name" = r."mother_name" and l."birth_year" = r."birth_year"',
@@ -353,14 +353,11 @@ def _tf_column(column: pa.Array, lookup: dict[str, float]) -> pa.Array:
     return pa.array(freqs, pa.float64()).take(encoded.indices)
 
 
-def _table(
-    rows: Iterable[Sequence], first_id: int = 0, term_frequencies: dict | None = None
-) -> tuple[list, pa.Table]:
+def _table(rows: Iterable[Sequence], first_id: int = 0) -> tuple[list, pa.Table]:
     """Return the rows' own ids and the normalised table the model reads, numbered from first_id.
 
     A row holds ``ROW_FIELDS`` in order; a shorter row (the first six) lacks the address and
     phone. Values repeat across a registry, so each distinct value is normalised once.
-    ``term_frequencies`` adds a ``tf_<column>`` column per stored lookup (single checks).
     """
     rows = rows if isinstance(rows, list) else list(rows)
     width = len(ROW_FIELDS)
@@ -385,12 +382,7 @@ def _table(
         _column(columns[9], normalise_text),
         _column(columns[10], normalise_phone),
     ]
-    table = pa.Table.from_arrays(arrays, schema=SCHEMA)
-    for column, lookup in (term_frequencies or {}).items():
-        table = table.append_column(
-            f"tf_{column}", _tf_column(table[column].combine_chunks(), lookup)
-        )
-    return ids, table
+    return ids, pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
 def _found(frame, threshold: float | None) -> list[tuple[int, int, float, float]]:
@@ -416,12 +408,10 @@ def term_frequencies(table: pa.Table, keep: int = TF_KEEP) -> dict[str, dict[str
     for column in TF_COLUMNS:
         values = table[column].drop_null()
         total = len(values)
-        if not total:
-            continue
-        counts = pc.value_counts(values).to_pylist()
+        counts = pc.value_counts(values).to_pylist() if total else []
         counts.sort(key=lambda c: -c["counts"])
         lookup = {c["values"]: c["counts"] / total for c in counts[:keep]}
-        lookup[""] = 1 / total
+        lookup[""] = 1 / max(total, 1)
         found[column] = lookup
     return found
 
@@ -529,7 +519,11 @@ def train(
     if not 0 < (settings.get("probability_two_random_records_match") or 0) < 1:
         settings["probability_two_random_records_match"] = PRIOR
         steps["prior"] = "fallback 1e-6 (no pair found by the deterministic rules)"
-    model = Model(settings=settings, term_frequencies=term_frequencies(table))
+    model = Model(
+        settings=settings,
+        term_frequencies=term_frequencies(table),
+        key=f"trained-{uuid.uuid4()}",
+    )
     return Training(model, table.num_rows, steps, time.perf_counter() - started)
 
 
@@ -585,7 +579,7 @@ class _Checker(threading.local):
         cache = self.__dict__.setdefault("linkers", {})
         if model.key not in cache:
             con = duckdb.connect()
-            empty = _table([], term_frequencies=model.term_frequencies)[1]
+            empty = _table([])[1]
             con.register("empty_people", empty)
             db_api, linker = _linker(con, "empty_people", model)
             cache[model.key] = (con, db_api, linker)
@@ -602,15 +596,15 @@ def _between(model: Model, left_rows, right_rows, rules, threshold, *, paired=Fa
     a ``pair`` column (the row's index on its side) for a rule that scores row i against row i.
     """
     con, db_api, linker = _checker.get(model)
-    tf = model.term_frequencies
-    left_ids, left_table = _table(left_rows, term_frequencies=tf)
-    _, right_table = _table(right_rows, first_id=len(left_ids), term_frequencies=tf)
+    left_ids, left_table = _table(left_rows)
+    _, right_table = _table(right_rows, first_id=len(left_ids))
     if paired:
         left_table = left_table.append_column("pair", pa.array(range(len(left_rows)), pa.int64()))
         right_table = right_table.append_column(
             "pair", pa.array(range(len(right_rows)), pa.int64())
         )
     left, right = db_api.register(left_table), db_api.register(right_table)
+    lookups = _register_frequencies(db_api, linker, model, (left_table, right_table))
     try:
         frame = linker.inference.predict_between(
             left,
@@ -621,9 +615,24 @@ def _between(model: Model, left_rows, right_rows, rules, threshold, *, paired=Fa
         found = _found(frame, threshold)
         frame.drop_table_from_database_and_remove_from_cache()
     finally:
-        for registered in (left, right):
+        for registered in (left, right, *lookups):
             con.unregister(registered.physical_name)
     return left_ids, found
+
+
+def _register_frequencies(db_api, linker, model: Model, tables) -> list:
+    """Register, per TF column, the stored frequency of each value the tables hold (a value
+    the registry's lookup lacks is as rare as one record)."""
+    registered = []
+    for column, lookup in model.term_frequencies.items():
+        values = pa.concat_arrays([t[column].combine_chunks() for t in tables]).drop_null()
+        values = pc.unique(values)
+        frequencies = _tf_column(values, lookup)
+        table = pa.table({column: values, f"tf_{column}": frequencies})
+        frame = db_api.register(table)
+        linker.table_management.register_term_frequency_lookup(frame, column)
+        registered.append(frame)
+    return registered
 
 
 def match_one(

@@ -143,8 +143,9 @@ SPELLINGS = {
     "ABDOEL": "ABDUL",
 }
 MUHAMMAD = re.compile(r"^M[UO](C?H|KH)?A?M{1,2}[AE]D$")
-# The spelling before 1972 (EYD): oe -> u, dj -> j, tj -> c, sj -> sy, nj -> ny.
-OLD_SPELLING = (("OE", "U"), ("DJ", "J"), ("TJ", "C"), ("SJ", "SY"), ("NJ", "NY"))
+# The spelling before 1972 (EYD): oe -> u (before a consonant), dj -> j, tj -> c, sj -> sy, nj -> ny.
+OLD_OE = re.compile(r"OE(?=[B-DF-HJ-NP-TV-Z])")  # Soekarno, Boedi; not Zoe
+OLD_SPELLING = (("DJ", "J"), ("TJ", "C"), ("SJ", "SY"), ("NJ", "NY"))
 _SPLIT = re.compile(r"[\s,;/()]+")
 _NOT_LETTER = re.compile(r"[^A-Z]+")
 
@@ -164,6 +165,7 @@ def _word(token: str, first: bool) -> str:
         return SPELLINGS[token]
     if MUHAMMAD.match(token):
         return "MUHAMMAD"
+    token = OLD_OE.sub("U", token)
     for old, new in OLD_SPELLING:
         token = token.replace(old, new)
     return token
@@ -182,7 +184,7 @@ def normalise_name(value: str | None) -> str:
         letters = _NOT_LETTER.sub("", raw)
         if not letters or letters in TITLES:
             continue
-        parts = [p for p in _NOT_LETTER.split(raw) if p] if "." in raw or "-" in raw else [letters]
+        parts = [p for p in _NOT_LETTER.split(raw) if p] if letters != raw else [letters]
         for part in parts:
             word = _word(part, first=not words)
             if word:
