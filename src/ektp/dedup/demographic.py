@@ -470,7 +470,8 @@ def train(
     """Train the model on a registry's rows with Splink: u by sampling, m by EM, the prior by rule.
 
     A step that the data cannot support (too few records, no pair in a training block) is
-    skipped and named in ``steps``; its parameters keep their starting values.
+    skipped and named in ``steps``; its parameters keep their starting values. Splink's error
+    classes are not public, so any error of a step skips it.
     """
     started = time.perf_counter()
     _, table = _table(rows)
@@ -499,13 +500,16 @@ def train(
         except Exception as error:
             steps["u"] = f"skipped: {error}"[:200]
         for rule in EM_BLOCKING:
+            before = copy.deepcopy(linker.misc.save_model_to_json())
             try:
-                training.estimate_parameters_using_expectation_maximisation(
+                linker.training.estimate_parameters_using_expectation_maximisation(
                     rule, max_pairs=em_max_pairs if table.num_rows > 50_000 else None
                 )
                 steps[f"m: {rule}"] = "expectation-maximisation"
             except Exception as error:
                 steps[f"m: {rule}"] = f"skipped: {error}"[:200]
+                # A failed session may leave the linker without the comparisons it set aside.
+                linker = Linker(db_api.register("people"), before, log_level=None)
         settings = linker.misc.save_model_to_json()
         rules = list(BLOCKING)
         for column, rule in BROAD_BLOCKING:
