@@ -35,7 +35,8 @@ The training starts from the same values, so a level that a registry gives no ev
 threshold, chosen from adjudicated cases for a target precision (``choose_threshold``).
 
 **Blocking.** The same rules form the pairs of a scan and of a single check (``BLOCKING``): born
-the same day; the same name born the same year or on the same day of the year; the same mother
+the same day with the name's first letter or last three letters, the mother, the village or the
+phone in common; the same name born the same year or on the same day of the year; the same mother
 born the same year; the same phone; the same village and street born the same year. A pair that
 none of these forms is never scored, whatever its weight.
 """
@@ -113,7 +114,11 @@ COMPARISONS: tuple[
     ("phone", (("exact", 0.90, 0.0001, None), ("edit", 0.04, 0.0002, 1)), 0.06, 0.9997),
 )
 BLOCKING = (
-    'l."birth_date" = r."birth_date"',
+    # Born the same day with something else in common: the name's first letter or last three,
+    # the mother, the village or the phone (a district has ~14 residents born on each day).
+    'l."birth_date" = r."birth_date" and (substr(l."name", 1, 1) = substr(r."name", 1, 1)'
+    ' or right(l."name", 3) = right(r."name", 3) or l."mother_name" = r."mother_name"'
+    ' or l."desa" = r."desa" or l."phone" = r."phone")',
     'l."name" = r."name" and (l."birth_year" = r."birth_year" or l."birth_day" = r."birth_day")',
     'l."mother_name" = r."mother_name" and l."birth_year" = r."birth_year"',
     'l."phone" = r."phone"',
