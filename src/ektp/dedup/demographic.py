@@ -5,7 +5,8 @@ null level). Each comparison has levels, best first:
 
     field         levels                                                         TF
     name          exact · typo (Jaro-Winkler >= 0.92 or <= 2 edits) · the same   yes
-                  words reordered or some dropped · Jaro-Winkler >= 0.80 · else
+                  words reordered or some dropped · Jaro-Winkler >= 0.80 · one word
+                  in common · else
     mother_name   exact · Jaro-Winkler >= 0.90 · else                            yes
     birth_date    exact · one edit · day and month swapped · else
     birth_place   exact · Jaro-Winkler >= 0.88 · else                            yes
@@ -95,9 +96,10 @@ COMPARISONS: tuple[
             ("typo", 0.15, 0.003, 0.92),
             ("parts", 0.07, 0.002, None),
             ("jw", 0.03, 0.02, 0.80),
+            ("word", 0.03, 0.01, None),
         ),
-        0.05,
-        0.9745,
+        0.02,
+        0.9645,
     ),
     ("mother_name", (("exact", 0.85, 0.003, None), ("jw", 0.10, 0.006, 0.90)), 0.05, 0.991),
     (
@@ -256,6 +258,8 @@ def _level_sql(column: str, kind: str, threshold: float | None) -> str:
     if kind == "parts":
         words_l, words_r = f"str_split({left}, ' ')", f"str_split({right}, ' ')"
         return f"(list_has_all({words_l}, {words_r}) or list_has_all({words_r}, {words_l}))"
+    if kind == "word":
+        return f"list_has_any(str_split({left}, ' '), str_split({right}, ' '))"
     if kind == "jw":
         return f"jaro_winkler_similarity({left}, {right}) >= {threshold}"
     if kind == "swap":
