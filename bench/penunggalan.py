@@ -5,17 +5,19 @@ Usage: python bench/penunggalan.py [--n 100000] [--probes 21] [--residents 40000
 
 Identify: the bare gallery, the in-process ``LocalAbis`` and ``RemoteAbis`` over HTTP to
 ``make_server`` on the same machine, all on one synthetic gallery. Demographic: a synthetic
-district with 1 % planted second NIKs (one mistyped letter of the name, or one mistyped digit of the
-birth day) and
-1 % siblings (same mother and birth place, other first name and birth date); prints the scan
-time, pairwise precision and recall on the planted pairs, and the time of one new record
-checked against its blocked candidates. The scan prints its phases (normalise and build the table,
+district with 1 % planted second records (``dedup.planting`` at its documented rates: typos,
+dropped or reordered name parts, titles, day/month swaps, a missing mother, a move) and 1 %
+siblings (same mother, birth place and address, other first name and birth date); trains the
+model on it as ``ektp dedup train`` does, then prints, for the untrained fallback and the trained
+model, the scan time, pairwise precision and recall on the planted pairs, and the time of one
+new record checked against its candidates. The scan prints its phases (normalise and build the table,
 load into DuckDB, Splink's blocking and scoring, clustering) and a reference measured in the same
 run: a plain DuckDB self-join on the same blocking rules, which forms the pairs without scoring
 them. A benchmark, not a timed test.
 """
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import random
@@ -31,7 +33,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 from ektp.abis import synthetic  # noqa: E402
 from ektp.abis.client import RemoteAbis  # noqa: E402
 from ektp.abis.service import LocalAbis, make_server  # noqa: E402
-from ektp.dedup import demographic  # noqa: E402
+from ektp.dedup import demographic, planting  # noqa: E402
 
 FIRST = [
     "ADI",
@@ -180,19 +182,19 @@ def identify(args) -> None:
     abis.close()
 
 
-def _mistyped_day(born: dt.date) -> dt.date | None:
-    """Return the date with the last digit of the day one off, if such a date exists."""
-    for day in (born.day + 1, born.day - 1):
-        if day // 10 == born.day // 10 and day >= 1:
-            try:
-                return born.replace(day=day)
-            except ValueError:
-                continue
-    return None
+VILLAGES = [f"18.09.{k:02d}.{2000 + d}" for k in range(1, 12) for d in range(1, 15)]
+STREETS = ["DUSUN I", "DUSUN II", "DUSUN III", "DUSUN IV", "JL RAYA", "JL PEMUDA", "GG MAWAR"]
 
 
 def district(count: int, rng: random.Random):
+    """Return a synthetic district: residents, 1 % planted second records, 1 % siblings.
+
+    Second records come from ``dedup.planting.plant`` at its documented rates (typos, dropped or
+    reordered name parts, titles, day/month swaps, a missing mother, a move). A sibling shares
+    the mother, birth place and household address, with another first name, birth date and phone.
+    """
     people, planted, siblings = [], set(), set()
+    changes: dict[str, int] = {}
     start = dt.date(1945, 1, 1)
     for index in range(count):
         people.append(
@@ -203,37 +205,35 @@ def district(count: int, rng: random.Random):
                 birth_place=rng.choice(PLACES.split("|")),
                 birth_date=start + dt.timedelta(days=rng.randrange(29000)),
                 sex=rng.choice("LP"),
+                desa=rng.choice(VILLAGES),
+                rt=f"{rng.randint(1, 20):03d}",
+                rw=f"{rng.randint(1, 8):03d}",
+                street=f"{rng.choice(STREETS)} NO {rng.randint(1, 300)}",
+                phone=f"08{rng.randrange(10**9, 10**10)}" if rng.random() < 0.6 else "",
             )
         )
     for index in rng.sample(range(count), count // 50):
         original = people[index]
         if len(planted) < count // 100:
-            name, born = original.name, original.birth_date
-            mistyped_day = rng.random() < 0.5 and _mistyped_day(born)
-            if mistyped_day:
-                born = mistyped_day
-            else:
-                at = rng.randrange(len(name))
-                name = name[:at] + rng.choice("AIUEO") + name[at + 1 :]
-            copy = demographic.Person(
-                f"D{index}", name, original.mother_name, original.birth_place, born, original.sex
-            )
+            copy, applied = planting.plant(original, new_id=f"D{index}", rng=rng, villages=VILLAGES)
+            for change in applied:
+                changes[change] = changes.get(change, 0) + 1
             planted.add(frozenset((original.id, copy.id)))
         else:
-            copy = demographic.Person(
-                f"B{index}",
-                f"{rng.choice(FIRST)} {original.name.split(' ')[-1]}",
-                original.mother_name,
-                original.birth_place,
-                original.birth_date + dt.timedelta(days=400 + rng.randrange(3000)),
-                rng.choice("LP"),
+            copy = dataclasses.replace(
+                original,
+                id=f"B{index}",
+                name=f"{rng.choice(FIRST)} {original.name.split(' ')[-1]}",
+                birth_date=original.birth_date + dt.timedelta(days=400 + rng.randrange(3000)),
+                sex=rng.choice("LP"),
+                phone=f"08{rng.randrange(10**9, 10**10)}" if rng.random() < 0.6 else "",
             )
             siblings.add(frozenset((original.id, copy.id)))
         people.append(copy)
-    return people, planted, siblings
+    return people, planted, siblings, changes
 
 
-def reference_join(table, threshold: float) -> tuple[float, int]:
+def reference_join(table, rules) -> tuple[float, int]:
     """Time a plain DuckDB self-join on the scan's blocking rules (no scoring); return (s, pairs)."""
     import duckdb
 
@@ -241,10 +241,10 @@ def reference_join(table, threshold: float) -> tuple[float, int]:
     try:
         con.register("people_arrow", table)
         con.execute("create table people as select * from people_arrow")
-        joins = " union all ".join(
+        joins = " union ".join(
             f"select l.unique_id, r.unique_id from people l join people r "
             f"on ({rule}) and l.unique_id < r.unique_id"
-            for rule in demographic.blocking_rules(threshold)
+            for rule in rules
         )
         started = time.perf_counter()
         pairs = con.execute(f"select count(*) from ({joins})").fetchone()[0]
@@ -253,13 +253,10 @@ def reference_join(table, threshold: float) -> tuple[float, int]:
         con.close()
 
 
-def demographic_dedup(args) -> None:
-    rng = random.Random(args.seed)
-    people, planted, siblings = district(args.residents, rng)
-    rows = [(p.id, p.name, p.mother_name, p.birth_place, p.birth_date, p.sex) for p in people]
+def _scan(rows, model, planted, siblings, label: str, load: str) -> dict[str, float]:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    pairs = demographic.find_pairs(rows, timings=timings)
+    pairs = demographic.find_pairs(rows, model=model, timings=timings)
     clustered = time.perf_counter()
     groups = demographic.clusters(pairs)
     timings["cluster"] = time.perf_counter() - clustered
@@ -268,19 +265,47 @@ def demographic_dedup(args) -> None:
     true = found & planted
     precision = len(true) / len(found) if found else 1.0
     recall = len(true) / len(planted) if planted else 1.0
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
-        f"demographic scan of {len(people):,} records: {seconds:.1f} s, {len(found):,} pairs in "
+        f"  {label}: scan of {len(rows):,} records {seconds:.1f} s, {len(found):,} pairs in "
         f"{len(groups):,} clusters; precision {precision:.4f}, recall {recall:.4f}; siblings "
-        f"linked: {len(found & siblings)} of {len(siblings)} (load {load} on {os.cpu_count()} cores)"
+        f"linked: {len(found & siblings)} of {len(siblings)} (load {load})"
     )
-    print("  " + ", ".join(f"{name} {value:.2f} s" for name, value in timings.items()))
-    _, table = demographic._table(rows)
-    reference, blocked = reference_join(table, demographic.MATCH_PROBABILITY)
+    print("    " + ", ".join(f"{name} {value:.2f} s" for name, value in timings.items()))
+    timings["total"] = seconds
+    return timings
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def demographic_dedup(args) -> None:
+    rng = random.Random(args.seed)
+    people, planted, siblings, changes = district(args.residents, rng)
+    rows = [p.row() for p in people]
     print(
-        f"  reference: plain DuckDB self-join on the same blocking rules, {blocked:,} pairs in "
-        f"{reference:.2f} s; Splink block+score x{timings['predict'] / reference:.1f} of it, "
-        f"whole scan x{seconds / reference:.1f}"
+        f"demographic dedup of a district of {len(people):,} records with {len(planted):,} planted "
+        f"second records and {len(siblings):,} siblings ({os.cpu_count()} cores); changes on the "
+        "planted records: "
+        + ", ".join(f"{name} {count / len(planted):.2f}" for name, count in sorted(changes.items()))
+    )
+    started = time.perf_counter()
+    training = demographic.train(rows, seed=args.seed)
+    print(
+        f"  training (as `ektp dedup train`): {time.perf_counter() - started:.1f} s, prior "
+        f"{training.model.prior:.2e} (load {_load()})"
+    )
+    models = {"untrained fallback": demographic.default_model(), "trained": training.model}
+    timings = {
+        label: _scan(rows, m, planted, siblings, label, _load()) for label, m in models.items()
+    }
+    _, table = demographic._table(rows)
+    reference, blocked = reference_join(table, training.model.blocking)
+    scored = timings["trained"]
+    print(
+        f"  reference: plain DuckDB self-join on the trained model's blocking rules, {blocked:,} "
+        f"pairs in {reference:.2f} s; Splink block+score x{scored['predict'] / reference:.1f} of "
+        f"it, whole scan x{scored['total'] / reference:.1f}"
     )
     by_date: dict[dt.date, list] = {}
     by_name: dict[str, list] = {}
@@ -295,13 +320,17 @@ def demographic_dedup(args) -> None:
         return list(found.values())
 
     probes = rng.sample(people, 21)
-    demographic.match_one(probes[0], candidates(probes[0]))
-    timings = []
-    for probe in probes:
-        started = time.perf_counter()
-        demographic.match_one(probe, candidates(probe))
-        timings.append(time.perf_counter() - started)
-    print(f"one new record checked: {statistics.median(timings) * 1000:.0f} ms (median of 21)")
+    for label, model in models.items():
+        demographic.match_one(probes[0], candidates(probes[0]), model=model)
+        times = []
+        for probe in probes:
+            started = time.perf_counter()
+            demographic.match_one(probe, candidates(probe), model=model)
+            times.append(time.perf_counter() - started)
+        print(
+            f"  one new record checked, {label}: {statistics.median(times) * 1000:.0f} ms "
+            f"(median of 21; load {_load()})"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

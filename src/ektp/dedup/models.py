@@ -143,3 +143,62 @@ class PenunggalanFailure(models.Model):
     @property
     def may_rerun(self) -> bool:
         return self.kind == FailureKind.ENGINE and self.rerun_at is None
+
+
+class DemographicModel(models.Model):
+    """A demographic model trained on one scope's registry (a province or a district).
+
+    ``settings`` is Splink's settings JSON (comparisons with their trained m and u, the prior,
+    the blocking rules); ``term_frequencies`` the scope's most common names, places and
+    villages; ``threshold`` the match probability at which a pair is one person, chosen from
+    adjudicated cases when there were enough of them. The newest model of a scope is the one used.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    scope = models.CharField(_("wilayah"), max_length=5, db_index=True)
+    trained_at = models.DateTimeField(_("waktu pelatihan"), db_index=True)
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    records = models.PositiveIntegerField(_("jumlah data latih"))
+    seconds = models.FloatField(_("lama pelatihan (detik)"))
+    settings = models.JSONField(_("model Splink"))
+    term_frequencies = models.JSONField(default=dict)
+    steps = models.JSONField(default=dict)
+    threshold = models.FloatField(_("ambang probabilitas"))
+    target_precision = models.FloatField(_("target presisi"))
+    labels = models.PositiveIntegerField(_("jumlah label adjudikasi"), default=0)
+    positives = models.PositiveIntegerField(default=0)
+    measured_precision = models.FloatField(_("presisi terukur"), null=True, blank=True)
+    measured_recall = models.FloatField(_("recall terukur"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-trained_at"]
+        verbose_name = _("model demografis")
+        verbose_name_plural = _("model demografis")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__gt=0) & Q(threshold__lt=1), name="demographicmodel_threshold"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_precision__gt=0) & Q(target_precision__lte=1),
+                name="demographicmodel_target_precision",
+            ),
+            models.CheckConstraint(
+                condition=Q(measured_precision__isnull=True)
+                | (Q(measured_precision__gte=0) & Q(measured_precision__lte=1)),
+                name="demographicmodel_precision_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(measured_recall__isnull=True)
+                | (Q(measured_recall__gte=0) & Q(measured_recall__lte=1)),
+                name="demographicmodel_recall_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(records__gte=2) & Q(positives__lte=F("labels")),
+                name="demographicmodel_counts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.trained_at:%Y-%m-%d %H:%M}"

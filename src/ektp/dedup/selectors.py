@@ -11,11 +11,104 @@ from django.utils import timezone
 
 from ektp.core.access import jurisdiction_q, limit_to_jurisdiction
 from ektp.core.models import User
-from ektp.dedup.models import CaseStatus, DuplicateCase, FailureKind, PenunggalanFailure
+from ektp.dedup import demographic
+from ektp.dedup.models import (
+    CaseStatus,
+    DemographicModel,
+    DuplicateCase,
+    FailureKind,
+    PenunggalanFailure,
+)
 from ektp.enrollment.models import Enrollment, Penunggalan, StatusChange
 from ektp.residents.models import KtpStatus
 
 FIELDS = ("name", "mother_name", "birth_place", "birth_date", "sex")
+# The resident's columns in the order of ``demographic.ROW_FIELDS``.
+ROW_COLUMNS = (
+    "id",
+    "name",
+    "mother_name",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "address_region_id",
+    "rt",
+    "rw",
+    "street",
+    "phone",
+)
+PERSON_FIELDS = ("address_region" if c == "address_region_id" else c for c in ROW_COLUMNS)
+PERSON_FIELDS = tuple(PERSON_FIELDS)
+_models: dict[str, demographic.Model] = {}
+
+
+def person(resident) -> demographic.Person:
+    """Return a resident's demographic fields as the model reads them."""
+    return demographic.Person(*(getattr(resident, c) for c in ROW_COLUMNS))
+
+
+def stored_model(scope: str | None) -> DemographicModel | None:
+    """Return the newest model trained for a region's district, else its province, else None."""
+    if not scope:
+        return None
+    scopes = [scope[:5]] if len(scope) >= 5 else []
+    scopes.append(scope[:2])
+    found = DemographicModel.objects.filter(scope__in=scopes).values_list("pk", "scope")
+    newest = {}
+    for pk, model_scope in found.order_by("-trained_at"):
+        newest.setdefault(model_scope, pk)
+    for candidate in scopes:
+        if candidate in newest:
+            return DemographicModel.objects.defer("settings", "term_frequencies").get(
+                pk=newest[candidate]
+            )
+    return None
+
+
+def model_for(scope: str | None) -> demographic.Model:
+    """Return the demographic model a scan or check of a region uses: the district's newest,
+    else the province's newest, else the untrained fallback. Stored models never change, so
+    each is read from the database once per process."""
+    stored = stored_model(scope)
+    if stored is None:
+        return demographic.default_model()
+    key = str(stored.pk)
+    if key not in _models:
+        full = DemographicModel.objects.only("settings", "term_frequencies", "threshold").get(
+            pk=stored.pk
+        )
+        _models[key] = demographic.Model(
+            settings=full.settings,
+            threshold=full.threshold,
+            term_frequencies=full.term_frequencies,
+            key=key,
+        )
+    return _models[key]
+
+
+def models_for(*, user: User) -> QuerySet[DemographicModel]:
+    """Return the stored models of scopes in the user's jurisdiction, newest first."""
+    qs = DemographicModel.objects.defer("term_frequencies").select_related("trained_by")
+    if user.region_id:
+        code = str(user.region_id)
+        qs = (
+            qs.filter(scope__in={code[:2], code[:5]})
+            if len(code) > 2
+            else qs.filter(scope__startswith=code)
+        )
+    return qs
+
+
+def labelled_pairs(*, scope: str) -> list[tuple[demographic.Person, demographic.Person, bool]]:
+    """Return the adjudicated cases of a scope as labels: (resident, candidate, same person)."""
+    qs = DuplicateCase.objects.exclude(status=CaseStatus.OPEN).select_related(
+        "resident", "candidate"
+    )
+    qs = qs.filter(kabkota_code=scope) if "." in scope else qs.filter(province_code=scope)
+    return [
+        (person(c.resident), person(c.candidate), c.status == CaseStatus.CONFIRMED_DUPLICATE)
+        for c in qs.order_by("created_at")
+    ]
 
 
 def cases_for(*, user: User, status: str | None = CaseStatus.OPEN) -> QuerySet[DuplicateCase]:

@@ -20,11 +20,12 @@ from ektp.core.formats import angka
 from ektp.core.jobs import Progress
 from ektp.core.models import AuditEvent, Role, User
 from ektp.core.services import record_audit
-from ektp.dedup import demographic, gallery
+from ektp.dedup import demographic, gallery, selectors
 from ektp.dedup.errors import CaseAlreadyDecided, DedupError, NotAllowed
 from ektp.dedup.models import (
     CaseSource,
     CaseStatus,
+    DemographicModel,
     DuplicateCase,
     FailureKind,
     PenunggalanFailure,
@@ -133,32 +134,25 @@ def iris_template(*, enrollment: Enrollment, actor: User) -> bytes | None:
 
 
 def _person(resident: Resident) -> demographic.Person:
-    return demographic.Person(
-        id=str(resident.pk),
-        name=resident.name,
-        mother_name=resident.mother_name,
-        birth_place=resident.birth_place,
-        birth_date=resident.birth_date,
-        sex=resident.sex,
-    )
+    return selectors.person(resident)
 
 
 def demographic_matches(*, resident: Resident) -> list[demographic.Pair]:
     """Check one resident against the registry with the demographic model; best first.
 
-    The candidates are those the model's blocking forms (``demographic.TIGHT_BLOCKING``): the
-    residents born the same day, and those with the same name (as written or normalised), each
-    read through an index.
+    The model is the one trained for the resident's district or province (``selectors.model_for``),
+    else the untrained fallback. The candidates are the residents born the same day and those
+    with the same name (as written or normalised), each read through an index; the model's
+    blocking rules then form the pairs it scores.
     """
     names = {resident.name, demographic.normalise_name(resident.name)} - {""}
     candidates = (
         Resident.objects.filter(Q(birth_date=resident.birth_date) | Q(name__in=names))
         .exclude(pk=resident.pk)
-        .only("id", "name", "mother_name", "birth_place", "birth_date", "sex")[
-            :MAX_DEMOGRAPHIC_CANDIDATES
-        ]
+        .only(*selectors.PERSON_FIELDS)[:MAX_DEMOGRAPHIC_CANDIDATES]
     )
-    return demographic.match_one(_person(resident), [_person(c) for c in candidates])
+    model = selectors.model_for(resident.kabkota_code)
+    return demographic.match_one(_person(resident), [_person(c) for c in candidates], model=model)
 
 
 def _resident_ids(subject_ids: list[str]) -> set[str]:
@@ -402,9 +396,7 @@ def region_q(code: str | None) -> Q:
 
 def _registry_rows(code: str | None) -> list[tuple]:
     """Read the compared fields of a region's residents with one raw cursor (no model objects)."""
-    queryset = Resident.objects.filter(region_q(code)).values_list(
-        "id", "name", "mother_name", "birth_place", "birth_date", "sex"
-    )
+    queryset = Resident.objects.filter(region_q(code)).values_list(*selectors.ROW_COLUMNS)
     sql, params = queryset.query.sql_with_params()
     rows: list[tuple] = []
     with connections[queryset.db].cursor() as cursor:
@@ -431,7 +423,8 @@ def scan_registry(
     rows = _registry_rows(code)
     timings["read"] = time.perf_counter() - started
     progress.step(1, SCAN_STEPS, f"Membandingkan data {angka(len(rows))} penduduk.")
-    pairs = demographic.find_pairs(rows, timings=timings)
+    model = selectors.model_for(code)
+    pairs = demographic.find_pairs(rows, model=model, timings=timings)
     progress.step(2, SCAN_STEPS, f"Mengelompokkan {angka(len(pairs))} pasangan mirip.")
     started = time.perf_counter()
     result = ScanResult(
@@ -694,3 +687,76 @@ def requeue_all_stuck(*, now: dt.datetime | None = None) -> int:
             continue  # moved on, or queued by someone else, since it was listed
         queued += 1
     return queued
+
+
+TARGET_PRECISION = 0.95
+
+
+def check_model_scope(scope: str | None) -> str:
+    """Return a province or district code a model may be trained for, or raise DedupError."""
+    code = check_region_code(scope)
+    if code is None or code.count(".") > 1:
+        raise DedupError(
+            "Model demografis dilatih per provinsi atau kabupaten/kota (mis. 18 atau 18.09)."
+        )
+    return code
+
+
+def train_model(
+    *,
+    scope: str,
+    actor: User | None = None,
+    target_precision: float = TARGET_PRECISION,
+    seed: int = 1,
+) -> DemographicModel:
+    """Train the demographic model on a scope's registry and store it as the scope's model.
+
+    u by random sampling, m by EM, the prior by deterministic rules (``demographic.train``);
+    then the adjudicated cases of the scope (same person / different people) are scored and the
+    threshold is the lowest that keeps their precision at ``target_precision``
+    (``demographic.choose_threshold``), with the precision and recall measured there.
+    """
+    code = check_model_scope(scope)
+    if not 0 < target_precision <= 1:
+        raise DedupError("Target presisi harus di antara 0 dan 1.")
+    rows = _registry_rows(code)
+    if len(rows) < 2:
+        raise DedupError(f"Wilayah {code} punya kurang dari 2 penduduk; model tidak dilatih.")
+    training = demographic.train(rows, seed=seed)
+    labelled = selectors.labelled_pairs(scope=code)
+    scores = demographic.score_pairs(training.model, [(a, b) for a, b, _ in labelled])
+    calibration = demographic.choose_threshold(
+        zip(scores, (same for _, _, same in labelled), strict=True),
+        target_precision=target_precision,
+    )
+    with transaction.atomic():
+        stored = DemographicModel.objects.create(
+            scope=code,
+            trained_at=timezone.now(),
+            trained_by=actor,
+            records=training.records,
+            seconds=training.seconds,
+            settings=training.model.settings,
+            term_frequencies=training.model.term_frequencies,
+            steps=training.steps,
+            threshold=calibration.threshold,
+            target_precision=target_precision,
+            labels=calibration.labels,
+            positives=calibration.positives,
+            measured_precision=calibration.precision,
+            measured_recall=calibration.recall,
+        )
+        record_audit(
+            user=actor,
+            action=AuditEvent.Action.CREATE,
+            object_type="demographic_model",
+            object_id=str(stored.pk),
+            channel="web" if actor is not None else "task",
+            detail={
+                "scope": code,
+                "records": training.records,
+                "threshold": calibration.threshold,
+                "labels": calibration.labels,
+            },
+        )
+    return stored

@@ -16,7 +16,7 @@ from ektp.core.access import role_required, within_jurisdiction
 from ektp.core.models import AuditEvent, Role
 from ektp.core.refusals import refused_as_message
 from ektp.core.services import record_audit
-from ektp.dedup import selectors, services
+from ektp.dedup import demographic, selectors, services
 from ektp.dedup.errors import DedupError
 from ektp.dedup.forms import DecisionForm, ScanForm
 from ektp.dedup.models import CaseStatus
@@ -52,6 +52,26 @@ def queue(request: HttpRequest) -> HttpResponse:
         "scan_job": jobs.latest(user=request.user, kind=SCAN_JOB),
     }
     return render(request, "dedup/queue.html", context, status=code)
+
+
+@role_required(*VIEWERS)
+def models(request: HttpRequest) -> HttpResponse:
+    """Show the demographic models of the user's scopes: training, threshold, m/u per level."""
+    stored = list(selectors.models_for(user=request.user)[:20])
+    newest = {}
+    for model in stored:
+        newest.setdefault(model.scope, model)
+    shown = [
+        (m, demographic.Model(settings=m.settings, threshold=m.threshold).levels())
+        for m in newest.values()
+    ]
+    context = {
+        "models": shown,
+        "history": stored,
+        "fallback": demographic.default_model(),
+        "fallback_levels": demographic.default_model().levels(),
+    }
+    return render(request, "dedup/models.html", context)
 
 
 def _render_case(request, case, form, *, status=200):
