@@ -142,7 +142,7 @@ HEAVY_PAGES = [
     ("admin", "/penunggalan/", 7),
     ("kadis", "/cetak/", 27),
     ("admin", f"/cetak/?kab={DISTRICT}", 26),
-    ("operator", "/cetak/", 27),
+    ("operator", "/cetak/", 28),
     ("kadis", "/cetak/ketahanan/", 20),
     ("kadis", f"/cetak/stok/?kab={DISTRICT}", 24),
     ("kadis", "/notifikasi/", 6),
