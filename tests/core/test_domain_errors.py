@@ -34,6 +34,7 @@ NOT_DOMAIN_ERRORS = {
     "ektp.core.ratelimit.CountersUnavailable": "the rate-limit counters are unreachable",
     "ektp.cards.printers.PrinterError": "a card printer failed",
     "ektp.enrollment.crypto.BiometricKeyError": "the biometric key cannot decrypt",
+    "ektp.sync.client.ServerUnreachable": "an edge unit cannot reach the office (no signal)",
 }
 
 

@@ -24,13 +24,17 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ektp.abis.sealing import KEY_ID_BYTES, Sealer
+from ektp.core.errors import DomainError
 
 FORMAT_VERSION = 1
 SEAL_INFO = b"ektp-edge-seal-v1"
 
 
-class PacketError(ValueError):
+class PacketError(DomainError, ValueError):
     """Bytes that are not a well-formed packet; the message says what is wrong."""
+
+    rule = "packet_invalid"
+    status = 400
 
 
 def canonical(value: Any) -> bytes:
@@ -44,7 +48,7 @@ def canonical(value: Any) -> bytes:
 def _refuse_floats(value: Any) -> None:
     # Floats have more than one spelling; a canonical form has none of them.
     if isinstance(value, float):
-        raise PacketError("a packet holds no floating-point numbers")
+        raise PacketError("Paket tidak boleh memuat bilangan pecahan (floating point).")
     if isinstance(value, dict):
         for item in value.values():
             _refuse_floats(item)
@@ -61,7 +65,7 @@ def unb64(text: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (ValueError, TypeError):
-        raise PacketError("not valid base64") from None
+        raise PacketError("Data bukan base64 yang sah.") from None
 
 
 def digest(data: bytes) -> str:
@@ -125,17 +129,17 @@ def seal(plaintext: bytes, *, office_public: bytes, associated: bytes) -> bytes:
 def open_sealed(sealed: bytes, *, office_private: X25519PrivateKey, associated: bytes) -> bytes:
     """Open what ``seal`` made, or raise PacketError."""
     if len(sealed) < 32 + KEY_ID_BYTES + Sealer.overhead:
-        raise PacketError("sealed biometrics are too short")
+        raise PacketError("Biometrik tersegel terlalu pendek.")
     ephemeral_public = sealed[:32]
     kid = sealed[32 : 32 + KEY_ID_BYTES]
     try:
         peer = X25519PublicKey.from_public_bytes(ephemeral_public)
     except ValueError:
-        raise PacketError("sealed biometrics name no valid key") from None
+        raise PacketError("Biometrik tersegel tidak menyebut kunci yang sah.") from None
     key = _shared_key(office_private, peer, ephemeral_public)
     opened = Sealer([key]).open(kid, sealed[32 + KEY_ID_BYTES :], associated)
     if opened is None:
-        raise PacketError("sealed biometrics do not open with the office key")
+        raise PacketError("Biometrik tersegel tidak dapat dibuka dengan kunci kantor.")
     return opened
 
 
@@ -154,16 +158,16 @@ def parse(data: bytes) -> tuple[dict, bytes]:
     try:
         document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise PacketError("packet is not JSON") from None
+        raise PacketError("Paket bukan JSON.") from None
     if not isinstance(document, dict) or set(document) != {"envelope", "signature"}:
-        raise PacketError("packet must hold exactly an envelope and a signature")
+        raise PacketError("Paket harus berisi tepat satu amplop dan satu tanda tangan.")
     envelope = document["envelope"]
     if not isinstance(envelope, dict) or envelope.get("v") != FORMAT_VERSION:
-        raise PacketError("packet format version is unknown")
+        raise PacketError("Versi format paket tidak dikenal.")
     if not isinstance(document["signature"], str):
-        raise PacketError("signature must be base64 text")
+        raise PacketError("Tanda tangan harus berupa teks base64.")
     if canonical(document) != data:
-        raise PacketError("packet bytes are not in canonical form")
+        raise PacketError("Isi paket tidak dalam bentuk kanonis.")
     return envelope, unb64(document["signature"])
 
 

@@ -444,7 +444,7 @@ def _captures(envelope: dict, packet: InboundPacket) -> tuple[dict, dict]:
     for sample in body.get("samples", []):
         modality = sample["modality"]
         if modality not in Modality.values or modality not in opened:
-            raise packets.PacketError(f"sample {modality[:12]} is missing")
+            raise packets.PacketError(f"Sampel {modality[:12]} tidak ada.")
         captures[modality] = Capture(
             modality=modality,
             template=packets.unb64(opened[modality]["template"]),
