@@ -142,7 +142,7 @@ SPELLINGS = {
     "ABD": "ABDUL",
     "ABDOEL": "ABDUL",
 }
-MUHAMMAD = re.compile(r"^M[UO](C?H|KH)?A?M{1,2}[AE]D$")
+MUHAMMAD = re.compile(r"\AM[UO](C?H|KH)?A?M{1,2}[AE]D\Z")
 # The spelling before 1972 (EYD): oe -> u (before a consonant), dj -> j, tj -> c, sj -> sy, nj -> ny.
 OLD_OE = re.compile(r"OE(?=[B-DF-HJ-NP-TV-Z])")  # Soekarno, Boedi; not Zoe
 OLD_SPELLING = (("DJ", "J"), ("TJ", "C"), ("SJ", "SY"), ("NJ", "NY"))
