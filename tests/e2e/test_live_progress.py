@@ -34,7 +34,8 @@ def test_the_scan_page_shows_the_result_without_reload(
     job = Job.objects.get(started_by=supervisor)
     scan_region.call(region="18.09", job_id=str(job.pk))
 
-    page.wait_for_selector(".job >> text=Selesai:", timeout=15_000)
+    page.wait_for_selector(".job >> text=kasus data ganda baru", timeout=15_000)
+    assert page.locator(".job [data-field=state_label]").inner_text() == "Selesai"
     assert page.evaluate("window.__samePage === true"), "the page was reloaded"
     assert page.locator(".job progress").is_hidden()
     assert page.locator(".job a", has_text="Lihat hasil").is_visible()
