@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from django.db import OperationalError
 
 from ektp.core.models import Job, Role
 from ektp.dedup.tasks import scan_region
@@ -32,7 +35,17 @@ def test_the_scan_page_shows_the_result_without_reload(
     page.evaluate("window.__samePage = true")
 
     job = Job.objects.get(started_by=supervisor)
-    scan_region.call(region="18.09", job_id=str(job.pk))
+    # SQLite's in-memory test database is one shared cache: while the live server's thread reads
+    # the job for the page's poll, a write from this thread is refused with "table is locked"
+    # at once (a file database waits instead). The task is safe to run twice: try again.
+    for attempt in range(5):
+        try:
+            scan_region.call(region="18.09", job_id=str(job.pk))
+            break
+        except OperationalError as error:
+            if "locked" not in str(error) or attempt == 4:
+                raise
+            time.sleep(0.2)
 
     page.wait_for_selector(".job >> text=kasus data ganda baru", timeout=15_000)
     assert page.locator(".job [data-field=state_label]").inner_text() == "Selesai"
