@@ -1,8 +1,13 @@
 """Define the ABIS interface that the in-process engine and the HTTP client both implement."""
 
+import contextlib
+import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from ektp.abis.errors import InvalidTemplate
 
 DEFAULT_MODALITY = "iris"
 DEFAULT_TOP_K = 5
@@ -75,6 +80,31 @@ class EnrollOutcome:
             inserted=bool(data["inserted"]),
             count=int(data["count"]),
         )
+
+
+def template_bytes(template: Any) -> bytes:
+    """Return a template handed to an engine as bytes, refusing anything else."""
+    if not isinstance(template, bytes | bytearray | memoryview):
+        raise InvalidTemplate(f"template must be bytes, got {type(template).__name__}")
+    return bytes(template)
+
+
+class PendingJobs:
+    """Count an engine's jobs accepted and not finished (what ``Abis.pending`` answers)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def job(self) -> Iterator[None]:
+        with self._lock:
+            self.count += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.count -= 1
 
 
 class Abis(ABC):

@@ -493,6 +493,19 @@ def _tile_totals(alive, start, stop, blocks, best, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _keep(top_rows, top_scores, probe, score, row):
+    """Insert a row that beats a probe's k-th score into its best-first list; on a tie the row
+    kept earlier stays ahead."""
+    place = top_rows.shape[1] - 1
+    while place > 0 and top_scores[probe, place - 1] > score:
+        top_scores[probe, place] = top_scores[probe, place - 1]
+        top_rows[probe, place] = top_rows[probe, place - 1]
+        place -= 1
+    top_scores[probe, place] = score
+    top_rows[probe, place] = row
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _tile_scores(records, alive, start, stop, lanes, owners, segment, scales, best, out):
     """Write to ``out[:stop - start, probe]`` the scores of rows ``start:stop`` (inf if dead).
 
@@ -569,13 +582,7 @@ def search_serial(records, alive, lanes, owners, segment, scales, top_rows, top_
             for probe in range(probes):
                 score = tile[row - start, probe]
                 if score < top_scores[probe, k - 1]:
-                    place = k - 1
-                    while place > 0 and top_scores[probe, place - 1] > score:
-                        top_scores[probe, place] = top_scores[probe, place - 1]
-                        top_rows[probe, place] = top_rows[probe, place - 1]
-                        place -= 1
-                    top_scores[probe, place] = score
-                    top_rows[probe, place] = offset + row
+                    _keep(top_rows, top_scores, probe, score, offset + row)
     return top_rows
 
 
@@ -625,13 +632,7 @@ def search_pruned_serial(
                         continue
                     score = _row_score_wordwise(records[row], rotations[probe], scales)
                     if score < limit:
-                        place = k - 1
-                        while place > 0 and top_scores[probe, place - 1] > score:
-                            top_scores[probe, place] = top_scores[probe, place - 1]
-                            top_rows[probe, place] = top_rows[probe, place - 1]
-                            place -= 1
-                        top_scores[probe, place] = score
-                        top_rows[probe, place] = offset + row
+                        _keep(top_rows, top_scores, probe, score, offset + row)
     return top_rows
 
 

@@ -18,12 +18,11 @@ template), 404 (unknown subject or path), 405, 409 (duplicate subject), 411, 413
 
 import base64
 import binascii
-import contextlib
 import json
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -46,6 +45,8 @@ from ektp.abis.interfaces import (
     Abis,
     EnrollOutcome,
     Identification,
+    PendingJobs,
+    template_bytes,
 )
 from ektp.abis.matchers import MATCHERS, Matcher, get_matcher
 from ektp.abis.sealing import keys_from_environment
@@ -71,8 +72,7 @@ class LocalAbis(Abis):
         """Open a gallery per modality, in memory or under ``data_dir`` sealed with ``keys``."""
         chosen = list(matchers) if matchers is not None else [get_matcher(m) for m in MATCHERS]
         self._galleries: dict[str, Gallery] = {}
-        self._pending = 0
-        self._pending_lock = threading.Lock()
+        self._jobs = PendingJobs()
         try:
             for matcher in chosen:
                 directory = None if data_dir is None else Path(data_dir) / matcher.modality
@@ -97,17 +97,17 @@ class LocalAbis(Abis):
 
     def insert(self, subject_id: str, template: bytes, *, modality: str = DEFAULT_MODALITY) -> int:
         """Add a reference and return the modality's reference count."""
-        with self._job():
+        with self._jobs.job():
             gallery = self.gallery(modality)
-            gallery.insert(subject_id, _template_bytes(template))
+            gallery.insert(subject_id, template_bytes(template))
             return gallery.count()
 
     def identify(
         self, template: bytes, *, top_k: int = DEFAULT_TOP_K, modality: str = DEFAULT_MODALITY
     ) -> Identification:
         """Search the references of a modality for a probe."""
-        with self._job():
-            return self.gallery(modality).identify(_template_bytes(template), top_k=top_k)
+        with self._jobs.job():
+            return self.gallery(modality).identify(template_bytes(template), top_k=top_k)
 
     def enroll(
         self,
@@ -118,13 +118,13 @@ class LocalAbis(Abis):
         modality: str = DEFAULT_MODALITY,
     ) -> EnrollOutcome:
         """Search for a probe and add it only if nothing matches, under the gallery's lock."""
-        with self._job():
+        with self._jobs.job():
             gallery = self.gallery(modality)
-            return gallery.enroll(subject_id, _template_bytes(template), top_k=top_k)
+            return gallery.enroll(subject_id, template_bytes(template), top_k=top_k)
 
     def delete(self, subject_id: str, *, modality: str = DEFAULT_MODALITY) -> int:
         """Remove a reference and return the modality's reference count."""
-        with self._job():
+        with self._jobs.job():
             gallery = self.gallery(modality)
             gallery.delete(subject_id)
             return gallery.count()
@@ -136,7 +136,7 @@ class LocalAbis(Abis):
 
     def pending(self) -> int:
         """Return the number of jobs accepted and not finished."""
-        return self._pending
+        return self._jobs.count
 
     def count(self, *, modality: str = DEFAULT_MODALITY) -> int:
         """Return the number of references of a modality."""
@@ -152,22 +152,6 @@ class LocalAbis(Abis):
         """Release every gallery's journal and directory lock."""
         for gallery in self._galleries.values():
             gallery.close()
-
-    @contextlib.contextmanager
-    def _job(self) -> Iterator[None]:
-        with self._pending_lock:
-            self._pending += 1
-        try:
-            yield
-        finally:
-            with self._pending_lock:
-                self._pending -= 1
-
-
-def _template_bytes(template: Any) -> bytes:
-    if not isinstance(template, bytes | bytearray | memoryview):
-        raise InvalidTemplate(f"template must be bytes, got {type(template).__name__}")
-    return bytes(template)
 
 
 def _fields(body: Any, required: set[str], optional: set[str]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ from ektp.abis.interfaces import (
     Candidate,
     EnrollOutcome,
     Identification,
+    PendingJobs,
+    template_bytes,
 )
 from ektp.abis.matchers import MATCHERS, Matcher, get_matcher
 from ektp.abis.sealing import Sealer, key_id
@@ -264,8 +266,7 @@ class ShardedAbis(Abis):
         self.data_dir = None if data_dir is None else Path(data_dir)
         self._matchers: dict[str, Matcher] = {name: get_matcher(name) for name in MATCHERS}
         self._lock = threading.RLock()
-        self._pending = 0
-        self._pending_lock = threading.Lock()
+        self._jobs = PendingJobs()
         self._last_stamp = 0
         if self.data_dir is not None:
             _check_layout(self.data_dir, shards)
@@ -319,7 +320,7 @@ class ShardedAbis(Abis):
         records = matcher.record_array(templates)
         if len(records) != len(ids):
             raise InvalidRequest(f"{len(ids)} subject ids for {len(records)} templates")
-        with self._job(), self._lock:
+        with self._jobs.job(), self._lock:
             stamps = self._stamps(len(ids))
             by_shard: dict[int, list[int]] = {}
             for position, subject_id in enumerate(ids):
@@ -340,8 +341,8 @@ class ShardedAbis(Abis):
     ) -> Identification:
         """Search every shard for a probe and merge their best candidates."""
         top_k = check_top_k(top_k)
-        record = self._matcher(modality).record(_template_bytes(template))
-        with self._job():
+        record = self._matcher(modality).record(template_bytes(template))
+        with self._jobs.job():
             candidates, size = self._search(record, top_k, modality)
         threshold = self._threshold(modality, size)
         match = bool(candidates) and candidates[0].score <= threshold
@@ -358,9 +359,9 @@ class ShardedAbis(Abis):
         """Search every shard and add the probe only if nothing matches, under one lock."""
         subject_id = check_subject_id(subject_id)
         top_k = check_top_k(top_k)
-        record = self._matcher(modality).record(_template_bytes(template))
+        record = self._matcher(modality).record(template_bytes(template))
         shard = shard_of(subject_id, self.shards)
-        with self._job(), self._lock:
+        with self._jobs.job(), self._lock:
             held = int(self._gather([self._workers[shard].holds.remote(subject_id, modality)])[0])
             found, size = self._search(record, min(top_k + held, MAX_TOP_K), modality)
             threshold = self._threshold(modality, size)
@@ -379,7 +380,7 @@ class ShardedAbis(Abis):
         subject_id = check_subject_id(subject_id)
         self._matcher(modality)
         shard = shard_of(subject_id, self.shards)
-        with self._job(), self._lock:
+        with self._jobs.job(), self._lock:
             self._gather([self._workers[shard].delete.remote(subject_id, modality)], [shard])
         return self.count(modality=modality)
 
@@ -393,7 +394,7 @@ class ShardedAbis(Abis):
 
     def pending(self) -> int:
         """Return the number of jobs accepted and not finished."""
-        return self._pending
+        return self._jobs.count
 
     def count(self, *, modality: str = DEFAULT_MODALITY) -> int:
         """Return the number of references of a modality on all shards."""
@@ -484,27 +485,9 @@ class ShardedAbis(Abis):
             raise ERRORS_BY_CODE.get(code, AbisError)(message)
         return [answer[1] for answer in values]
 
-    @contextlib.contextmanager
-    def _job(self) -> Iterator[None]:
-        with self._pending_lock:
-            self._pending += 1
-        try:
-            yield
-        finally:
-            with self._pending_lock:
-                self._pending -= 1
-
 
 def _shard_name(index: int) -> str:
     return f"#{index}"
-
-
-def _template_bytes(template: Any) -> bytes:
-    from ektp.abis.errors import InvalidTemplate
-
-    if not isinstance(template, bytes | bytearray | memoryview):
-        raise InvalidTemplate(f"template must be bytes, got {type(template).__name__}")
-    return bytes(template)
 
 
 def _check_layout(data_dir: Path, shards: int) -> None:
