@@ -237,6 +237,8 @@ def test_setup_page_is_on_the_heads_menu_and_home(client, head, point):
     page = client.get(reverse("offices:setup")).content.decode()
     assert point.name in page and "Belum ada loket" in page
     assert reverse("offices:counters", args=[point.pk]) in page
+    # The field units' devices are reached from here (they have no menu entry of their own).
+    assert reverse("sync:devices") in page
 
 
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.GATE_OFFICER])
